@@ -238,8 +238,7 @@ _YEAR_NOUNS = _words(
     midterms budgets values emissions numbers data census statistics records awards nominations rankings"""
 )
 _APPROX = _words(
-    "about around approximately nearly almost some over than roughly only just estimated least up under"
-    " exactly"
+    "about around approximately nearly almost some over than roughly only just estimated least up under exactly"
 )
 _TEMPORAL_PREP = _words(
     "in since until till by from to through throughout during before after circa c ca year years early mid"
@@ -266,9 +265,7 @@ _MONTH_PREP = _words(
 )
 _MONTH_PREP_AMBIG = _words("in since until till through throughout during before after")
 _AMBIG_MONTHS = frozenset({5, 3, 4, 6, 8})
-_WEEKDAY_BLOCK_BEFORE = _words(
-    "Good Black Super Ash Cyber Bloody Easter Palm Maundy Holy Shrove Fat Giving Man Girl"
-)
+_WEEKDAY_BLOCK_BEFORE = _words("Good Black Super Ash Cyber Bloody Easter Palm Maundy Holy Shrove Fat Giving Man Girl")
 _WEEKDAY_BLOCK_AFTER = _words(
     """Times Telegraph Mirror Express Post Herald Mail Star Independent Tribune Observer School Schools
     Service Market Club Edition Magazine Review Sport Sports Night Morning Evening Afternoon Football"""
@@ -1196,11 +1193,7 @@ def _holidays(ctx: _Ctx) -> Iterator[_Cand]:
                 continue
             if _next_word(text, m.end())[:1].isupper():
                 continue  # "Christmas Island", "Halloween Parade" (a name)
-            if (
-                not m.group("mod")
-                and prev[:1].isupper()
-                and _capitalised_mid_sentence(text, m.start() - len(prev) - 1)
-            ):
+            if not m.group("mod") and prev[:1].isupper() and _capitalised_mid_sentence(text, m.start() - len(prev) - 1):
                 continue  # "Johnnie Christmas" (a surname)
         key = re.sub(r"\s+", " ", m.group("h").lower().replace("’", "'"))
         mon, day = _HOLIDAYS[key]

@@ -270,18 +270,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _record(self, body: bytes) -> RecordedRequest:
-        headers = {
-            k.lower(): (SECRET_MARKER if k.lower() in _SECRET_HEADERS else v) for k, v in self.headers.items()
-        }
+        headers = {k.lower(): (SECRET_MARKER if k.lower() in _SECRET_HEADERS else v) for k, v in self.headers.items()}
         parsed: Any = None
         if body:
             try:
                 parsed = json.loads(body)
             except ValueError:
                 parsed = None
-        recorded = RecordedRequest(
-            method=self.command, path=self.path, headers=headers, json=parsed, body=body
-        )
+        recorded = RecordedRequest(method=self.command, path=self.path, headers=headers, json=parsed, body=body)
         self.fake._record(recorded)
         return recorded
 
@@ -313,8 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route()
         created = int(time.time())
         models = [
-            {"id": m, "object": "model", "created": created, "owned_by": "factkit-fake"}
-            for m in self.fake.model_ids
+            {"id": m, "object": "model", "created": created, "owned_by": "factkit-fake"} for m in self.fake.model_ids
         ]
         if route == "/models":
             self._send_json(200, {"object": "list", "data": models})
@@ -390,21 +385,15 @@ class _Handler(BaseHTTPRequestHandler):
                 function = {"name": name, "arguments": text}
                 message["tool_calls"] = [{"id": call_id, "type": "function", "function": function}]
         prompt_tokens = (
-            reply.prompt_tokens
-            if reply.prompt_tokens is not None
-            else _estimate_tokens(_prompt_text(request))
+            reply.prompt_tokens if reply.prompt_tokens is not None else _estimate_tokens(_prompt_text(request))
         )
-        completion_tokens = (
-            reply.completion_tokens if reply.completion_tokens is not None else _estimate_tokens(text)
-        )
+        completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else _estimate_tokens(text)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": str(request.get("model") or self.fake.model_ids[0]),
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}
-            ],
+            "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,

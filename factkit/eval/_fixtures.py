@@ -247,8 +247,7 @@ def _span_problems(case: Case) -> Iterator[str]:
     for where, span in case.spans():
         if span.end > len(article):
             yield (
-                f"{where}.end: {span.end} is past the end of the article ({len(article)} characters); "
-                "fix the offsets"
+                f"{where}.end: {span.end} is past the end of the article ({len(article)} characters); fix the offsets"
             )
             continue
         actual = article[span.start : span.end]
@@ -333,9 +332,7 @@ def _read_text(file: Path) -> str:
     except OSError as exc:
         raise FixtureError(f"cannot read the file: {exc.strerror}", source=str(file)) from None
     except UnicodeDecodeError as exc:
-        raise FixtureError(
-            f"the file is not UTF-8 (byte {exc.start}); re-save it as UTF-8", source=str(file)
-        ) from None
+        raise FixtureError(f"the file is not UTF-8 (byte {exc.start}); re-save it as UTF-8", source=str(file)) from None
 
 
 def _jsonl_records(file: Path) -> Iterator[tuple[Any, str]]:
@@ -429,9 +426,7 @@ def _validate(record: Any, file: Path, label: str) -> Case:
         hidden += len(lines) - len(shown)
         more = f"\n  ... and {hidden} more problems" if hidden else ""
         body = " " + shown[0] if len(shown) == 1 and not more else "\n  " + "\n  ".join(shown)
-        raise FixtureError(
-            f"{where}:{body}{more}", source=str(file), case=case_name, field=first_field
-        ) from None
+        raise FixtureError(f"{where}:{body}{more}", source=str(file), case=case_name, field=first_field) from None
 
 
 def _explain(exc: ValidationError) -> tuple[list[str], int, str | None]:
@@ -533,9 +528,7 @@ _Dumper.add_representer(_FlowMap, _represent_flow)
 def _flowify(value: Any) -> Any:
     if isinstance(value, dict):
         items = {k: _flowify(v) for k, v in value.items()}
-        leaf = all(
-            not isinstance(v, (dict, list)) and not (isinstance(v, str) and "\n" in v) for v in items.values()
-        )
+        leaf = all(not isinstance(v, (dict, list)) and not (isinstance(v, str) and "\n" in v) for v in items.values())
         if leaf and "start" in items and "end" in items:
             return _FlowMap(items)
         return items
@@ -555,6 +548,4 @@ def dump_case_yaml(case: Case | Mapping[str, Any]) -> str:
         data: Any = case.model_dump(mode="json", exclude=exclude)
     else:
         data = dict(case)
-    return yaml.dump(
-        _flowify(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, indent=2
-    )
+    return yaml.dump(_flowify(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, indent=2)

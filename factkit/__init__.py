@@ -1,0 +1,75 @@
+"""factkit: typed, grounded summaries and fact records from article text.
+
+>>> import factkit
+>>> result = factkit.extract(text, published="2018-01-26")  # doctest: +SKIP
+>>> for fact in result.facts:  # doctest: +SKIP
+...     print(fact.statement, fact.evidence.start, fact.evidence.end)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ._config import Settings, resolve_settings
+from ._errors import (
+    BudgetError,
+    ConfigError,
+    FactkitError,
+    InputError,
+    ModelError,
+    OutputError,
+    TransportError,
+    UsageError,
+)
+from ._extract import Extractor, extract, summarize
+from ._models import (
+    CallUsage,
+    CustomExtraction,
+    DateMention,
+    Entity,
+    Evidence,
+    Extraction,
+    Fact,
+    KeyPoint,
+    Quantity,
+    Quote,
+    Rejected,
+    Span,
+    Summary,
+    Usage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetError",
+    "CallUsage",
+    "ConfigError",
+    "CustomExtraction",
+    "DateMention",
+    "Entity",
+    "Evidence",
+    "Extraction",
+    "Extractor",
+    "Fact",
+    "FactkitError",
+    "InputError",
+    "KeyPoint",
+    "ModelError",
+    "OutputError",
+    "Quantity",
+    "Quote",
+    "Rejected",
+    "Settings",
+    "Span",
+    "Summary",
+    "TransportError",
+    "Usage",
+    "UsageError",
+    "__version__",
+    "extract",
+    "resolve_settings",
+    "summarize",
+]
+
+logging.getLogger("factkit").addHandler(logging.NullHandler())

@@ -1,0 +1,141 @@
+"""Settings, resolved in one place: explicit arguments, then the environment, then defaults.
+
+This is the only module that reads ``os.environ`` for factkit settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from ._errors import UsageError, register_secret
+
+BackendName = Literal["openai", "local", "fake"]
+
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+#: Environment variables factkit reads, with what they set (shown in the README and ``factkit --help``).
+ENV_VARS: dict[str, str] = {
+    "FACTKIT_MODEL": "model name sent to the endpoint",
+    "FACTKIT_BASE_URL": "an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio); else OPENAI_BASE_URL",
+    "FACTKIT_API_KEY": "API key for the endpoint; else OPENAI_API_KEY",
+    "FACTKIT_BACKEND": "force a backend: openai, local",
+    "FACTKIT_TIMEOUT": "seconds per model request (default 120)",
+    "FACTKIT_CACHE_DIR": "where the model-call cache and the assembled local model live",
+    "FACTKIT_CACHE": "set to 0 to turn the model-call cache off",
+    "FACTKIT_LOCAL_MODEL": "path to a GGUF file to use instead of the bundled model",
+    "FACTKIT_LOCAL_THREADS": "CPU threads for the local model (default: all cores)",
+}
+
+
+class Settings(BaseModel):
+    """Resolved settings. Build with :func:`resolve_settings`; every component receives values from here."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    backend: BackendName
+    model: str
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout: float = Field(120.0, gt=0)
+    transport_retries: int = Field(4, ge=0, description="Extra tries after a transport fault.")
+    retry_wait_max: float = Field(30.0, ge=0, description="Cap on one backoff wait, seconds.")
+    retry_wait_multiplier: float = Field(1.0, ge=0, description="Scales every backoff wait; 0 in tests.")
+    max_reasks: int = Field(1, ge=0, description="Re-asks after output that fails validation or grounding.")
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int | None = Field(None, gt=0)
+    cache: bool = True
+    cache_dir: Path | None = None
+    local_model_path: Path | None = None
+    local_threads: int | None = Field(None, gt=0)
+
+    def describe(self) -> str:
+        where = self.base_url or ("in-process" if self.backend == "local" else "api.openai.com")
+        return f"{self.backend} backend, model {self.model} ({where})"
+
+
+def _env(env: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> float | int | None:
+    raw = _env(env, name)
+    if raw is None:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number; set it to a {kind.__name__} or unset it") from None
+
+
+def resolve_settings(
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    backend: BackendName | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> Settings:
+    """Arguments win, then ``FACTKIT_*`` / ``OPENAI_*`` variables, then defaults.
+
+    With no key and no base URL the embedded local model is chosen.
+    """
+    env = os.environ if env is None else env
+    base_url = base_url or _env(env, "FACTKIT_BASE_URL", "OPENAI_BASE_URL")
+    key = api_key or _env(env, "FACTKIT_API_KEY", "OPENAI_API_KEY")
+    register_secret(key)
+    chosen = backend or _env(env, "FACTKIT_BACKEND")
+    if chosen is None:
+        chosen = "openai" if (base_url or key) else "local"
+    if chosen not in ("openai", "local", "fake"):
+        raise UsageError(f"unknown backend {chosen!r}; use one of: openai, local")
+    if chosen == "local":
+        default_model = LOCAL_MODEL_NAME
+    elif base_url:
+        default_model = "default"
+    else:
+        default_model = DEFAULT_OPENAI_MODEL
+    values: dict[str, object] = {
+        "backend": chosen,
+        "model": model or _env(env, "FACTKIT_MODEL") or default_model,
+        "base_url": base_url,
+        "api_key": SecretStr(key) if key else None,
+    }
+    timeout = _number(env, "FACTKIT_TIMEOUT", float)
+    if timeout is not None:
+        values["timeout"] = timeout
+    threads = _number(env, "FACTKIT_LOCAL_THREADS", int)
+    if threads is not None:
+        values["local_threads"] = threads
+    if _env(env, "FACTKIT_CACHE") in ("0", "false", "no", "off"):
+        values["cache"] = False
+    cache_dir = _env(env, "FACTKIT_CACHE_DIR")
+    if cache_dir:
+        values["cache_dir"] = Path(cache_dir).expanduser()
+    local_model = _env(env, "FACTKIT_LOCAL_MODEL")
+    if local_model:
+        values["local_model_path"] = Path(local_model).expanduser()
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(values)
+    except Exception as exc:  # pydantic.ValidationError: make it a factkit error that names the setting
+        raise UsageError(f"invalid settings: {exc}") from None
+
+
+def cache_root(settings: Settings) -> Path:
+    """The folder for factkit's caches: FACTKIT_CACHE_DIR, else the platform cache dir."""
+    if settings.cache_dir is not None:
+        return settings.cache_dir
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("factkit"))

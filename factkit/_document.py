@@ -1,0 +1,198 @@
+"""Document: the exact source text, its sentences with character offsets, its publication date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from . import _dates
+from ._errors import InputError, UsageError
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "mt",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "lt",
+    "col",
+    "capt",
+    "sgt",
+    "cpl",
+    "maj",
+    "adm",
+    "rev",
+    "hon",
+    "pres",
+    "supt",
+    "insp",
+    "det",
+    "no",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "approx",
+    "est",
+    "dept",
+    "univ",
+    "ave",
+    "blvd",
+    "fig",
+    "al",
+    "e.g",
+    "i.e",
+    "u.s",
+    "u.k",
+    "u.n",
+}
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+|\n+""")
+_WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"'”’)\]]*\s*$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int  # 1-based, as shown to the model
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Document:
+    """An article ready for the model. Offsets everywhere refer to :attr:`text`, the caller's exact text."""
+
+    text: str
+    published: dt.date | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @classmethod
+    def from_text(cls, text: object, published: object = None, *, source: str | None = None) -> Document:
+        text = check_text(text, source=source)
+        try:
+            pub = _dates.parse_published(published)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise UsageError(f"published={published!r} is not a date: {exc}; pass e.g. '2018-01-26'") from None
+        return cls(text=text, published=pub, sentences=split_sentences(text))
+
+    def sentence(self, number: int) -> Sentence | None:
+        if 1 <= number <= len(self.sentences):
+            return self.sentences[number - 1]
+        return None
+
+    def sentence_at(self, offset: int) -> Sentence | None:
+        for s in self.sentences:
+            if s.start <= offset < s.end:
+                return s
+        return None
+
+    def numbered(self, sentences: list[Sentence] | None = None) -> str:
+        """The article as the model sees it: one numbered sentence per line."""
+        return "\n".join(f"[{s.index}] {s.text}" for s in (sentences or self.sentences))
+
+
+def check_text(text: object, *, source: str | None = None) -> str:
+    """Reject unusable input before any model call, with a message that says how to fix it."""
+    if isinstance(text, bytes | bytearray):
+        text = decode_bytes(bytes(text), source=source)
+    if not isinstance(text, str):
+        raise UsageError(f"article text must be str, got {type(text).__name__}")
+    if not text.strip():
+        raise InputError("the article is empty or only whitespace; pass the article's text", source=source)
+    if "\x00" in text:
+        raise InputError("the article contains NUL bytes, so it looks like a binary file; pass text", source=source)
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    if controls > max(8, len(text[:4096]) // 20):
+        raise InputError("the article is mostly control characters, so it looks binary; pass text", source=source)
+    return text
+
+
+def decode_bytes(data: bytes, *, source: str | None = None) -> str:
+    if b"\x00" in data[:8192]:
+        raise InputError("this is a binary file, not text; pass a UTF-8 text file", source=source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "convert it first, e.g. `iconv -f latin1 -t utf-8`",
+            source=source,
+        ) from None
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split on sentence ends and line breaks, keeping exact offsets; abbreviations don't end sentences."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if "\n" not in m.group() and _is_abbreviation(text, m.start(), m.group()):
+            continue
+        if m.group()[0] in ".!?" and m.end() < len(text) and text[m.end()].islower():
+            continue  # "... 3 p.m. on Friday": a lowercase next word means the sentence goes on
+        spans.append((start, m.start() + len(m.group().rstrip())))
+        start = m.end()
+    spans.append((start, len(text)))
+    out: list[Sentence] = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append(Sentence(len(out) + 1, a, b, text[a:b]))
+    return out
+
+
+def _is_abbreviation(text: str, pos: int, boundary: str) -> bool:
+    if not boundary.startswith("."):
+        return False
+    m = _WORD_BEFORE.search(text, max(0, pos - 40), pos + 1)
+    if not m:
+        return False
+    word = m.group(1).lower().rstrip(".")
+    if word in _ABBREVIATIONS:
+        return True
+    # Initials and dotted acronyms: "J.", "U.S.", "D.C."
+    return bool(re.fullmatch(r"(?:\w\.)*\w", word)) and len(word.replace(".", "")) <= 3 and word[-1:].isalpha()
+
+
+def chunk_sentences(sentences: list[Sentence], max_chars: int, overlap: int = 1) -> list[list[Sentence]]:
+    """Sentence-aligned windows of at most ``max_chars`` characters, overlapping by ``overlap`` sentences."""
+    if not sentences:
+        return []
+    chunks: list[list[Sentence]] = []
+    i = 0
+    while i < len(sentences):
+        j, size = i, 0
+        while j < len(sentences) and (j == i or size + len(sentences[j].text) <= max_chars):
+            size += len(sentences[j].text) + 1
+            j += 1
+        chunks.append(sentences[i:j])
+        if j >= len(sentences):
+            break
+        i = max(j - overlap, i + 1)
+    return chunks

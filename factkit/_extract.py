@@ -1,0 +1,309 @@
+"""The pipeline: text -> Document -> prompt -> model seam (cached) -> wire record -> grounding -> records."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel
+
+from ._cache import CallCache, cache_key
+from ._config import Settings, cache_root, resolve_settings
+from ._custom import ground_custom, wire_model_for
+from ._document import Document, Sentence, chunk_sentences
+from ._errors import OutputError
+from ._grounding import overlap
+from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
+from ._prompts import Prompt, escape_article, load_prompt
+from ._records import (
+    Grounded,
+    attribute_quotes,
+    date_mentions,
+    ground_entity_list,
+    ground_fact_list,
+    ground_summary,
+    key_points_of,
+    summary_of,
+)
+from ._wire import WireEntities, WireFacts, WireSummary
+from .backends import ChatBackend, make_backend
+
+log = logging.getLogger("factkit")
+M = TypeVar("M", bound=BaseModel)
+
+#: Characters of article per model call for remote models; the local backend sets its own.
+DEFAULT_MAX_CHARS = 24_000
+
+
+class Extractor:
+    """Extracts grounded summaries and facts with one configured model. Reuse it: it holds the client.
+
+    >>> ex = Extractor(base_url="http://localhost:11434/v1", model="qwen2.5:7b")  # doctest: +SKIP
+    >>> result = ex.extract(text, published="2018-01-26")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        backend: ChatBackend | None = None,
+        settings: Settings | None = None,
+        prompt: str | Path | None = None,
+        custom_prompt: str | Path | None = None,
+        cache: bool | None = None,
+        max_reasks: int | None = None,
+        max_chars: int | None = None,
+    ) -> None:
+        if settings is None:
+            overrides: dict[str, Any] = {}
+            if cache is not None:
+                overrides["cache"] = cache
+            if max_reasks is not None:
+                overrides["max_reasks"] = max_reasks
+            backend_name = getattr(backend, "name", None) if backend is not None else None
+            settings = resolve_settings(
+                model=model or (backend.model if backend is not None else None),
+                base_url=base_url,
+                api_key=api_key,
+                backend=backend_name if backend_name in ("openai", "local", "fake") else None,
+                **overrides,
+            )
+        self.settings = settings
+        self._backend = backend
+        self.prompt = load_prompt(prompt or "extract")
+        self.custom_prompt = load_prompt(custom_prompt or "custom")
+        self.max_chars = max_chars
+        self._cache: CallCache | None = None
+
+    # -- lazily built pieces ---------------------------------------------------------------------------
+    @property
+    def backend(self) -> ChatBackend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings)
+            if self.settings.backend == "local":
+                log.warning("factkit: no API key or base URL configured; using the embedded local model")
+        return self._backend
+
+    @property
+    def cache(self) -> CallCache | None:
+        if not self.settings.cache:
+            return None
+        if self._cache is None:
+            self._cache = CallCache(cache_root(self.settings) / "calls.sqlite3")
+        return self._cache
+
+    def _chunk_chars(self) -> int:
+        return self.max_chars or int(getattr(self.backend, "max_chars", DEFAULT_MAX_CHARS))
+
+    # -- the public calls -----------------------------------------------------------------------------
+    @overload
+    def extract(self, text: str | bytes, *, published: Any = None, schema: None = None) -> Extraction: ...
+    @overload
+    def extract(self, text: str | bytes, *, published: Any = None, schema: type[M]) -> CustomExtraction[M]: ...
+
+    def extract(
+        self, text: str | bytes, *, published: Any = None, schema: type[M] | None = None
+    ) -> Extraction | CustomExtraction[M]:
+        """Summary, facts, entities, quotes and dates of one article, every item grounded by offsets.
+
+        With ``schema``, fills the caller's Pydantic model instead; its ``Evidence`` fields are grounded.
+        """
+        doc = Document.from_text(text, published)
+        if schema is not None:
+            return self._extract_custom(doc, schema)
+        return self._extract(doc)
+
+    def summarize(self, text: str | bytes, *, published: Any = None) -> Summary:
+        """Headline, one-sentence tldr and key points, each point with the spans that support it."""
+        doc = Document.from_text(text, published)
+        chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
+        grounded, _ = self._run_grounded(
+            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w)
+        )
+        return summary_of(grounded)
+
+    # -- internals ------------------------------------------------------------------------------------
+    def _extract(self, doc: Document) -> Extraction:
+        dates = date_mentions(doc)
+        known = Grounded()
+        fact_parts: list[Grounded] = []
+        calls: list[CallUsage] = []
+        rejected: list[Rejected] = []
+        for chunk in chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1):
+            # Entities first: facts are grounded against them. Both calls share the article prefix.
+            ents, usage = self._run_grounded(
+                doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
+            )
+            calls.append(usage)
+            known = merge([known, ents]) if known.entities else ents
+            rejected.extend(ents.rejected)
+            known.quotes = []
+            attribute_quotes(doc, known)
+            facts, usage = self._run_grounded(
+                doc,
+                chunk,
+                self.prompt,
+                "facts",
+                WireFacts,
+                _fact_grounder(doc, dates, known),
+            )
+            calls.append(usage)
+            fact_parts.append(facts)
+        merged = merge(fact_parts)
+        merged.rejected = rejected + merged.rejected
+        return Extraction(
+            summary=summary_of(merged),
+            facts=merged.facts,
+            entities=known.entities,
+            quotes=known.quotes,
+            dates=dates,
+            rejected=merged.rejected,
+            usage=Usage(calls=calls),
+            model=self.backend.model,
+            backend=self.backend.name,
+            prompt_version=self.prompt.id,
+            published=doc.published.isoformat() if doc.published else None,
+        )
+
+    def _extract_custom(self, doc: Document, schema: type[M]) -> CustomExtraction[M]:
+        wire_model = wire_model_for(schema)
+        rejected: list[Rejected] = []
+
+        def ground(wire: BaseModel) -> tuple[Any, list[str]]:
+            data, problems, rej = ground_custom(doc, schema, wire)
+            rejected[:] = rej
+            return data, problems
+
+        data, usage = self._run_grounded(
+            doc, doc.sentences, self.custom_prompt, None, wire_model, ground, numbered=False
+        )
+        if data is None:
+            raise OutputError(
+                f"the model's evidence for a required field of {schema.__name__} is not in the article, even "
+                "after re-asking; make the field optional or a list so ungrounded items can be dropped",
+                usage=Usage(calls=[usage]),
+            )
+        return CustomExtraction[schema](  # type: ignore[valid-type]
+            data=data,
+            rejected=rejected,
+            usage=Usage(calls=[usage]),
+            model=self.backend.model,
+            backend=self.backend.name,
+            prompt_version=f"{self.custom_prompt.id}+{schema.__name__}",
+        )
+
+    def _run_grounded(
+        self,
+        doc: Document,
+        sentences: list[Sentence],
+        prompt: Prompt,
+        task: str | None,
+        wire_model: type[BaseModel],
+        ground: Callable[[Any], tuple[Any, list[str]]],
+        *,
+        numbered: bool = True,
+    ) -> tuple[Any, CallUsage]:
+        """One model call (or a cache hit) whose validation grounds the output; returns the grounded result."""
+        if numbered:
+            article = escape_article(doc.numbered(sentences))
+        else:
+            article = escape_article(doc.text[sentences[0].start : sentences[-1].end])
+        published = doc.published.isoformat() if doc.published else None
+        messages = prompt.render(task, article=article, published=published)
+        backend = self.backend
+        context: dict[str, Any] = {"ground": ground}
+        cache = self.cache
+        key = cache_key(backend.cache_identity(), prompt.id, wire_model, messages) if cache else None
+        if key is not None and cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                started = time.perf_counter()
+                raw, usage = hit
+                context["final_attempt"] = True
+                wire_model.model_validate_json(raw, context=context)
+                usage = usage.model_copy(update={"cached": True, "latency_s": round(time.perf_counter() - started, 4)})
+                return context["result"], usage
+        completion = backend.complete(
+            messages,
+            wire_model,
+            context=context,
+            max_reasks=self.settings.max_reasks,
+            purpose=task or "extract",
+        )
+        if key is not None and cache is not None:
+            cache.put(key, completion.raw or completion.value.model_dump_json(), completion.usage)
+        return context["result"], completion.usage
+
+
+def _fact_grounder(
+    doc: Document, dates: list[DateMention], known: Grounded
+) -> Callable[[Any], tuple[Grounded, list[str]]]:
+    return lambda wire: ground_fact_list(doc, wire, dates, known)
+
+
+def merge(parts: list[Grounded]) -> Grounded:
+    """Merge the grounded parts of a long article: offsets are already global; drop duplicates."""
+    if len(parts) == 1:
+        return parts[0]
+    out = Grounded(headline=parts[0].headline, tldr=parts[0].tldr)
+    entities: dict[tuple[str, str], Entity] = {}
+    seen_quotes: set[int] = set()
+    for part in parts:
+        for ent in part.entities:
+            k = (ent.name.casefold(), ent.type)
+            if k in entities:
+                spans = {m.start: m for m in [*entities[k].mentions, *ent.mentions]}
+                entities[k].mentions[:] = sorted(spans.values(), key=lambda m: m.start)
+            else:
+                entities[k] = ent.model_copy(deep=True)
+        for q in part.quotes:
+            if q.span.start not in seen_quotes:
+                seen_quotes.add(q.span.start)
+                out.quotes.append(q)
+        for f in part.facts:
+            if not any(_duplicate(f, g) for g in out.facts):
+                out.facts.append(f)
+        out.rejected.extend(part.rejected)
+    out.entities = list(entities.values())
+    out.quotes.sort(key=lambda q: q.span.start)
+    out.key_points = key_points_of(out.facts)
+    return out
+
+
+def _duplicate(a: Fact, b: Fact) -> bool:
+    same_place = a.evidence.start < b.evidence.end and b.evidence.start < a.evidence.end
+    return same_place and overlap(a.statement, b.statement) >= 0.7
+
+
+# Module-level conveniences use one Extractor per settings, so the client (and a local model) is reused.
+_default: dict[tuple[Any, ...], Extractor] = {}
+
+
+def _extractor(**kwargs: Any) -> Extractor:
+    key = tuple(sorted((k, str(v)) for k, v in kwargs.items()))
+    if key not in _default:
+        _default[key] = Extractor(**kwargs)
+    return _default[key]
+
+
+@overload
+def extract(text: str | bytes, *, published: Any = None, schema: None = None, **kwargs: Any) -> Extraction: ...
+@overload
+def extract(text: str | bytes, *, published: Any = None, schema: type[M], **kwargs: Any) -> CustomExtraction[M]: ...
+
+
+def extract(
+    text: str | bytes, *, published: Any = None, schema: type[M] | None = None, **kwargs: Any
+) -> Extraction | CustomExtraction[M]:
+    """Extract a grounded summary and facts from one article (see :class:`Extractor` for the options)."""
+    return _extractor(**kwargs).extract(text, published=published, schema=schema)
+
+
+def summarize(text: str | bytes, *, published: Any = None, **kwargs: Any) -> Summary:
+    """A grounded summary of one article (see :class:`Extractor` for the options)."""
+    return _extractor(**kwargs).summarize(text, published=published)

@@ -1,0 +1,447 @@
+"""Grounding: find model-given evidence in the source and check numbers and claims against it.
+
+Locating a quote runs three passes, each returning offsets into the *original* text:
+
+1. exact substring;
+2. normalised: case, accents, curly vs straight quotes, dashes, runs of whitespace, and spaces around
+   periods ("U. S." = "U.S.") are ignored; a map from normalised to original positions keeps offsets exact;
+3. fuzzy: the best-aligned window of one to three sentences, accepted above ``FUZZY_THRESHOLD``.
+
+When a quote occurs more than once, the occurrence whose sentence best fits the claim (``near``) wins,
+then the one closest to ``hint``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from ._document import Document, Sentence
+from ._models import Evidence, MatchKind, Span
+
+FUZZY_THRESHOLD = 0.85
+
+_QUOTE_MAP = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "`": "'",
+    "\u00b4": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+}
+
+
+def span_of(text: str, start: int, end: int) -> Span:
+    return Span(start=start, end=end, text=text[start:end])
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalised text plus, for each of its characters, the index of the original character."""
+    out: list[str] = []
+    pos: list[int] = []
+    for i, ch in enumerate(text):
+        mapped = _QUOTE_MAP.get(ch)
+        if mapped is None:
+            if ch.isspace():
+                mapped = " "
+            else:
+                decomposed = unicodedata.normalize("NFKD", ch)
+                mapped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        for c in mapped:
+            if c == " ":
+                if not out or out[-1] == " " or out[-1] == ".":
+                    continue
+            elif c == "." and out and out[-1] == " ":
+                out.pop()
+                pos.pop()
+            out.append(c)
+            pos.append(i)
+    if out and out[-1] == " ":
+        out.pop()
+        pos.pop()
+    return "".join(out), pos
+
+
+def normalize(text: str) -> str:
+    return normalize_with_map(text)[0].strip()
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STOP = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "their",
+        "them",
+        "who",
+        "whom",
+        "which",
+        "what",
+        "said",
+        "says",
+        "say",
+        "not",
+        "no",
+        "than",
+        "then",
+        "there",
+        "here",
+        "after",
+        "before",
+        "over",
+        "under",
+        "about",
+        "into",
+        "out",
+        "up",
+        "down",
+        "also",
+        "would",
+        "could",
+        "should",
+        "will",
+        "can",
+        "may",
+        "so",
+        "such",
+        "very",
+        "just",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "other",
+        "one",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    words = set()
+    for w in _WORD.findall(normalize(text)):
+        if w in _STOP or len(w) < 2:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if len(w) > len(suffix) + 3 and w.endswith(suffix):
+                w = w[: -len(suffix)]
+                break
+        words.add(w)
+    return words
+
+
+def overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content words that occur in the evidence (0..1)."""
+    c = content_words(claim)
+    if not c:
+        return 0.0
+    return len(c & content_words(evidence)) / len(c)
+
+
+def _occurrences(hay: str, needle: str) -> list[int]:
+    found, i = [], hay.find(needle)
+    while i != -1 and needle:
+        found.append(i)
+        i = hay.find(needle, i + 1)
+    return found
+
+
+def _extend_combining(text: str, end: int) -> int:
+    while end < len(text) and unicodedata.combining(text[end]):
+        end += 1
+    return end
+
+
+def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | None = None) -> Evidence | None:
+    """Find ``quote`` in the document; None when it is not there (not even fuzzily)."""
+    text = doc.text
+    needle = quote.strip().strip("\"'“”‘’").strip()
+    if not needle:
+        return None
+    candidates: list[tuple[int, int, MatchKind, float]] = [
+        (i, i + len(needle), "exact", 1.0) for i in _occurrences(text, needle)
+    ]
+    if not candidates:
+        hay, pos = _normalized_doc(doc)
+        norm_needle = normalize(needle)
+        for i in _occurrences(hay, norm_needle):
+            a, b = pos[i], _extend_combining(text, pos[i + len(norm_needle) - 1] + 1)
+            candidates.append((a, b, "normalized", 1.0))
+    if not candidates:
+        fuzzy = _fuzzy(doc, needle)
+        if fuzzy is not None:
+            candidates.append(fuzzy)
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: _fit(doc, c[0], c[1], near, hint))
+    a, b, kind, score = best
+    return Evidence(start=a, end=b, text=text[a:b], match=kind, score=round(score, 4))
+
+
+def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> tuple[float, float]:
+    fit = 0.0
+    if near:
+        sent = doc.sentence_at(a)
+        context = doc.text[sent.start : max(sent.end, b)] if sent else doc.text[a:b]
+        fit = overlap(near, context)
+    distance = -abs(a - hint) if hint is not None else -a
+    return (round(fit, 3), distance)
+
+
+_norm_cache: dict[int, tuple[str, str, list[int]]] = {}
+
+
+def _normalized_doc(doc: Document) -> tuple[str, list[int]]:
+    key = id(doc)
+    cached = _norm_cache.get(key)
+    if cached is None or cached[0] is not doc.text:
+        if len(_norm_cache) > 64:
+            _norm_cache.clear()
+        hay, pos = normalize_with_map(doc.text)
+        cached = (doc.text, hay, pos)
+        _norm_cache[key] = cached
+    return cached[1], cached[2]
+
+
+def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | None:
+    norm_needle = normalize(needle)
+    if len(norm_needle) < 12:
+        return None  # short strings match too much by chance
+    best: tuple[int, int, MatchKind, float] | None = None
+    sents = doc.sentences
+    for i in range(len(sents)):
+        for width in (1, 2, 3):
+            window = sents[i : i + width]
+            if len(window) < width:
+                break
+            a0, b0 = window[0].start, window[-1].end
+            if b0 - a0 > 4 * len(needle) + 200:
+                break
+            if (b0 - a0) * 2 < len(needle):
+                continue
+            region = doc.text[a0:b0]
+            norm_region, pos = normalize_with_map(region)
+            matcher = SequenceMatcher(None, norm_needle, norm_region, autojunk=False)
+            blocks = [blk for blk in matcher.get_matching_blocks() if blk.size > 0]
+            if not blocks:
+                continue
+            first, last = blocks[0], blocks[-1]
+            ra, rb = first.b, last.b + last.size
+            score = SequenceMatcher(None, norm_needle, norm_region[ra:rb], autojunk=False).ratio()
+            if score >= FUZZY_THRESHOLD and (best is None or score > best[3]):
+                best = (a0 + pos[ra], _extend_combining(doc.text, a0 + pos[rb - 1] + 1), "fuzzy", score)
+    return best
+
+
+# ---- numbers -------------------------------------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "dozen": 12,
+    "a dozen": 12,
+    "hundred": 100,
+    "a hundred": 100,
+    "thousand": 1000,
+    "a thousand": 1000,
+}
+_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "k": 1e3,
+    "m": 1e6,
+    "bn": 1e9,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*(?P<scale>hundred|thousand|million|"
+    r"billion|trillion|bn|k|m)\b)?|\b(?P<word>"
+    + "|".join(sorted(_UNITS, key=len, reverse=True))
+    + r")(?:[\s-]+(?P<wscale>hundred|thousand|million|billion))?\b",
+    re.IGNORECASE,
+)
+_APPROX = re.compile(
+    r"\b(about|approximately|approx\.?|around|roughly|nearly|almost|some|more than|over|up to|at least|"
+    r"fewer than|less than|an estimated|estimated|close to|upwards of|just under|just over|~)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class NumberHit:
+    start: int
+    end: int
+    value: float
+    approximate: bool
+
+
+def find_numbers(text: str) -> list[NumberHit]:
+    hits = []
+    for m in _NUMBER.finditer(text):
+        if m.group("num"):
+            value = float(m.group("num").replace(",", ""))
+            scale = (m.group("scale") or "").lower()
+        else:
+            value = float(_UNITS[m.group("word").lower()])
+            scale = (m.group("wscale") or "").lower()
+        if scale:
+            value *= _SCALES[scale]
+        approx = bool(_APPROX.search(text[max(0, m.start() - 20) : m.start()]))
+        hits.append(NumberHit(m.start(), m.end(), value, approx))
+    return hits
+
+
+def same_number(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def find_value(text: str, value: float) -> NumberHit | None:
+    for hit in find_numbers(text):
+        if same_number(hit.value, value):
+            return hit
+    return None
+
+
+def unsupported_numbers(claim: str, evidence: str) -> list[str]:
+    """Numbers written in ``claim`` that ``evidence`` does not contain (years written as digits excepted)."""
+    have = [h.value for h in find_numbers(evidence)]
+    missing = []
+    for hit in find_numbers(claim):
+        literal = claim[hit.start : hit.end]
+        if not literal[0].isdigit():
+            continue  # words like "one" are used loosely ("one of the judges")
+        if re.fullmatch(r"(1[89]|20)\d\d", literal):
+            continue  # a year, usually resolved from a relative date
+        if not any(same_number(hit.value, v) for v in have):
+            missing.append(literal)
+    return missing
+
+
+# ---- sentences and quotes ------------------------------------------------------------------------------
+
+
+def sentences_span(doc: Document, sentences: list[Sentence]) -> Evidence:
+    a = min(s.start for s in sentences)
+    b = max(s.end for s in sentences)
+    return Evidence(start=a, end=b, text=doc.text[a:b], match="sentence", score=1.0)
+
+
+def best_sentence(doc: Document, claim: str) -> tuple[Sentence, float] | None:
+    scored = [(s, overlap(claim, s.text)) for s in doc.sentences]
+    if not scored:
+        return None
+    return max(scored, key=lambda x: x[1])
+
+
+_QUOTE_PAIRS = [("\u201c", "\u201d"), ('"', '"'), ("\u00ab", "\u00bb"), ("\u201e", "\u201c")]
+
+
+def quotation_spans(text: str, min_words: int = 1) -> list[Span]:
+    """Spans of the words inside quotation marks (marks excluded), in order."""
+    spans: list[Span] = []
+    for opener, closer in _QUOTE_PAIRS:
+        i = 0
+        while True:
+            a = text.find(opener, i)
+            if a == -1:
+                break
+            b = text.find(closer, a + 1)
+            if b == -1:
+                break
+            inner_a, inner_b = a + 1, b
+            while inner_a < inner_b and text[inner_a].isspace():
+                inner_a += 1
+            while inner_b > inner_a and text[inner_b - 1].isspace():
+                inner_b -= 1
+            inner = text[inner_a:inner_b]
+            if len(inner.split()) >= min_words and "\n\n" not in inner:
+                spans.append(span_of(text, inner_a, inner_b))
+            i = b + 1
+    spans.sort(key=lambda s: s.start)
+    out: list[Span] = []
+    for s in spans:
+        if not out or s.start >= out[-1].end:
+            out.append(s)
+    return out

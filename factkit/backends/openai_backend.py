@@ -1,0 +1,49 @@
+"""OpenAI and any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp's server, LM Studio)."""
+
+from __future__ import annotations
+
+import openai
+
+from .._config import Settings
+from .._errors import ConfigError
+from .base import ChatBackend, Mode, RetryPolicy
+
+
+class OpenAIBackend(ChatBackend):
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        if not key and not settings.base_url:
+            raise ConfigError(
+                "no API key for OpenAI: set OPENAI_API_KEY (or FACTKIT_API_KEY), or point FACTKIT_BASE_URL "
+                "at an OpenAI-compatible server, or install factkit[local] to run the embedded model"
+            )
+        client = openai.OpenAI(
+            api_key=key or "not-needed",  # local servers ignore it, the client insists on one
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=0,  # transport retries are ours (tenacity), so they are counted and bounded once
+        )
+        # OpenAI itself: native structured outputs, then tools. Compatible servers differ: try the JSON
+        # schema first, then plain JSON mode with the schema in the prompt, then JSON in a markdown block.
+        modes = (
+            [Mode.JSON_SCHEMA, Mode.TOOLS, Mode.JSON]
+            if not settings.base_url
+            else [Mode.JSON_SCHEMA, Mode.JSON, Mode.MD_JSON]
+        )
+        sampling: dict[str, object] = {"temperature": settings.temperature}
+        if settings.max_tokens:
+            sampling["max_tokens"] = settings.max_tokens
+        super().__init__(
+            client.chat.completions.create,
+            model=settings.model,
+            modes=modes,
+            retry=RetryPolicy(
+                retries=settings.transport_retries,
+                wait_max=settings.retry_wait_max,
+                multiplier=settings.retry_wait_multiplier,
+            ),
+            endpoint=str(settings.base_url or "api.openai.com"),
+            sampling=sampling,
+        )
