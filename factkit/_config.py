@@ -46,7 +46,9 @@ class Settings(BaseModel):
     transport_retries: int = Field(4, ge=0, description="Extra tries after a transport fault.")
     retry_wait_max: float = Field(30.0, ge=0, description="Cap on one backoff wait, seconds.")
     retry_wait_multiplier: float = Field(1.0, ge=0, description="Scales every backoff wait; 0 in tests.")
-    max_reasks: int = Field(1, ge=0, description="Re-asks after output that fails validation or grounding.")
+    max_reasks: int | None = Field(
+        None, ge=0, description="Re-asks after output that fails validation or grounding (None: the backend's default)."
+    )
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0)
     cache: bool = True

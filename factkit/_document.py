@@ -95,8 +95,10 @@ class Document:
         text = check_text(text, source=source)
         try:
             pub = _dates.parse_published(published)  # type: ignore[arg-type]
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise UsageError(f"published={published!r} is not a date: {exc}; pass e.g. '2018-01-26'") from None
+        if pub is None and published is None:
+            pub = guess_published(text)
         return cls(text=text, published=pub, sentences=split_sentences(text))
 
     def sentence(self, number: int) -> Sentence | None:
@@ -113,6 +115,18 @@ class Document:
     def numbered(self, sentences: list[Sentence] | None = None) -> str:
         """The article as the model sees it: one numbered sentence per line."""
         return "\n".join(f"[{s.index}] {s.text}" for s in (sentences or self.sentences))
+
+
+def guess_published(text: str) -> dt.date | None:
+    """The dateline: a full date in the first three lines of a news article ("January 26, 2018 / 8:49 PM")."""
+    head = "\n".join(text.lstrip().splitlines()[:3])[:400]
+    for hit in _dates.find_dates(head, None):
+        if hit.value and len(hit.value) == 10 and hit.value[4] == "-":
+            try:
+                return dt.date.fromisoformat(hit.value)
+            except ValueError:
+                continue
+    return None
 
 
 def check_text(text: object, *, source: str | None = None) -> str:

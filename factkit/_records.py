@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from . import _dates
@@ -125,6 +126,41 @@ _LISTS: dict[str, EntityType] = {
 }
 
 
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+_EDGE_WORDS = re.compile(r"^(?:(?:the|a|an|of)\s+)+|(?:\s+(?:[a-z][\w'’-]*))+$")
+
+
+_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
+_LONE_INITIAL = re.compile(r"\b([A-Z])\. (?=[A-Z][a-z])")
+
+
+def fix_initials(text: str, source: str | None = None) -> str:
+    """'U. S. District Judge' -> 'U.S. District Judge'; with the source, 'U. Judge' -> 'U.S. Judge'.
+
+    Small models under a JSON grammar space out initials or drop the second one; when the source has
+    exactly one dotted acronym starting with that letter, the lone initial is restored to it.
+    """
+    text = _SPACED_INITIALS.sub(r"\1.", text)
+    if source is None or not _LONE_INITIAL.search(text):
+        return text
+    acronyms: dict[str, set[str]] = {}
+    for m in _ACRONYM.finditer(source):
+        acronyms.setdefault(m.group()[0], set()).add(m.group())
+
+    def restore(m: re.Match[str]) -> str:
+        options = acronyms.get(m.group(1), set())
+        return (next(iter(options)) + " ") if len(options) == 1 else m.group()
+
+    return _LONE_INITIAL.sub(restore, text)
+
+
+def clean_name(raw: str) -> str:
+    """Trim quotes, punctuation and leading articles or trailing common nouns ('... spokesman')."""
+    name = fix_initials(" ".join(raw.split()).strip(" .,;:\"'“”()"))
+    trimmed = _EDGE_WORDS.sub("", name).strip(" ,")
+    return trimmed if any(ch.isupper() for ch in trimmed) else name
+
+
 def _typed(name: str, listed: EntityType) -> EntityType:
     """The model's type, corrected where the general word lists know better."""
     if place_type(name):
@@ -139,7 +175,7 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
     seen: set[str] = set()
     for field_name, listed in _LISTS.items():
         for raw in getattr(wire, field_name):
-            name = " ".join(raw.split()).strip(" .,;:\"'“”")
+            name = clean_name(raw)
             if listed == "person":
                 name = strip_title(name)
             key = normalize(name)
@@ -165,6 +201,9 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
                 f"entity {name!r} does not occur in the article",
                 problems,
             )
+            continue
+        if not any(ch.isupper() for m in mentions for ch in m.text):
+            out.reject("entity", {"name": name, "list": field_name}, f"{name!r} is a common noun, not a name", [])
             continue
         key = _ALIAS_CANON.get(normalize(name), normalize(name))
         existing = by_key.get(key)
@@ -259,6 +298,11 @@ def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidenc
     if cited is None:
         bad = [n for n in numbers if doc.sentence(n) is None]
         return None, f"cites sentence {bad[0]}, but the article has {len(doc.sentences)} sentences"
+    if len(cited) > 1:
+        # several sentences cited: keep the one that carries the statement, if one does on its own
+        best_one = max(cited, key=lambda s: overlap(statement, s.text))
+        if overlap(statement, best_one.text) >= overlap(statement, " ".join(s.text for s in cited)) - 0.05:
+            cited = [best_one]
     evidence = sentences_span(doc, cited)
     score = overlap(statement, evidence.text)
     if score < MIN_SUPPORT:
@@ -286,12 +330,13 @@ def ground_facts(
     doc: Document, wire_facts: list[WireFact], dates: list[DateMention], out: Grounded, problems: list[str]
 ) -> None:
     for i, f in enumerate(wire_facts, 1):
-        statement = " ".join(f.statement.split())
+        statement = fix_initials(" ".join(f.statement.split()), doc.text)
         label = f"fact {i} ({statement[:60]!r})"
         evidence, problem = _support(doc, statement, f.s)
         if evidence is None:
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
+        statement = snap_to_source(statement, evidence.text)
         missing = unsupported_numbers(statement, evidence.text)
         if missing:
             out.reject("fact", f, f"{label} states {', '.join(missing)}, which its evidence does not say", problems)
@@ -321,6 +366,20 @@ def ground_facts(
                 speaker=speaker,
             )
         )
+
+
+def snap_to_source(statement: str, evidence: str) -> str:
+    """A statement that is a near-copy of (a prefix of) its evidence becomes the exact evidence text.
+
+    Small models copy sentences with slips ('U. immigration', a cut-off end); the source has them right.
+    """
+    norm_s, norm_e = normalize(statement), normalize(evidence)
+    if len(norm_s) < 20:
+        return statement
+    head = norm_e[: len(norm_s)]
+    if SequenceMatcher(None, norm_s, head, autojunk=False).ratio() >= 0.9:
+        return " ".join(evidence.split())
+    return statement
 
 
 def _subject(statement: str, entities: list[Entity]) -> str:
@@ -357,7 +416,10 @@ def ground_fact_list(
     doc: Document, wire: WireFacts, dates: list[DateMention], known: Grounded
 ) -> tuple[Grounded, list[str]]:
     """Facts grounded against the document; ``known`` brings the entities and quotes already grounded."""
-    out, problems = Grounded(headline=wire.headline.strip(), tldr=wire.tldr.strip()), list[str]()
+    out = Grounded(
+        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
+    )
+    problems: list[str] = []
     out.entities, out.quotes = known.entities, known.quotes
     ground_facts(doc, wire.facts, dates, out, problems)
     out.key_points = key_points_of(out.facts)
@@ -365,9 +427,12 @@ def ground_fact_list(
 
 
 def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str]]:
-    out, problems = Grounded(headline=wire.headline.strip(), tldr=wire.tldr.strip()), list[str]()
+    out = Grounded(
+        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
+    )
+    problems: list[str] = []
     for i, p in enumerate(wire.points, 1):
-        text = " ".join(p.text.split())
+        text = fix_initials(" ".join(p.text.split()), doc.text)
         evidence, problem = _support(doc, text, p.s)
         if evidence is None:
             out.reject("key_point", p, f"key point {i} ({text[:60]!r}) {problem}", problems)

@@ -43,7 +43,7 @@ class _Grounded(BaseModel):
 class WireFact(BaseModel):
     s: list[int] = Field(min_length=1, max_length=3, description="Numbers of the sentences that state it.")
     kind: FactKind
-    statement: str = Field(max_length=240, description="One short self-contained sentence.")
+    statement: str = Field(max_length=180, description="One short self-contained sentence.")
     value: float | None = Field(None, description="For kind quantity: the number.")
     unit: str | None = Field(None, max_length=60, description="For kind quantity: what is counted.")
 
@@ -53,17 +53,17 @@ class WireFacts(_Grounded):
     tldr: str = Field(max_length=300)
     # The schema asks for at least 3 (a grammar-constrained model then can't stop after one); validation
     # accepts 1, so a short article is not an error.
-    facts: list[WireFact] = Field(min_length=1, max_length=8, json_schema_extra={"minItems": 3})
+    facts: list[WireFact] = Field(min_length=1, max_length=6, json_schema_extra={"minItems": 3})
 
 
-_Name = Annotated[str, Field(max_length=80)]
+_Name = Annotated[str, Field(max_length=70)]
 
 
 class WireEntities(_Grounded):
-    people: list[_Name] = Field(max_length=15)
-    organizations: list[_Name] = Field(max_length=15)
-    places: list[_Name] = Field(max_length=15)
-    other: list[_Name] = Field(max_length=6)
+    people: list[_Name] = Field(max_length=12)
+    organizations: list[_Name] = Field(max_length=12)
+    places: list[_Name] = Field(max_length=12)
+    other: list[_Name] = Field(max_length=4)
 
 
 class WirePoint(BaseModel):

@@ -121,6 +121,8 @@ class ChatBackend:
     """A backend around one OpenAI-style ``create`` function. Subclasses only supply ``create`` and modes."""
 
     name = "openai"
+    #: Re-asks after bad output when the caller sets none.
+    default_reasks = 1
 
     def __init__(
         self,

@@ -140,6 +140,10 @@ def _adapt_response_format(kwargs: dict[str, Any]) -> dict[str, Any]:
 class LocalBackend(ChatBackend):
     name = "local"
     max_chars = MAX_CHARS
+    # The grammar makes every answer valid JSON, so a re-ask could only fix grounding, which a 1.5B model
+    # rarely does on a second try, at the price of a whole second generation: ungrounded items go straight
+    # to ``rejected``. Set max_reasks to change it.
+    default_reasks = 0
     _instances: ClassVar[dict[tuple[str, int | None], LocalBackend]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 

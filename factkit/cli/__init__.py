@@ -1,0 +1,71 @@
+"""The ``factkit`` command line: one module per subcommand, each with ``add_parser`` and ``run``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .._config import ENV_VARS
+from .._errors import FactkitError, InputError, UsageError, redact
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    from . import extract, summarize
+
+    try:
+        eval_cmd = importlib.import_module("factkit.cli.eval")
+    except ImportError:  # pragma: no cover - the eval subcommand is being written
+        eval_cmd = None
+
+    settings = "\n".join(f"  {name:<22} {what}" for name, what in ENV_VARS.items())
+    parser = argparse.ArgumentParser(
+        prog="factkit",
+        description="Typed, grounded summaries and fact records from article text.",
+        epilog=f"settings (arguments win over the environment):\n{settings}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    extract.add_parser(sub)
+    summarize.add_parser(sub)
+    if eval_cmd is not None:
+        eval_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("factkit")
+    log.addHandler(handler)
+    log.setLevel(level)
+    try:
+        code: int = args.func(args)
+        return code
+    except (InputError, UsageError) as exc:
+        print(f"factkit: error: {exc}", file=sys.stderr)
+        return 2
+    except FactkitError as exc:
+        kind = "configuration" if type(exc).__name__ == "ConfigError" else "model"
+        print(f"factkit: {kind} error: {exc}", file=sys.stderr)
+        return 2 if kind == "configuration" else 1
+    except KeyboardInterrupt:
+        print("factkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, no secrets
+        print(f"factkit: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}", file=sys.stderr)
+        return 1
+    finally:
+        log.removeHandler(handler)
