@@ -228,11 +228,12 @@ class Extractor:
                 wire_model.model_validate_json(raw, context=context)
                 usage = usage.model_copy(update={"cached": True, "latency_s": round(time.perf_counter() - started, 4)})
                 return context["result"], usage
+        reasks = self.settings.max_reasks
         completion = backend.complete(
             messages,
             wire_model,
             context=context,
-            max_reasks=self.settings.max_reasks,
+            max_reasks=backend.default_reasks if reasks is None else reasks,
             purpose=task or "extract",
         )
         if key is not None and cache is not None:
