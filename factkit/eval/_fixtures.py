@@ -277,13 +277,18 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
     """Load every case from a fixture file or directory.
 
     ``path`` is a directory (every ``*.yaml``, ``*.yml`` and ``*.jsonl`` inside it, recursively, in sorted
-    order), a YAML file (one case mapping, a list of cases, or ``{cases: [...]}``) or a JSONL file (one
-    case per line). Raises :class:`FixtureError` for any problem, duplicate ids across files included.
+    order; predictions files recorded by ``factkit eval --record`` are skipped), a YAML file (one case
+    mapping, a list of cases, or ``{cases: [...]}``) or a JSONL file (one case per line). Raises
+    :class:`FixtureError` for any problem, duplicate ids across files included.
     """
     root = Path(path)
     if root.is_dir():
         files = sorted(
-            (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES),
+            (
+                p
+                for p in root.rglob("*")
+                if p.is_file() and p.suffix.lower() in FIXTURE_SUFFIXES and not _is_recording(p)
+            ),
             key=lambda p: p.relative_to(root).as_posix(),
         )
         if not files:
@@ -312,6 +317,20 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
             seen[case.id] = str(file)
             cases.append(case)
     return cases
+
+
+def _is_recording(file: Path) -> bool:
+    """A predictions file of ``factkit eval --record`` (header key ``factkit_recording``), not fixtures;
+    skipped when loading a directory so recordings can live next to the fixtures (``evals/recorded/``)."""
+    if file.suffix.lower() != ".jsonl":
+        return False
+    try:
+        with file.open("r", encoding="utf-8", errors="replace") as fh:
+            first = next((line for line in fh if line.strip()), "")
+        record = json.loads(first)
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(record, dict) and "factkit_recording" in record
 
 
 def _load_file(file: Path) -> Iterator[tuple[Case, str]]:

@@ -1,0 +1,354 @@
+"""``factkit eval``: score an extraction setup against labelled fixtures, and gate CI on the scores.
+
+::
+
+    factkit eval evals/                                   # the configured model on the shipped fixtures
+    factkit eval evals/ --replay evals/recorded/local-default.jsonl   # re-score a recorded run, no model
+    factkit eval evals/ --json out.json --html out.html --fail-under entities.f1=0.6
+    factkit eval faithfulness --data ../shared/data/xsum-faith/xsum_faith_dev.jsonl.gz --judge lexical
+
+Exit codes: 0 every gate passed, 1 a gate failed (each named, with by how much), 2 a usage or input
+error (a bad fixture names its file, case and field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._errors import ConfigError, InputError, UsageError
+from ..eval._fixtures import Case, load_cases
+from ..eval._gates import (
+    GateFailure,
+    Threshold,
+    check_baseline,
+    check_thresholds,
+    load_baseline,
+    parse_threshold,
+)
+from ..eval._html import render_html
+from ..eval._matchers import FACT_FLOOR, FACT_THRESHOLD
+from ..eval._record import read_recording
+from ..eval._render import markdown, print_report
+from ..eval._run import LOWER_IS_BETTER, ScoreOptions, metric_names, run_eval
+from ..eval._scores import CaseResult, EvalReport
+from ..eval._text import lexical_similarity
+from ..eval.judge import Judge, JudgeScores, LexicalJudge, ModelJudge, XsumPair, load_xsum, measure_judge
+from ._common import add_model_options, extractor_from
+
+__all__ = ["add_parser", "run"]
+
+FAITHFULNESS = "faithfulness"
+JUDGE_METRICS = ("accuracy", "balanced_accuracy", "faithful_recall", "unfaithful_f1", "unfaithful_precision",
+                 "unfaithful_recall")  # fmt: skip
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``eval`` to the ``factkit`` subcommands; ``args.func`` is :func:`run`."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "eval",
+        help="score extractions against labelled fixtures; gate CI on the scores",
+        description=(
+            "Score the configured model (or a recorded run) against labelled fixtures: per-type precision, "
+            "recall and F1, grounding and hallucination rates, summary metrics and cost. "
+            "'factkit eval faithfulness --data FILE' measures the faithfulness judge against human labels. "
+            "Exit codes: 0 pass, 1 a gate failed, 2 usage or input error."
+        ),
+        epilog="metrics for --fail-under/--fail-over: " + ", ".join(metric_names()),
+    )
+    parser.add_argument(
+        "target",
+        metavar="FIXTURES",
+        help="a fixture file or folder (e.g. evals/); or 'faithfulness' to measure the judge (with --data)",
+    )
+    add_model_options(parser)
+    runs = parser.add_argument_group("what to score")
+    runs.add_argument("--replay", metavar="FILE", help="score a recorded predictions file instead of calling a model")
+    runs.add_argument("--record", metavar="FILE", help="write the predictions to FILE (JSONL) for --replay")
+    runs.add_argument("--case", action="append", metavar="ID", help="score only this case (repeatable)")
+    runs.add_argument("--limit", type=int, metavar="N", help="score only the first N cases (or xsum pairs)")
+    runs.add_argument("--repeats", type=int, default=1, metavar="N", help="run N times; report mean and spread")
+    runs.add_argument(
+        "--matcher",
+        choices=["lexical", "embeddings"],
+        default="lexical",
+        help="fact similarity: content-word F1 (default) or sentence embeddings (needs sentence-transformers)",
+    )
+    runs.add_argument(
+        "--judge",
+        nargs="?",
+        const="model",
+        choices=["model", "lexical"],
+        help="judge summary faithfulness: with the configured model (costs calls) or lexically; off by default",
+    )
+    reports = parser.add_argument_group("reports")
+    reports.add_argument("--json", metavar="FILE", help="write the JSON report (schema: docs/eval.md)")
+    reports.add_argument("--md", metavar="FILE", help="write a Markdown report")
+    reports.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with highlighted spans")
+    reports.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    gates = parser.add_argument_group("gates (exit 1 when one fails)")
+    gates.add_argument(
+        "--fail-under", action="append", default=[], metavar="METRIC=VALUE", help="fail if METRIC < VALUE"
+    )
+    gates.add_argument(
+        "--fail-over", action="append", default=[], metavar="METRIC=VALUE", help="fail if METRIC > VALUE"
+    )
+    gates.add_argument("--baseline", metavar="FILE", help="a JSON report to compare with")
+    gates.add_argument(
+        "--max-drop", type=float, default=0.02, metavar="X", help="largest drop allowed against --baseline (0.02)"
+    )
+    cost = parser.add_argument_group("cost")
+    cost.add_argument("--price-in", type=float, metavar="USD", help="price per 1M prompt tokens")
+    cost.add_argument("--price-out", type=float, metavar="USD", help="price per 1M completion tokens")
+    faith = parser.add_argument_group("factkit eval faithfulness")
+    faith.add_argument("--data", metavar="FILE", help="XSum faithfulness data (xsum_faith_dev.jsonl.gz)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``factkit eval``; returns the exit code (0 pass, 1 a gate failed, 2 usage or input error)."""
+    err = Console(stderr=True, highlight=False)
+    try:
+        if args.target == FAITHFULNESS and not Path(args.target).exists():
+            return _faithfulness(args, err)
+        return _evaluate(args, err)
+    except (UsageError, InputError, ConfigError) as exc:
+        err.print(f"factkit eval: error: {exc}", markup=False)
+        return 2
+
+
+# ---------------------------------------------------------------------------------------------- eval
+
+
+def _thresholds(args: argparse.Namespace, valid: Sequence[str]) -> list[Threshold]:
+    out = [parse_threshold(t, valid, kind="under") for t in args.fail_under]
+    out += [parse_threshold(t, valid, kind="over") for t in args.fail_over]
+    return out
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if args.repeats < 1:
+        raise UsageError(f"--repeats must be at least 1, not {args.repeats}")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    if args.max_drop < 0:
+        raise UsageError(f"--max-drop must not be negative, not {args.max_drop}")
+    for name in ("price_in", "price_out"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must not be negative")
+
+
+def _select(cases: list[Case], args: argparse.Namespace) -> list[Case]:
+    if args.case:
+        known = {c.id for c in cases}
+        unknown = [c for c in args.case if c not in known]
+        if unknown:
+            raise UsageError(f"--case: no case {', '.join(map(repr, unknown))}; cases: {', '.join(sorted(known))}")
+        cases = [c for c in cases if c.id in set(args.case)]
+    return cases[: args.limit] if args.limit else cases
+
+
+def _options(args: argparse.Namespace, judge: Judge | None) -> ScoreOptions:
+    if args.matcher == "embeddings":
+        from ..eval._embeddings import EMBEDDING_FLOOR, EMBEDDING_THRESHOLD, check_available, embedding_similarity
+
+        check_available()
+        return ScoreOptions(
+            similarity=embedding_similarity,
+            fact_threshold=EMBEDDING_THRESHOLD,
+            fact_floor=EMBEDDING_FLOOR,
+            judge=judge,
+            matcher="embeddings",
+        )
+    return ScoreOptions(
+        similarity=lexical_similarity, fact_threshold=FACT_THRESHOLD, fact_floor=FACT_FLOOR, judge=judge
+    )
+
+
+def _progress(err: Console, quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=err,
+        disable=quiet,
+        transient=False,
+    )
+
+
+def _evaluate(args: argparse.Namespace, err: Console) -> int:
+    _check_args(args)
+    thresholds = _thresholds(args, metric_names())
+    if args.data:
+        raise UsageError("--data is for 'factkit eval faithfulness --data FILE'")
+    if args.replay and args.record:
+        raise UsageError("--replay and --record together: a replayed run is already recorded")
+    if args.replay and (args.model or args.base_url or args.no_cache) and args.judge != "model":
+        raise UsageError("--replay scores a recorded run without any model; drop --model/--base-url/--no-cache")
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    cases = _select(load_cases(args.target), args)
+    recording = read_recording(args.replay) if args.replay else None
+
+    extractor = None
+    if recording is None or args.judge == "model":
+        extractor = extractor_from(args)
+    judge: Judge | None = None
+    if args.judge == "lexical":
+        judge = LexicalJudge()
+    elif args.judge == "model":
+        assert extractor is not None
+        judge = ModelJudge.from_extractor(extractor)
+    options = _options(args, judge)
+
+    runs = recording.repeats if recording is not None and args.repeats == 1 else args.repeats
+    scores: dict[str, list[float]] = {}
+    with _progress(err, args.quiet) as progress:
+        task = progress.add_task("eval", total=len(cases) * runs, status="")
+
+        def on_case(repeat: int, result: CaseResult) -> None:
+            ents = result.types.get("entities")
+            if ents is not None:
+                scores.setdefault("tp", []).append(ents.tp)
+                scores.setdefault("fp", []).append(ents.fp)
+                scores.setdefault("fn", []).append(ents.fn)
+            tp, fp, fn = (sum(scores.get(k, [])) for k in ("tp", "fp", "fn"))
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+            status = f"{result.id}{' (failed)' if result.error else ''} · entities F1 so far {f1:.3f}"
+            progress.update(task, advance=1, status=status, description=f"run {repeat + 1}/{runs}")
+
+        report = run_eval(
+            cases,
+            extractor if recording is None else None,
+            predictions=recording,
+            options=options,
+            repeats=args.repeats,
+            record=args.record,
+            price_in=args.price_in,
+            price_out=args.price_out,
+            fixtures=args.target,
+            on_case=on_case,
+        )
+    _write_reports(report, args)
+    if not args.quiet:
+        print_report(report, _stdout())
+    if report.cost.errors == len(report.cases):
+        err.print(
+            f"factkit eval: error: every case failed to extract (first: {report.cases[0].error}); "
+            "check the model settings",
+            markup=False,
+        )
+        return 2
+    failures = check_thresholds(report.metrics, thresholds)
+    if baseline is not None:
+        failures += check_baseline(report.metrics, baseline, max_drop=args.max_drop, lower_is_better=LOWER_IS_BETTER)
+    return _verdict(failures, err)
+
+
+def _stdout() -> Console:
+    # Piped output (CI logs) gets a readable width instead of rich's default 80 columns.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def _write_reports(report: EvalReport, args: argparse.Namespace) -> None:
+    writers: list[tuple[str | None, Callable[[], str]]] = [
+        (args.json, lambda: report.model_dump_json(indent=2) + "\n"),
+        (args.md, lambda: markdown(report)),
+        (args.html, lambda: render_html(report)),
+    ]
+    for path, render in writers:
+        if not path:
+            continue
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the report: {exc.strerror}", source=path) from None
+
+
+def _verdict(failures: Sequence[GateFailure], err: Console) -> int:
+    for failure in failures:
+        err.print(f"gate failed: {failure.message}", markup=False)
+    if failures:
+        err.print(f"factkit eval: {len(failures)} gate(s) failed", markup=False)
+        return 1
+    return 0
+
+
+# -------------------------------------------------------------------------------------- faithfulness
+
+
+def _faithfulness(args: argparse.Namespace, err: Console) -> int:
+    _check_args(args)
+    thresholds = _thresholds(args, JUDGE_METRICS)
+    if not args.data:
+        raise UsageError(
+            "factkit eval faithfulness needs --data FILE, e.g. --data ../shared/data/xsum-faith/xsum_faith_dev.jsonl.gz"
+        )
+    for flag, value in (("--replay", args.replay), ("--record", args.record), ("--baseline", args.baseline)):
+        if value:
+            raise UsageError(f"{flag} is not used by 'factkit eval faithfulness'")
+    pairs = load_xsum(args.data, limit=args.limit)
+    judge: Judge = LexicalJudge() if args.judge == "lexical" else ModelJudge.from_extractor(extractor_from(args))
+    with _progress(err, args.quiet) as progress:
+        task = progress.add_task(f"{judge.name} judge", total=len(pairs), status="")
+
+        def on_pair(index: int, pair: XsumPair, verdict: bool | None) -> None:
+            label = "error" if verdict is None else ("faithful" if verdict else "unfaithful")
+            progress.update(task, advance=1, status=f"{pair.bbcid}/{pair.system}: {label}")
+
+        scores = measure_judge(judge, pairs, on_pair=on_pair)
+    if args.json:
+        _write(args.json, scores.model_dump_json(indent=2) + "\n")
+    if args.md:
+        _write(args.md, _judge_markdown(scores, args.data))
+    if not args.quiet:
+        _print_judge(scores, args.data, _stdout())
+    return _verdict(check_thresholds(scores.metrics(), thresholds), err)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror}", source=path) from None
+
+
+def _judge_rows(s: JudgeScores) -> list[tuple[str, str]]:
+    return [
+        ("pairs judged", f"{s.pairs} ({s.unfaithful} unfaithful by majority; {s.errors} errors)"),
+        ("balanced accuracy", f"{s.balanced_accuracy:.4f}"),
+        ("unfaithful precision", f"{s.unfaithful_precision:.4f}  ({s.tp}/{s.tp + s.fp})"),
+        ("unfaithful recall", f"{s.unfaithful_recall:.4f}  ({s.tp}/{s.tp + s.fn})"),
+        ("unfaithful F1", f"{s.unfaithful_f1:.4f}"),
+        ("faithful recall", f"{s.faithful_recall:.4f}  ({s.tn}/{s.tn + s.fp})"),
+        ("accuracy", f"{s.accuracy:.4f}"),
+        ("tokens", f"prompt {s.prompt_tokens}, completion {s.completion_tokens}"),
+        ("time", f"{s.duration_s:.1f} s"),
+    ]
+
+
+def _print_judge(s: JudgeScores, data: str, console: Console) -> None:
+    table = Table(title=f"faithfulness judge '{s.judge}' vs annotators' majority ({data})", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in _judge_rows(s):
+        table.add_row(name, value)
+    console.print(table)
+
+
+def _judge_markdown(s: JudgeScores, data: str) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in _judge_rows(s))
+    return f"# Faithfulness judge `{s.judge}`\n\nData: `{data}`\n\n| metric | value |\n|---|---|\n{rows}\n"

@@ -1,0 +1,198 @@
+"""One self-contained HTML file: the scores, and each article with gold and predicted spans highlighted.
+
+No script, no external asset: inline CSS, and ``<details>`` to fold the cases. Every piece of text that
+comes from an article, a fixture or a model is escaped with :func:`html.escape`, so an article holding
+``<script>`` shows it as text.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Iterable
+
+from ._metrics import prf
+from ._render import other_rows, score_rows
+from ._scores import CaseResult, CaseSummary, EvalReport, Item, TypeResult
+
+__all__ = ["render_html"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1200px;
+  color:#1d1d1f;line-height:1.45;padding:0 16px}
+h1{font-size:1.5em;margin:0 0 4px}h2{font-size:1.2em;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d0d0d5;padding:3px 8px;text-align:left;
+  vertical-align:top}th{background:#f3f3f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.meta{color:#555;font-size:.92em}
+.legend span{margin-right:14px;padding:1px 6px}
+.article{white-space:pre-wrap;border:1px solid #ddd;border-radius:6px;padding:12px;background:#fcfcfd;
+  font-family:Georgia,serif;font-size:15px}
+mark{color:inherit;border-radius:2px;padding:0 1px}
+.g{background:#ffe7c7;text-decoration:underline;text-decoration-color:#e8590c;text-decoration-thickness:3px;
+  text-underline-offset:3px}
+.x{background:#ffc9c9}
+.m{background:#b2f2bb}
+details.case{border:1px solid #ccc;border-radius:8px;padding:6px 12px;margin:10px 0}
+details.case>summary{font-weight:600;cursor:pointer}
+details.type{margin:8px 0 8px 12px}details.type>summary{cursor:pointer}
+.err{color:#c92a2a;font-weight:600}
+.items td{font-size:.9em;max-width:520px}
+.ok{color:#2b8a3e}.bad{color:#c92a2a}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _f1(t: TypeResult) -> str:
+    s = prf(t.tp, t.fp, t.fn)
+    return f"P {s.precision:.2f} R {s.recall:.2f} F1 {s.f1:.2f}"
+
+
+def highlight(text: str, marks: Iterable[tuple[int, int, str, str]]) -> str:
+    """``text`` escaped, each stretch covered by marks ``(start, end, css_class, label)`` wrapped in
+    ``<mark class="...">`` with the labels as its title. Overlapping marks split the text at every edge."""
+    marks = [(max(0, a), min(len(text), b), c, lab) for a, b, c, lab in marks if b > a and a < len(text)]
+    edges = sorted({0, len(text), *(a for a, _, _, _ in marks), *(b for _, b, _, _ in marks)})
+    out: list[str] = []
+    for a, b in itertools.pairwise(edges):
+        covering = [(c, lab) for (s, e, c, lab) in marks if s <= a and b <= e]
+        piece = _e(text[a:b])
+        if not covering:
+            out.append(piece)
+            continue
+        classes = " ".join(sorted({c for c, _ in covering}))
+        labels = "; ".join(dict.fromkeys(lab for _, lab in covering))
+        out.append(f'<mark class="{classes}" title="{_e(labels[:300])}">{piece}</mark>')
+    return "".join(out)
+
+
+def _marks(result: TypeResult) -> list[tuple[int, int, str, str]]:
+    marks = []
+    for m in result.matched:
+        for s in m.gold.spans:
+            marks.append((s.start, s.end, "m", f"matched: {m.gold.label}"))
+        for s in m.pred.spans:
+            marks.append((s.start, s.end, "m", f"matched: {m.pred.label}"))
+    for item in result.missed:
+        for s in item.spans:
+            marks.append((s.start, s.end, "g", f"missed: {item.label}"))
+    for item in result.spurious:
+        for s in item.spans:
+            marks.append((s.start, s.end, "x", f"spurious: {item.label}"))
+    return marks
+
+
+def _label(item: Item) -> str:
+    detail = f' <span class="meta">({_e(item.detail)})</span>' if item.detail else ""
+    return _e(item.label[:240]) + detail
+
+
+def _items_table(result: TypeResult) -> str:
+    rows = []
+    for m in result.matched:
+        ok = ""
+        if m.attribute_ok is not None:
+            ok = '<span class="ok">✓</span>' if m.attribute_ok else '<span class="bad">✗</span>'
+        rows.append(
+            f'<tr><td class="m">matched</td><td>{_label(m.gold)}</td><td>{_label(m.pred)} {ok}</td>'
+            f'<td class="n">{m.score:.2f}</td></tr>'
+        )
+    rows += [f'<tr><td class="g">missed</td><td>{_label(i)}</td><td></td><td></td></tr>' for i in result.missed]
+    rows += [f'<tr><td class="x">spurious</td><td></td><td>{_label(i)}</td><td></td></tr>' for i in result.spurious]
+    if not rows:
+        return '<p class="meta">No gold and no predicted items.</p>'
+    head = "<tr><th></th><th>gold</th><th>predicted</th><th>score</th></tr>"
+    return f'<table class="items">{head}{"".join(rows)}</table>'
+
+
+def _summary_block(summary: CaseSummary) -> str:
+    parts = [f"<p><b>Summary scored:</b> {_e(summary.text) or '<i>(empty)</i>'}</p>"]
+    if summary.references:
+        cells = "".join(
+            f'<tr><td>{i}</td><td class="n">{r.rouge1:.3f}</td><td class="n">{r.rouge2:.3f}</td>'
+            f'<td class="n">{r.rougeL:.3f}</td></tr>'
+            for i, r in enumerate(summary.references, start=1)
+        )
+        parts.append(
+            f"<table><tr><th>reference</th><th>ROUGE-1</th><th>ROUGE-2</th><th>ROUGE-L</th></tr>{cells}</table>"
+        )
+    if summary.verdicts:
+        items = "".join(
+            f'<li class="{"ok" if v.supported else "bad"}">{"supported" if v.supported else "not supported"}: '
+            f'{_e(v.sentence)} <span class="meta">{_e(v.reason)}</span></li>'
+            for v in summary.verdicts
+        )
+        parts.append(f"<p><b>Faithfulness</b></p><ul>{items}</ul>")
+    if summary.judge_error:
+        parts.append(f'<p class="err">judge failed: {_e(summary.judge_error)}</p>')
+    if summary.key_facts is not None:
+        missed = "".join(f"<li>{_e(f)}</li>" for f in summary.missed_key_facts)
+        parts.append(
+            f"<p><b>Key facts covered:</b> {summary.key_facts.count}/{summary.key_facts.total}</p>"
+            + (f"<p>Missed:</p><ul>{missed}</ul>" if missed else "")
+        )
+    return "".join(parts)
+
+
+def _case(case: CaseResult, open_: bool) -> str:
+    head = f"{_e(case.id)}"
+    if case.title:
+        head += f' <span class="meta">— {_e(case.title)}</span>'
+    if "entities" in case.types:
+        head += f' <span class="meta">· entities {_f1(case.types["entities"])}</span>'
+    if case.error:
+        head += f' <span class="err">· failed: {_e(case.error)}</span>'
+    body = []
+    for i, (name, result) in enumerate(case.types.items()):
+        body.append(
+            f'<details class="type"{" open" if i == 0 else ""}><summary><b>{_e(name)}</b>: '
+            f"{result.tp} matched, {result.fn} missed, {result.fp} spurious · {_f1(result)}</summary>"
+            f'<div class="article">{highlight(case.text, _marks(result))}</div>{_items_table(result)}</details>'
+        )
+    if case.unsupported:
+        items = "".join(f"<li>{_label(i)}</li>" for i in case.unsupported)
+        body.append(f"<p><b>Unsupported (hallucinated) items:</b></p><ul>{items}</ul>")
+    if case.summary is not None:
+        body.append(_summary_block(case.summary))
+    return (
+        f'<details class="case" id="case-{_e(case.id)}"{" open" if open_ else ""}><summary>{head}</summary>'
+        + "".join(body)
+        + "</details>"
+    )
+
+
+def render_html(report: EvalReport) -> str:
+    """The whole report as one HTML page (UTF-8 text; no script, no external asset)."""
+    r = report.run
+    rows = "".join(
+        f'<tr><td>{_e(x.name)}</td><td class="n">{_e(x.precision)}</td><td class="n">{_e(x.recall)}</td>'
+        f'<td class="n">{_e(x.f1)}</td><td class="n">{_e(x.support)}</td><td class="n">{_e(x.predicted)}</td>'
+        f"<td>{_e(x.note)}</td></tr>"
+        for x in score_rows(report)
+    )
+    scores = (
+        '<table id="scores"><tr><th>type</th><th>precision</th><th>recall</th><th>F1</th><th>gold</th>'
+        f"<th>predicted</th><th></th></tr>{rows}</table>"
+    )
+    other = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in other_rows(report))
+    meta = (
+        f"model <b>{_e(r.model)}</b> ({_e(r.backend)}, prompt {_e(r.prompt_version)}) · {r.cases} cases from "
+        f"{_e(r.fixtures or '-')} · {_e(r.source)}"
+        + (f" · {r.repeats} runs (first run shown; scores are means ± sd)" if r.repeats > 1 else "")
+        + f" · started {_e(r.started.isoformat(timespec='seconds'))} · factkit {_e(r.factkit_version)}"
+    )
+    legend = (
+        '<p class="legend"><b>Legend:</b> <span class="m">matched</span>'
+        '<span class="g">missed (gold only)</span><span class="x">spurious (predicted only)</span></p>'
+    )
+    cases = "".join(_case(c, i == 0) for i, c in enumerate(report.cases))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>factkit eval: {_e(r.model)}</title><style>{_CSS}</style></head><body>"
+        f'<h1>factkit eval report</h1><p class="meta">{meta}</p>'
+        f"<h2>Scores</h2>{scores}<table>{other}</table>"
+        f"<h2>Articles</h2>{legend}{cases}</body></html>\n"
+    )
