@@ -76,6 +76,9 @@ class CallCache:
             (key, output, usage.model_dump_json(), time.time()),
         )
 
+    def __bool__(self) -> bool:
+        return True  # a cache with no entries yet is still a cache (``if cache:`` must not call __len__)
+
     def __len__(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 

@@ -12,6 +12,7 @@ from ._document import Document, Sentence
 from ._gazetteer import looks_like_org, place_type, strip_title
 from ._grounding import (
     best_sentence,
+    find_numbers,
     find_value,
     normalize,
     normalize_with_map,
@@ -34,7 +35,7 @@ from ._models import (
     Span,
     Summary,
 )
-from ._wire import WireEntities, WireFact, WireFacts, WireSummary
+from ._wire import STATEMENT_CHARS, WireEntities, WireFact, WireFacts, WireSummary
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -131,7 +132,7 @@ _EDGE_WORDS = re.compile(r"^(?:(?:the|a|an|of)\s+)+|(?:\s+(?:[a-z][\w'’-]*))+$
 
 
 _ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
-_LONE_INITIAL = re.compile(r"\b([A-Z])\. (?=[A-Z][a-z])")
+_LONE_INITIAL = re.compile(r"(?<![.\w])([A-Z])\. (?=[A-Za-z]{2})")
 
 
 def fix_initials(text: str, source: str | None = None) -> str:
@@ -315,15 +316,22 @@ def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidenc
     return evidence.model_copy(update={"score": round(min(1.0, score), 4)}), None
 
 
-def _quantity(doc: Document, fact: WireFact, evidence: Evidence) -> tuple[Quantity | None, str | None]:
-    if fact.value is None:
-        return None, ("is a quantity without a value" if fact.kind == "quantity" else None)
-    hit = find_value(evidence.text, fact.value)
+def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence) -> tuple[Quantity | None, str | None]:
+    value = fact.value
+    if value is None:
+        if fact.kind != "quantity":
+            return None, None
+        # the model forgot the number: take the first one the statement and its evidence share
+        shared = [h for h in find_numbers(statement) if find_value(evidence.text, h.value)]
+        if not shared:
+            return None, None
+        value = shared[0].value
+    hit = find_value(evidence.text, value)
     if hit is None:
-        return None, f"has the number {fact.value:g}, which its evidence does not contain"
+        return None, f"has the number {value:g}, which its evidence does not contain"
     a, b = evidence.start + hit.start, evidence.start + hit.end
     unit = (fact.unit or "").strip()
-    return Quantity(value=fact.value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
+    return Quantity(value=value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
 
 
 def ground_facts(
@@ -341,10 +349,11 @@ def ground_facts(
         if missing:
             out.reject("fact", f, f"{label} states {', '.join(missing)}, which its evidence does not say", problems)
             continue
-        quantity, problem = _quantity(doc, f, evidence)
+        quantity, problem = _quantity(doc, f, statement, evidence)
         if problem:
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
+        kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
         inside = [e for e in out.entities if any(evidence.start <= m.start < evidence.end for m in e.mentions)]
@@ -356,7 +365,7 @@ def ground_facts(
         out.facts.append(
             Fact(
                 statement=statement,
-                kind=f.kind,
+                kind=kind,
                 subject=_subject(statement, inside),
                 evidence=evidence,
                 entities=[e.name for e in inside],
@@ -369,16 +378,26 @@ def ground_facts(
 
 
 def snap_to_source(statement: str, evidence: str) -> str:
-    """A statement that is a near-copy of (a prefix of) its evidence becomes the exact evidence text.
+    """A statement that copies (part of) its evidence becomes the exact source text from there on.
 
-    Small models copy sentences with slips ('U. immigration', a cut-off end); the source has them right.
+    Small models copy sentences with slips ('U. immigration') or get cut off by the length cap; the source
+    has the words right.
     """
-    norm_s, norm_e = normalize(statement), normalize(evidence)
+    norm_s, norm_e = normalize(statement.rstrip("…")), normalize(evidence)
     if len(norm_s) < 20:
         return statement
-    head = norm_e[: len(norm_s)]
-    if SequenceMatcher(None, norm_s, head, autojunk=False).ratio() >= 0.9:
-        return " ".join(evidence.split())
+    matcher = SequenceMatcher(None, norm_s, norm_e, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size >= 3]
+    if blocks:
+        matched = sum(b.size for b in blocks)
+        if matched >= 0.9 * len(norm_s) and blocks[0].a <= 2:
+            # a copy: take the evidence from where the copy starts, up to the end of its sentence
+            _, pos = normalize_with_map(evidence)
+            start = pos[blocks[0].b] if blocks[0].b < len(pos) else 0
+            return " ".join(evidence[start:].split())
+    if len(statement) >= STATEMENT_CHARS and not statement.endswith((".", "!", "?")):
+        # cut off by the grammar's length cap: end at the last whole word
+        statement = statement[: statement.rfind(" ")].rstrip(" ,;:-") + "…"
     return statement
 
 

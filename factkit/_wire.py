@@ -40,20 +40,25 @@ class _Grounded(BaseModel):
         return self
 
 
+STATEMENT_CHARS = 100
+
+
 class WireFact(BaseModel):
     s: list[int] = Field(min_length=1, max_length=3, description="Numbers of the sentences that state it.")
     kind: FactKind
-    statement: str = Field(max_length=180, description="One short self-contained sentence.")
+    # A cap in the schema is a cap in the grammar: a model that starts copying a long sentence is cut off
+    # (and the library snaps a cut copy back to the exact source sentence), which bounds output tokens.
+    statement: str = Field(max_length=STATEMENT_CHARS, description="One short self-contained sentence.")
     value: float | None = Field(None, description="For kind quantity: the number.")
     unit: str | None = Field(None, max_length=60, description="For kind quantity: what is counted.")
 
 
 class WireFacts(_Grounded):
-    headline: str = Field(max_length=120)
-    tldr: str = Field(max_length=300)
+    headline: str = Field(max_length=100)
+    tldr: str = Field(max_length=220)
     # The schema asks for at least 3 (a grammar-constrained model then can't stop after one); validation
     # accepts 1, so a short article is not an error.
-    facts: list[WireFact] = Field(min_length=1, max_length=6, json_schema_extra={"minItems": 3})
+    facts: list[WireFact] = Field(min_length=1, max_length=6, json_schema_extra={"minItems": 4})
 
 
 _Name = Annotated[str, Field(max_length=70)]

@@ -144,6 +144,8 @@ class LocalBackend(ChatBackend):
     # rarely does on a second try, at the price of a whole second generation: ungrounded items go straight
     # to ``rejected``. Set max_reasks to change it.
     default_reasks = 0
+    #: One generation at a time: batches run the local model sequentially.
+    max_concurrency = 1
     _instances: ClassVar[dict[tuple[str, int | None], LocalBackend]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
