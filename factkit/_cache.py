@@ -2,7 +2,14 @@
 
 The key hashes everything that decides the model's answer: backend, model, endpoint, sampling settings,
 prompt version, response schema and the rendered messages (which hold the input text). API keys are never
-part of a key or a value. The file is created readable by its owner only.
+part of a key or a value. The folder is created readable by its owner only (0700), the database and its
+WAL/SHM side files too (0600).
+
+Besides model calls, the file holds whole-article results for batch runs (``results``): derived data, keyed
+by the article, every call's identity and the code that grounds them (see :mod:`factkit._batch`).
+
+Several processes may read and write one cache file at once: SQLite's WAL mode lets readers run beside one
+writer, and a busy timeout makes a second writer wait instead of failing.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -20,6 +28,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._models import CallUsage
+
+log = logging.getLogger("factkit")
+
+#: Seconds a writer waits for another process's write to finish.
+BUSY_TIMEOUT_S = 30.0
 
 
 def cache_key(
@@ -34,6 +47,14 @@ def cache_key(
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` (if missing) readable and writable by its owner only; tighten it if it exists."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+
+
 class CallCache:
     """``get``/``put`` of raw model output by key; one connection per thread."""
 
@@ -43,24 +64,26 @@ class CallCache:
         with contextlib.suppress(OSError):
             os.chmod(path.parent, 0o700)
         self._local = threading.local()
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o600)
+        # SQLite gives its -wal and -shm files the database file's permissions, so 0600 covers all three.
+        _private_file(path)
+        for side in ("-wal", "-shm"):
+            if Path(f"{path}{side}").exists():
+                _private_file(Path(f"{path}{side}"))
         conn = self._conn()
         conn.execute(
             "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, usage TEXT NOT NULL,"
             " created REAL NOT NULL)"
         )
+        conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            # ``timeout`` is SQLite's busy timeout: it applies to the pragmas below too, which matters when
+            # several processes open a new file at once (switching to WAL needs a moment of exclusivity).
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
         return conn
 
@@ -76,10 +99,21 @@ class CallCache:
             (key, output, usage.model_dump_json(), time.time()),
         )
 
+    def get_result(self, key: str) -> str | None:
+        """A whole-article result stored by :meth:`put_result`, or ``None``."""
+        row = self._conn().execute("SELECT output FROM results WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_result(self, key: str, output: str) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO results (key, output, created) VALUES (?, ?, ?)", (key, output, time.time())
+        )
+
     def __bool__(self) -> bool:
-        return True  # a cache with no entries yet is still a cache (``if cache:`` must not call __len__)
+        return True  # an empty cache is still a cache: ``if cache:`` must not fall back on __len__
 
     def __len__(self) -> int:
+        """Number of cached model calls."""
         return int(self._conn().execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
     def close(self) -> None:
