@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from ._batch import BatchError, BatchInput, BatchRecord
 from ._config import Settings, resolve_settings
 from ._errors import (
     BudgetError,
@@ -42,6 +43,9 @@ from ._models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchError",
+    "BatchInput",
+    "BatchRecord",
     "BudgetError",
     "CallUsage",
     "ConfigError",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ._errors import UsageError, register_secret
 
@@ -130,8 +130,13 @@ def resolve_settings(
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings.model_validate(values)
-    except Exception as exc:  # pydantic.ValidationError: make it a factkit error that names the setting
-        raise UsageError(f"invalid settings: {exc}") from None
+    except ValidationError as exc:  # a factkit error that names the setting, on one line
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            + ("" if err["type"] == "extra_forbidden" else f" (got {err.get('input')!r})")
+            for err in exc.errors()
+        )
+        raise UsageError(f"invalid settings: {problems}") from None
 
 
 def cache_root(settings: Settings) -> Path:

@@ -2,7 +2,8 @@
 
 The model sees a derived *wire* model in which every ``Evidence`` becomes a string (an exact quote).
 After validation each quote is located in the source; a list item whose evidence can't be found is
-dropped into ``rejected``; a required evidence that can't be found fails the call.
+dropped into ``rejected``, an optional field's becomes ``None`` (and goes to ``rejected`` too); a required
+evidence that can't be found fails the call.
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ def _mentions_evidence(tp: Any, seen: set[type] | None = None) -> bool:
     return any(_mentions_evidence(a, seen) for a in typing.get_args(tp))
 
 
+def _is_quote(tp: Any) -> bool:
+    """``Evidence``, ``Evidence | None`` or ``list[Evidence]``: a field the model fills with exact quotes."""
+    if tp is Evidence:
+        return True
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, typing.List):  # noqa: UP006
+        return bool(args) and args[0] is Evidence
+    if origin in (Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return len(options) == 1 and _is_quote(options[0])
+    return False
+
+
 def _wire_type(tp: Any) -> Any:
     if tp is Evidence:
         return str
@@ -64,7 +78,7 @@ def wire_model_for(schema: type[BaseModel], root: bool = True) -> type[BaseModel
     for name, info in schema.model_fields.items():
         annotation = _wire_type(info.annotation)
         description = info.description
-        if info.annotation is Evidence or (annotation is not info.annotation and not description):
+        if _is_quote(info.annotation):  # not on a list of nested models: their own quote fields say it
             description = (description + " " if description else "") + QUOTE_DESCRIPTION
         default = ... if info.is_required() else info.get_default(call_default_factory=True)
         fields[name] = (annotation, Field(default, description=description))
@@ -108,7 +122,13 @@ class _Walker:
                 if option is type(None):
                     continue
                 if option is Evidence or _is_model(option) or typing.get_origin(option):
-                    return self.value(option, value, path, near)
+                    converted, ok = self.value(option, value, path, near)
+                    if not ok and type(None) in args:
+                        # optional: an ungrounded value becomes None and goes to rejected, like a list item
+                        dumped = value.model_dump() if isinstance(value, BaseModel) else {"value": value}
+                        self.rejected.append(Rejected(kind="field", item=dumped, reason=self.problems[-1]))
+                        return None, True
+                    return converted, ok
         return value, True
 
     def model(self, schema: type[BaseModel], obj: Any, path: str) -> tuple[dict[str, Any], bool]:

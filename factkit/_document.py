@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -70,7 +71,8 @@ _ABBREVIATIONS = {
     "u.k",
     "u.n",
 }
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+|\n+""")
+# Western sentence ends need a space after them; CJK ones (。！？) don't, as those scripts use no spaces.
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+|[。！？]+[」』”’）)]*\s*|\n+""")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"'”’)\]]*\s*$")
 
 
@@ -113,8 +115,30 @@ class Document:
         return None
 
     def numbered(self, sentences: list[Sentence] | None = None) -> str:
-        """The article as the model sees it: one numbered sentence per line."""
-        return "\n".join(f"[{s.index}] {s.text}" for s in (sentences or self.sentences))
+        """The article as the model sees it: one numbered sentence per line.
+
+        A sentence that addresses instructions to an AI ("ignore previous instructions", "you must now
+        reply...") is shown as a placeholder: a small model can't be trusted to treat it as data. The
+        sentence stays in the document (offsets don't move); only the model doesn't read it.
+        """
+        return "\n".join(
+            f"[{s.index}] {INJECTION_PLACEHOLDER if looks_like_injection(s.text) else s.text}"
+            for s in (sentences or self.sentences)
+        )
+
+
+INJECTION_PLACEHOLDER = "(text addressed to AI systems, omitted)"
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines|above|"
+    r"previous|prior)\b|\byou (?:must|should|will) now\b|\byou are now\b|\bnew instructions?\b|"
+    r"\bsystem prompt\b|\b(?:as an ai|language model)\b[^.!?\n]{0,30}\b(?:must|should|reply|respond|output)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_injection(sentence: str) -> bool:
+    """True for text that gives orders to an AI system rather than reporting news."""
+    return bool(_INJECTION.search(sentence))
 
 
 def guess_published(text: str) -> dt.date | None:
@@ -133,6 +157,11 @@ def check_text(text: object, *, source: str | None = None) -> str:
     """Reject unusable input before any model call, with a message that says how to fix it."""
     if isinstance(text, bytes | bytearray):
         text = decode_bytes(bytes(text), source=source)
+    if isinstance(text, os.PathLike):
+        raise UsageError(
+            f"article text must be str, got the path {os.fspath(text)!r}; pass its text, e.g. "
+            "Path(...).read_text(encoding='utf-8')"
+        )
     if not isinstance(text, str):
         raise UsageError(f"article text must be str, got {type(text).__name__}")
     if not text.strip():

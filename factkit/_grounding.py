@@ -22,6 +22,7 @@ from ._document import Document, Sentence
 from ._models import Evidence, MatchKind, Span
 
 FUZZY_THRESHOLD = 0.85
+_QUOTE_MARKS = "\"'“”‘’«»„"
 
 _QUOTE_MAP = {
     "\u2018": "'",
@@ -209,18 +210,22 @@ def _extend_combining(text: str, end: int) -> int:
 def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | None = None) -> Evidence | None:
     """Find ``quote`` in the document; None when it is not there (not even fuzzily)."""
     text = doc.text
-    needle = quote.strip().strip("\"'“”‘’").strip()
+    whole = quote.strip()
+    needle = whole.strip(_QUOTE_MARKS).strip()
     if not needle:
         return None
-    candidates: list[tuple[int, int, MatchKind, float]] = [
-        (i, i + len(needle), "exact", 1.0) for i in _occurrences(text, needle)
-    ]
-    if not candidates:
-        hay, pos = _normalized_doc(doc)
-        norm_needle = normalize(needle)
-        for i in _occurrences(hay, norm_needle):
-            a, b = pos[i], _extend_combining(text, pos[i + len(norm_needle) - 1] + 1)
-            candidates.append((a, b, "normalized", 1.0))
+    candidates: list[tuple[int, int, MatchKind, float]] = []
+    # The quote as given first ('said "no"' keeps its closing mark), then without the marks around it.
+    for variant in dict.fromkeys([whole, needle]):
+        candidates = [(i, i + len(variant), "exact", 1.0) for i in _occurrences(text, variant)]
+        if not candidates:
+            hay, pos = _normalized_doc(doc)
+            norm_needle = normalize(variant)
+            for i in _occurrences(hay, norm_needle):
+                a, b = pos[i], _extend_combining(text, pos[i + len(norm_needle) - 1] + 1)
+                candidates.append((a, b, "normalized", 1.0))
+        if candidates:
+            break
     if not candidates:
         fuzzy = _fuzzy(doc, needle)
         if fuzzy is not None:
@@ -232,14 +237,24 @@ def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | No
     return Evidence(start=a, end=b, text=text[a:b], match=kind, score=round(score, 4))
 
 
-def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> tuple[float, float]:
-    fit = 0.0
+def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> tuple[float, ...]:
+    """How well an occurrence fits the claim: its sentence, then the sentence before, then the one after,
+    then closeness to ``hint`` (else the earliest).
+
+    The same sentence can occur twice (a lede repeated further down); the sentences around each copy
+    then tell which one the claim is about.
+    """
+    fit = before = after = 0.0
     if near:
         sent = doc.sentence_at(a)
         context = doc.text[sent.start : max(sent.end, b)] if sent else doc.text[a:b]
         fit = overlap(near, context)
+        if sent is not None:
+            prev, nxt = doc.sentence(sent.index - 1), doc.sentence(sent.index + 1)
+            before = overlap(near, doc.text[prev.start : max(sent.end, b)]) if prev else fit
+            after = overlap(near, doc.text[sent.start : max(nxt.end, b)]) if nxt else fit
     distance = -abs(a - hint) if hint is not None else -a
-    return (round(fit, 3), distance)
+    return (round(fit, 3), round(before, 3), round(after, 3), distance)
 
 
 _norm_cache: dict[int, tuple[str, str, list[int]]] = {}
@@ -355,6 +370,11 @@ class NumberHit:
     end: int
     value: float
     approximate: bool
+    literal: float  # the number as written, before a scale word ("12 million" -> 12; "5 m" -> 5, maybe metres)
+
+    def means(self, value: float) -> bool:
+        """True when ``value`` is this number, scaled ("1.5 million" = 1500000) or as written (1.5)."""
+        return same_number(self.value, value) or same_number(self.literal, value)
 
 
 def find_numbers(text: str) -> list[NumberHit]:
@@ -366,10 +386,11 @@ def find_numbers(text: str) -> list[NumberHit]:
         else:
             value = float(_UNITS[m.group("word").lower()])
             scale = (m.group("wscale") or "").lower()
+        literal = value
         if scale:
             value *= _SCALES[scale]
         approx = bool(_APPROX.search(text[max(0, m.start() - 20) : m.start()]))
-        hits.append(NumberHit(m.start(), m.end(), value, approx))
+        hits.append(NumberHit(m.start(), m.end(), value, approx, literal))
     return hits
 
 
@@ -378,10 +399,11 @@ def same_number(a: float, b: float) -> bool:
 
 
 def find_value(text: str, value: float) -> NumberHit | None:
-    for hit in find_numbers(text):
-        if same_number(hit.value, value):
-            return hit
-    return None
+    hits = find_numbers(text)
+    # the scaled reading first; "5 m" read as written (metres) only when nothing else matches
+    return next((h for h in hits if same_number(h.value, value)), None) or next(
+        (h for h in hits if h.means(value)), None
+    )
 
 
 def unsupported_numbers(claim: str, evidence: str) -> list[str]:

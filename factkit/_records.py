@@ -311,6 +311,13 @@ def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidenc
         if best is not None and best[1] >= max(0.5, score + 0.2):
             evidence = sentences_span(doc, [best[0]])
             score = best[1]
+    if unsupported_numbers(statement, evidence.text):
+        # the statement's numbers are elsewhere: a sentence that has them and fits the statement wins
+        fits = [(s, overlap(statement, s.text)) for s in doc.sentences if not unsupported_numbers(statement, s.text)]
+        fits = [f for f in fits if f[1] >= max(0.5, score - 0.1)]
+        if fits:
+            best_fit = max(fits, key=lambda f: f[1])
+            evidence, score = sentences_span(doc, [best_fit[0]]), best_fit[1]
     if score < REJECT_SUPPORT:
         return None, f"is not supported by sentence(s) {', '.join(map(str, numbers))}"
     return evidence.model_copy(update={"score": round(min(1.0, score), 4)}), None
@@ -328,6 +335,8 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
         value = shared[0].value
     hit = find_value(evidence.text, value)
     if hit is None:
+        if fact.kind != "quantity":
+            return None, None  # a stray number on a fact that isn't about one: drop the number, keep the fact
         return None, f"has the number {value:g}, which its evidence does not contain"
     a, b = evidence.start + hit.start, evidence.start + hit.end
     unit = (fact.unit or "").strip()

@@ -18,6 +18,7 @@ ungrounded items to ``context["rejected"]`` instead, so one bad item doesn't cos
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import random
 import threading
@@ -28,7 +29,7 @@ from typing import Any, Generic, TypeVar
 
 import instructor
 import openai
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, redact
@@ -50,12 +51,13 @@ class Completion(Generic[T]):
 
 @dataclass
 class RetryPolicy:
-    """Transport retry settings; ``multiplier=0`` makes every wait zero (tests)."""
+    """Transport retry settings; ``multiplier=0`` makes every wait zero (tests), ``sleep`` can record them."""
 
     retries: int = 4
     wait_max: float = 30.0
     multiplier: float = 1.0
     initial: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
 
     def wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -77,7 +79,14 @@ def _retry_after(exc: BaseException | None) -> float | None:
             try:
                 return max(0.0, float(value) * scale)
             except ValueError:
-                continue
+                pass
+            if name == "retry-after":  # the other form of the header: an HTTP date
+                try:
+                    when = email.utils.parsedate_to_datetime(value)
+                except (TypeError, ValueError):
+                    continue
+                if when.tzinfo is not None:
+                    return max(0.0, when.timestamp() - time.time())
     return None
 
 
@@ -98,11 +107,16 @@ _MODE_HINTS = ("response_format", "json_schema", "response format", "tool", "fun
 
 
 def _looks_like_mode_rejection(exc: BaseException) -> bool:
+    """A refusal of the structured-output request itself, not of this particular prompt.
+
+    A 400 or 500 counts only when the server names the feature: a fallback is permanent for the backend,
+    so an unrelated 400 (say, a prompt over the context length) must not cost it schema-constrained output.
+    """
     if not isinstance(exc, openai.APIStatusError):
         return False
-    if exc.status_code in (400, 422, 501):
+    if exc.status_code == 501:
         return True
-    if exc.status_code == 500:
+    if exc.status_code in (400, 422, 500):
         return any(h in str(exc).lower() for h in _MODE_HINTS)
     return False
 
@@ -216,12 +230,13 @@ class ChatBackend:
         max_reasks: int,
         state: _CallState,
     ) -> T:
-        attempt = {"n": 0}
+        attempt = {"n": 0, "base": 0, "seen": 0}
 
         def create(*args: Any, **kwargs: Any) -> Any:
             attempt["n"] += 1
             context["final_attempt"] = attempt["n"] > max_reasks
             context["rejected"] = []
+            kwargs = _bounded(kwargs, attempt)
             response = self._create_with_retries(mode, state, kwargs)
             state.mode_succeeded = True
             return response
@@ -243,8 +258,10 @@ class ChatBackend:
                 cause = cause.__cause__
             if isinstance(cause, FactkitError | ModeRejected):
                 raise cause from None
+            failed = getattr(exc, "failed_attempts", None) or []
+            last: BaseException = failed[-1].exception if failed else (exc.__cause__ or exc)
             raise OutputError(
-                f"the model's output did not validate after {exc.n_attempts} attempt(s): {_short(str(exc))}",
+                f"the model's output did not validate after {exc.n_attempts} attempt(s): {_why_invalid(last)}",
                 last_output=state.last_text,
                 attempts=exc.n_attempts,
             ) from None
@@ -259,10 +276,18 @@ class ChatBackend:
 
     def _create_with_retries(self, mode: Mode, state: _CallState, kwargs: dict[str, Any]) -> Any:
         policy = self.retry
+
+        def worth_retrying(exc: BaseException) -> bool:
+            # A server that refuses this structured-output mode refuses it every time: fall back at once.
+            if not state.mode_succeeded and mode in self.modes[:-1] and _looks_like_mode_rejection(exc):
+                return False
+            return is_transient(exc)
+
         retrying = Retrying(
             stop=stop_after_attempt(policy.retries + 1),
             wait=policy.wait,
-            retry=retry_if_exception(is_transient),
+            retry=retry_if_exception(worth_retrying),
+            sleep=policy.sleep,
             reraise=True,
             before_sleep=lambda rs: log.warning(
                 "transient error from %s (%s); retry %d of %d",
@@ -308,15 +333,22 @@ class ChatBackend:
                 f"{where} does not know model {self.model!r} or the path ({what}); set FACTKIT_MODEL "
                 "or --model to a model the server serves, and check FACTKIT_BASE_URL ends in /v1"
             )
+        if isinstance(exc, openai.APITimeoutError):
+            return TransportError(
+                f"{where} did not answer in time ({_tries(state.attempts)}, {what}); raise FACTKIT_TIMEOUT "
+                "(seconds per request) or check that the server is not overloaded",
+                provider=self.name,
+                original=exc,
+            )
         if isinstance(exc, openai.APIConnectionError):
             hint = (
-                f"could not reach {where} after {state.attempts} tries ({what}); "
+                f"could not reach {where} after {_tries(state.attempts)} ({what}); "
                 "is the server running and FACTKIT_BASE_URL right?"
             )
             return TransportError(hint, provider=self.name, original=exc)
         if is_transient(exc):
             return TransportError(
-                f"{where} kept failing after {state.attempts} tries ({what}); try again later",
+                f"{where} kept failing after {_tries(state.attempts)} ({what}); try again later",
                 provider=self.name,
                 original=exc,
             )
@@ -330,6 +362,40 @@ def _describe(exc: BaseException | None) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     label = f"HTTP {status}" if status else type(exc).__name__
     return redact(f"{label}: {_short(text, 160)}" if text else label)
+
+
+def _tries(n: int) -> str:
+    return "1 try" if n == 1 else f"{n} tries"
+
+
+def _bounded(kwargs: dict[str, Any], attempt: dict[str, int]) -> dict[str, Any]:
+    """Keep a re-ask's context bounded: the original messages plus only the latest bad output and its error.
+
+    instructor appends every failed attempt to the conversation, so ten re-asks would resend nine stale
+    answers; the first call's messages are ``attempt["base"]`` long, ``attempt["seen"]`` is the length of the
+    conversation instructor sent last time, so what it added since is the latest re-ask.
+    """
+    messages = kwargs.get("messages")
+    if not isinstance(messages, list):
+        return kwargs
+    if attempt["n"] == 1:
+        attempt["base"] = attempt["seen"] = len(messages)
+        return kwargs
+    latest = messages[attempt["seen"] :]
+    attempt["seen"] = len(messages)
+    return {**kwargs, "messages": [*messages[: attempt["base"]], *latest]}
+
+
+def _why_invalid(exc: BaseException) -> str:
+    """The validation problems of one attempt, briefly: 'facts.0.s: Field required; ...'."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ())) or exc.title
+            parts.append(f"{where}: {err.get('msg', '')}")
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        return _short("; ".join(parts) + more)
+    return _short(f"{type(exc).__name__}: {exc}")
 
 
 def _short(text: str, limit: int = 600) -> str:

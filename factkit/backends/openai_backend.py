@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 
 from .._config import Settings
-from .._errors import ConfigError
+from .._errors import ConfigError, register_secret
 from .base import ChatBackend, Mode, RetryPolicy
 
 
@@ -14,6 +14,7 @@ class OpenAIBackend(ChatBackend):
 
     def __init__(self, settings: Settings) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else None
+        register_secret(key)  # Settings may be built by hand, not by resolve_settings: redact the key anyway
         if not key and not settings.base_url:
             raise ConfigError(
                 "no API key for OpenAI: set OPENAI_API_KEY (or FACTKIT_API_KEY), or point FACTKIT_BASE_URL "

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from .._config import ENV_VARS
-from .._errors import FactkitError, InputError, UsageError, redact
+from .._errors import ConfigError, FactkitError, InputError, UsageError, redact
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,17 +47,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log = logging.getLogger("factkit")
+    previous_level = log.level
     log.addHandler(handler)
     log.setLevel(level)
     try:
         code: int = args.func(args)
         return code
     except (InputError, UsageError) as exc:
-        print(f"factkit: error: {exc}", file=sys.stderr)
+        print(f"factkit: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except FactkitError as exc:
-        kind = "configuration" if type(exc).__name__ == "ConfigError" else "model"
-        print(f"factkit: {kind} error: {exc}", file=sys.stderr)
+        kind = "configuration" if isinstance(exc, ConfigError) else "model"
+        print(f"factkit: {kind} error: {_one_line(str(exc))}", file=sys.stderr)
         return 2 if kind == "configuration" else 1
     except KeyboardInterrupt:
         print("factkit: interrupted", file=sys.stderr)
@@ -65,7 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # last resort: one line, no secrets
-        print(f"factkit: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}", file=sys.stderr)
+        print(f"factkit: internal error: {_one_line(redact(type(exc).__name__ + ': ' + str(exc)))}", file=sys.stderr)
         return 1
     finally:
         log.removeHandler(handler)
+        log.setLevel(previous_level)  # main() runs in-process too (tests, notebooks): leave logging as it was
+
+
+def _one_line(message: str) -> str:
+    """Error messages print on one line, however the exception wrote them."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .._document import decode_bytes
+from .._document import check_text, decode_bytes
 from .._errors import InputError, UsageError
 from .._extract import Extractor
 
@@ -40,9 +40,9 @@ def extractor_from(args: argparse.Namespace) -> Extractor:
 
 
 def read_input(source: str) -> str:
-    """Text of a file, or of stdin for '-': validated as UTF-8 text before any model call."""
+    """Text of a file, or of stdin for '-': validated as usable UTF-8 text before any model call."""
     if source == "-":
-        return decode_bytes(sys.stdin.buffer.read(), source="<stdin>")
+        return check_text(decode_bytes(sys.stdin.buffer.read(), source="<stdin>"), source="<stdin>")
     path = Path(source)
     if not path.exists():
         raise InputError("no such file; check the path", source=source)
@@ -52,7 +52,7 @@ def read_input(source: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read it ({exc.strerror})", source=source) from None
-    return decode_bytes(data, source=source)
+    return check_text(decode_bytes(data, source=source), source=source)
 
 
 def load_schema(spec: str) -> type[BaseModel]:

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             return _faithfulness(args, err)
         return _evaluate(args, err)
     except (UsageError, InputError, ConfigError) as exc:
-        err.print(f"factkit eval: error: {exc}", markup=False)
+        _say(f"factkit eval: error: {exc}")
         return 2
 
 
@@ -243,16 +243,15 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
     if not args.quiet:
         print_report(report, _stdout())
     if report.cost.errors == len(report.cases):
-        err.print(
+        _say(
             f"factkit eval: error: every case failed to extract (first: {report.cases[0].error}); "
-            "check the model settings",
-            markup=False,
+            "check the model settings"
         )
         return 2
     failures = check_thresholds(report.metrics, thresholds)
     if baseline is not None:
         failures += check_baseline(report.metrics, baseline, max_drop=args.max_drop, lower_is_better=LOWER_IS_BETTER)
-    return _verdict(failures, err)
+    return _verdict(failures)
 
 
 def _stdout() -> Console:
@@ -277,11 +276,16 @@ def _write_reports(report: EvalReport, args: argparse.Namespace) -> None:
             raise InputError(f"cannot write the report: {exc.strerror}", source=path) from None
 
 
-def _verdict(failures: Sequence[GateFailure], err: Console) -> int:
+def _say(message: str) -> None:
+    # Plain print: messages must not be re-wrapped or marked up by rich.
+    print(message, file=sys.stderr, flush=True)
+
+
+def _verdict(failures: Sequence[GateFailure]) -> int:
     for failure in failures:
-        err.print(f"gate failed: {failure.message}", markup=False)
+        _say(f"gate failed: {failure.message}")
     if failures:
-        err.print(f"factkit eval: {len(failures)} gate(s) failed", markup=False)
+        _say(f"factkit eval: {len(failures)} gate(s) failed")
         return 1
     return 0
 
@@ -315,7 +319,7 @@ def _faithfulness(args: argparse.Namespace, err: Console) -> int:
         _write(args.md, _judge_markdown(scores, args.data))
     if not args.quiet:
         _print_judge(scores, args.data, _stdout())
-    return _verdict(check_thresholds(scores.metrics(), thresholds), err)
+    return _verdict(check_thresholds(scores.metrics(), thresholds))
 
 
 def _write(path: str, text: str) -> None:

@@ -1,26 +1,77 @@
-"""``factkit extract FILE|-``: grounded summary, facts, entities, quotes and dates of an article."""
+"""``factkit extract``: grounded summary, facts, entities, quotes and dates of articles.
+
+One article (a file or ``-`` for stdin) prints its result. A batch (``--out FILE``, a folder, or a ``.jsonl``
+input) writes one JSON record per input, resumably; see :mod:`factkit._batch`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
+from .._batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRecord, BatchRunner, read_inputs, run_sync
+from .._cost import format_usd
+from .._errors import UsageError
 from ._common import add_model_options, extractor_from, load_schema, read_input
 from ._render import custom_markdown, extraction_markdown
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("extract", help="extract a grounded summary and facts from an article")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="a text file, or - for stdin")
-    p.add_argument("--format", choices=["json", "jsonl", "md"], default="json", help="output format")
+    p = sub.add_parser(
+        "extract",
+        help="extract a grounded summary and facts from articles",
+        description=(
+            "Extract a grounded summary and facts from one article, or from many: a folder of .txt/.md files, a "
+            '.jsonl file ({"text": ..., "id"?: ..., "published"?: ...} per line) or several files, with --out '
+            "FILE.jsonl to write one record per input. Re-running the same command resumes: inputs already in "
+            "FILE (same id and text) are skipped, and those that failed on a transient error are retried."
+        ),
+    )
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="a text file, - for stdin, a folder, or a .jsonl file (a batch)"
+    )
+    p.add_argument("--format", choices=["json", "jsonl", "md"], default="json", help="output format (one article)")
     p.add_argument("--published", help="publication date (YYYY-MM-DD) to resolve relative dates against")
-    p.add_argument("--schema", help="your own pydantic model, as package.module:Class")
+    p.add_argument("--schema", help="your own pydantic model, as package.module:Class (one article)")
     add_model_options(p)
+    batch = p.add_argument_group("batches")
+    batch.add_argument(
+        "--out", metavar="FILE.jsonl", help="write one JSON record per input to FILE (resumable); else to stdout"
+    )
+    batch.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help=f"articles in flight (default: {DEFAULT_CONCURRENCY} for an endpoint, 1 for the local model)",
+    )
+    batch.add_argument("--max-cost", type=float, metavar="USD", help="stop before the estimated spend would exceed USD")
+    batch.add_argument(
+        "--prices", metavar="FILE", help='prices in USD per million tokens: {"model": {"input": .., "output": ..}}'
+    )
+    batch.add_argument(
+        "--max-input-chars",
+        type=int,
+        metavar="N",
+        help=f"longer articles get an error record (default {DEFAULT_MAX_INPUT_CHARS:,})",
+    )
+    batch.add_argument(
+        "--retry-errors", action="store_true", help="retry every input whose record is an error (not only transient)"
+    )
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar (there is none unless a terminal)")
     p.set_defaults(func=run)
 
 
+def _is_batch(args: argparse.Namespace) -> bool:
+    if args.out:
+        return True
+    return any(s != "-" and (Path(s).is_dir() or s.lower().endswith(".jsonl")) for s in args.inputs)
+
+
 def run(args: argparse.Namespace) -> int:
+    if _is_batch(args):
+        return run_batch(args)
     schema = load_schema(args.schema) if args.schema else None
     texts = [(source, read_input(source)) for source in args.inputs]  # all inputs checked before any call
     extractor = extractor_from(args)
@@ -34,3 +85,45 @@ def run(args: argparse.Namespace) -> int:
             out = result.model_dump_json(indent=2)
         sys.stdout.write(out + "\n")
     return 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    if args.schema:
+        raise UsageError("--schema works on one article at a time; it can't be combined with a batch")
+    if "-" in args.inputs:
+        raise UsageError("stdin (-) can't be part of a batch; write the articles to files or a .jsonl file")
+    if args.out and any(Path(s).resolve() == Path(args.out).resolve() for s in args.inputs):
+        raise UsageError(f"--out {args.out} is also an input; write the results to another file")
+    items, total = read_inputs(args.inputs, published=args.published)
+    extractor = extractor_from(args)
+
+    def to_stdout(record: BatchRecord) -> None:
+        if record.error is None or record.error.type != "BudgetError":
+            sys.stdout.write(record.to_line() + "\n")
+            sys.stdout.flush()
+
+    runner = BatchRunner(
+        extractor,
+        concurrency=args.concurrency,
+        out=args.out,
+        on_result=None if args.out else to_stdout,
+        progress=False if args.no_progress else None,
+        max_cost=args.max_cost,
+        prices=args.prices,
+        max_input_chars=args.max_input_chars,
+        retry_errors=args.retry_errors,
+        keep=False,
+    )
+    outcome = run_sync(lambda: runner.run(items, total))
+    out = Path(args.out) if args.out else None
+    print(f"factkit: {outcome.summary(out)}", file=sys.stderr)
+    budget = outcome.budget
+    if outcome.not_started and budget is not None:
+        print(
+            f"factkit: stopped by --max-cost {format_usd(budget.limit)}: {format_usd(budget.spent)} spent, "
+            f"{outcome.not_started} input(s) not started; re-run the same command with a higher --max-cost "
+            "to do them",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if outcome.failed or outcome.failed_before else 0

@@ -46,6 +46,8 @@ def _e(text: object) -> str:
 
 
 def _f1(t: TypeResult) -> str:
+    if t.tp + t.fp + t.fn == 0:
+        return "nothing to match"
     s = prf(t.tp, t.fp, t.fn)
     return f"P {s.precision:.2f} R {s.recall:.2f} F1 {s.f1:.2f}"
 

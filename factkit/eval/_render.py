@@ -54,6 +54,9 @@ def score_rows(report: EvalReport) -> list[Row]:
             continue
         note = _acc("normalised", s.normalised) if t == "dates" else ""
         note = _acc("attributed", s.attribution) if t == "quotes" else note
+        if s.tp + s.fp + s.fn == 0:  # nothing labelled and nothing predicted: no score
+            rows.append(Row(t, "-", "-", "-", "0", "0", "none labelled or predicted"))
+            continue
         rows.append(
             Row(
                 t,

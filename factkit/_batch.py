@@ -1,0 +1,896 @@
+"""Many articles at once: bounded concurrency, one record per input, a resumable JSONL file, a cost budget.
+
+Used by :meth:`Extractor.extract_many` / :meth:`Extractor.aextract_many` and ``factkit extract --out``.
+
+* **One record per input.** Every input ends as a :class:`BatchRecord`: ``ok`` with the
+  :class:`~factkit.Extraction`, or an error that says why (its type and a secret-free message). An exception
+  while extracting one article becomes that article's error record; it never stops the batch.
+* **Concurrency.** Extractions run on a thread pool (the ``openai`` client is thread-safe) driven by one
+  ``asyncio`` loop with a bound of ``concurrency`` articles in flight: by default 16 for a remote endpoint,
+  and the backend's ``max_concurrency`` where it has one (the in-process local model: 1).
+* **The results file.** Each record is written as one complete JSON line by a single ``write()`` on a file
+  opened for appending, and the file is fsynced at least once a second and at the end. A process killed
+  with ``kill -9`` loses at most the articles in flight. A run takes an exclusive lock on the file.
+* **Resume.** Re-running with the same results file skips every input whose ``(id, sha256)`` already has a
+  record there: a result, or an error of a permanent kind (the article itself is unusable, the model never
+  gave valid output). Records of transient errors (:data:`RETRIED_ERRORS`: the endpoint kept failing, the
+  budget stopped the batch) are dropped and those inputs retried; ``retry_errors=True`` retries every error.
+  A trailing partial line (a kill in the middle of a write) or any line that isn't a valid record is dropped
+  on resume; the file is then rewritten through a temporary file and an atomic rename.
+* **Budget.** With ``max_cost``, each article's cost is estimated before it starts (characters / 4 tokens
+  for every call it needs, plus the completion tokens seen so far) and the batch stops when the money spent,
+  plus what the articles in flight may cost, plus this estimate would exceed the budget. The inputs not
+  started get a ``BudgetError`` record in Python and no line in the results file, so a resume picks them up.
+* **Whole-article cache.** With the call cache on, a finished :class:`~factkit.Extraction` is also stored
+  by a key over the text, the publication date, the prompt, the backend's identity, the chunk size and
+  factkit's own source code, so re-extracting a cached article skips the grounding work too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._cost import PriceTable, format_usd, resolve_prices
+from ._document import decode_bytes
+from ._errors import BudgetError, FactkitError, InputError, UsageError, describe, redact
+from ._models import Extraction, Usage
+
+if TYPE_CHECKING:
+    from ._extract import Extractor
+
+log = logging.getLogger("factkit")
+R = TypeVar("R")
+
+#: Articles in flight against a remote endpoint when neither the caller nor the backend says otherwise.
+DEFAULT_CONCURRENCY = 16
+#: Longer inputs get an InputError record (raise it with ``max_input_chars`` / ``--max-input-chars``).
+DEFAULT_MAX_INPUT_CHARS = 1_000_000
+#: Error records a resume retries; any other error record is permanent and kept.
+RETRIED_ERRORS = frozenset({"TransportError", "BudgetError"})
+#: File suffixes taken from a folder.
+TEXT_SUFFIXES = (".txt", ".md")
+#: Completion tokens per model call assumed by the budget until the batch has seen real ones.
+DEFAULT_COMPLETION_TOKENS = 400
+#: Seconds between two fsyncs of the results file (it is also synced when the batch ends).
+FSYNC_INTERVAL_S = 1.0
+
+
+class BatchError(BaseModel):
+    """Why an input has no result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="The error class: InputError, TransportError, OutputError, BudgetError...")
+    message: str = Field(description="What went wrong and how to fix it; never contains an API key.")
+    usage: Usage | None = Field(None, description="Tokens spent on the input before it failed.")
+
+    @property
+    def retried(self) -> bool:
+        """Whether a resume retries this input (a transient error) rather than keeping the record."""
+        return self.type in RETRIED_ERRORS
+
+
+class BatchRecord(BaseModel):
+    """The outcome of one batch input: one JSON line of the results file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The input's id: the path inside a folder, a JSONL 'id', a file path, an index.")
+    source: str = Field(description="Where the input came from: a file, or file:line for JSONL.")
+    sha256: str = Field(description="SHA-256 of the input's text (of its bytes for a file); '' if unreadable.")
+    ok: bool
+    result: Extraction | None = None
+    error: BatchError | None = None
+    cost_usd: float | None = Field(None, description="Estimated USD spent on it; None when the price is unknown.")
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens spent on this input (cache hits included, marked ``cached``)."""
+        if self.result is not None:
+            return self.result.usage
+        if self.error is not None and self.error.usage is not None:
+            return self.error.usage
+        return Usage()
+
+    def to_line(self) -> str:
+        """The record as one line of JSON (no newline inside: JSON escapes them)."""
+        return self.model_dump_json(exclude={"error"} if self.ok else {"result"})
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> BatchRecord:
+        """A record read back from a results file."""
+        obj = json.loads(line)
+        for part in ("result", "error"):
+            if isinstance(obj, dict) and isinstance(obj.get(part), dict):
+                _drop_usage_totals(obj[part])
+        return cls.model_validate(obj)
+
+
+#: Computed on :class:`Usage` and written out, but refused as input by its ``extra="forbid"``.
+_USAGE_TOTALS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _drop_usage_totals(obj: dict[str, Any]) -> dict[str, Any]:
+    usage = obj.get("usage")
+    if isinstance(usage, dict):
+        for name in _USAGE_TOTALS:
+            usage.pop(name, None)
+    return obj
+
+
+def load_extraction(text: str | bytes) -> Extraction:
+    """An :class:`Extraction` from its JSON, as written by ``model_dump_json`` (usage totals included)."""
+    return Extraction.model_validate(_drop_usage_totals(json.loads(text)))
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """One article for :meth:`Extractor.extract_many`: its text (or a file to read), an id, a date."""
+
+    text: str | bytes | None = None
+    id: str = ""
+    published: Any = None
+    source: str = ""
+    path: Path | None = None
+    #: Why the input is unusable before any reading (a JSONL line that isn't an object with "text").
+    problem: str | None = None
+
+    def load(self) -> str | bytes:
+        if self.problem is not None:
+            raise InputError(self.problem, source=self.source or None)
+        if self.text is not None:
+            return self.text
+        if self.path is None:
+            raise InputError("the input has neither text nor a path", source=self.source or None)
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise InputError("no such file; check the path", source=self.source or None) from None
+        except IsADirectoryError:
+            raise InputError("is a folder; pass a text file", source=self.source or None) from None
+        except OSError as exc:
+            raise InputError(f"cannot read it ({exc.strerror})", source=self.source or None) from None
+
+
+# ---- inputs ---------------------------------------------------------------------------------------------
+
+
+def sha256_of(data: str | bytes) -> str:
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in TEXT_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _jsonl_count(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _jsonl_inputs(path: Path, published: Any) -> Iterator[BatchInput]:
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            source = f"{path}:{number}"
+            yield _jsonl_item(raw, source, published)
+
+
+def _jsonl_item(raw: bytes, source: str, published: Any) -> BatchInput:
+    fallback_id = source
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        problem = f"the line is not JSON ({_short(str(exc))}); write one object per line with a 'text' string"
+        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
+    if not isinstance(obj, dict):
+        problem = f"the line is a JSON {type(obj).__name__}, not an object with a 'text' string"
+        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
+    raw_id = obj.get("id")
+    item_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else fallback_id
+    text = obj.get("text")
+    if not isinstance(text, str):
+        what = "has no 'text'" if text is None else f"has a 'text' that is a {type(text).__name__}, not a string"
+        return BatchInput(text=raw, id=item_id, source=source, problem=f"the line {what}")
+    return BatchInput(text=text, id=item_id, source=source, published=obj.get("published") or published)
+
+
+def read_inputs(paths: Sequence[str | Path], *, published: Any = None) -> tuple[Iterator[BatchInput], int]:
+    """The inputs named on a command line, lazily read, and how many there are.
+
+    A folder gives every ``*.txt`` / ``*.md`` file inside it (recursively, sorted, hidden ones skipped; id =
+    the path inside the folder); a ``*.jsonl`` file one input per non-empty line (``{"text", "id"?,
+    "published"?}``; id = its "id", else ``file:line``); any other path one input (id = the path as given).
+    A missing path is an input too: it ends as an error record.
+    """
+    parts: list[tuple[str, Any]] = []
+    total = 0
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = _folder_files(path)
+            parts.append(("folder", (path, files)))
+            total += len(files)
+        elif path.suffix.lower() == ".jsonl" and path.is_file():
+            parts.append(("jsonl", path))
+            total += _jsonl_count(path)
+        else:
+            parts.append(("file", path))
+            total += 1
+
+    def generate() -> Iterator[BatchInput]:
+        for kind, value in parts:
+            if kind == "folder":
+                folder, files = value
+                for f in files:
+                    yield BatchInput(id=f.relative_to(folder).as_posix(), source=str(f), path=f, published=published)
+            elif kind == "jsonl":
+                yield from _jsonl_inputs(value, published)
+            else:
+                yield BatchInput(id=str(value), source=str(value), path=value, published=published)
+
+    return generate(), total
+
+
+def as_input(item: Any, index: int, published: Any) -> BatchInput:
+    """A caller's input as a :class:`BatchInput`: text, bytes, a path, a mapping with "text", or one already."""
+    if isinstance(item, BatchInput):
+        changes: dict[str, Any] = {}
+        if not item.id:
+            changes["id"] = str(index)
+        if item.published is None and published is not None:
+            changes["published"] = published
+        return BatchInput(**{**item.__dict__, **changes}) if changes else item
+    if isinstance(item, str | bytes | bytearray):
+        return BatchInput(text=bytes(item) if isinstance(item, bytearray) else item, id=str(index), published=published)
+    if isinstance(item, os.PathLike):
+        path = Path(item)
+        return BatchInput(path=path, id=str(path), source=str(path), published=published)
+    if isinstance(item, Mapping):
+        text = item.get("text")
+        raw_id = item.get("id")
+        item_id = str(raw_id) if raw_id is not None else str(index)
+        if not isinstance(text, str | bytes):
+            return BatchInput(id=item_id, problem="the input mapping has no 'text' string")
+        return BatchInput(text=text, id=item_id, published=item.get("published") or published)
+    return BatchInput(
+        id=str(index), problem=f"an input must be text, bytes, a path or a mapping, not {type(item).__name__}"
+    )
+
+
+# ---- the results file -----------------------------------------------------------------------------------
+
+
+def _lock(fd: int, path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UsageError(f"another factkit run is writing to {path}; wait for it or choose another --out") from None
+
+
+def _record_key(obj: Any) -> tuple[str, str] | None:
+    """``(id, sha256)`` of a parsed line, or ``None`` when it isn't a record."""
+    if not isinstance(obj, dict):
+        return None
+    rid, sha, ok = obj.get("id"), obj.get("sha256"), obj.get("ok")
+    if not isinstance(rid, str) or not isinstance(sha, str) or not isinstance(ok, bool):
+        return None
+    if ok and not isinstance(obj.get("result"), dict):
+        return None
+    if not ok and not isinstance(obj.get("error"), dict):
+        return None
+    return rid, sha
+
+
+class ResultsFile:
+    """The JSONL results of a batch: resumable, one complete line per record, locked while in use."""
+
+    def __init__(self, path: str | Path, *, retry_errors: bool = False) -> None:
+        self.path = Path(path)
+        self.retry_errors = retry_errors
+        self.done: dict[tuple[str, str], str] = {}
+        self.dropped: dict[str, int] = {}
+        self._fd: int | None = None
+        self._written: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._last_sync = time.monotonic()
+        self._unsynced = False
+
+    def open(self) -> ResultsFile:
+        """Lock the file, read what earlier runs finished, and drop what must be redone."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        _lock(fd, self.path)
+        try:
+            data = self.path.read_bytes()
+            keep = self._scan(data)
+            if sum(self.dropped.values()):
+                fd = self._rewrite(fd, keep)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._written = set(self.done)
+        if self.done or self.dropped:
+            dropped = ", ".join(f"{n} {why}" for why, n in self.dropped.items() if n)
+            log.info(
+                "resuming %s: %d input(s) already done%s",
+                self.path,
+                len(self.done),
+                f"; dropped {dropped}" * bool(dropped),
+            )
+        return self
+
+    def _scan(self, data: bytes) -> list[bytes]:
+        lines = data.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline, else a line cut off by a kill
+        drops = {"partial line": 1 if tail.strip() else 0, "invalid line": 0, "error to retry": 0, "duplicate": 0}
+        keep: dict[tuple[str, str], tuple[bytes, bool]] = {}
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+            key = _record_key(obj)
+            if key is None:
+                drops["invalid line"] += 1
+                continue
+            ok = bool(obj["ok"])
+            if not ok and (self.retry_errors or str(obj["error"].get("type")) in RETRIED_ERRORS):
+                drops["error to retry"] += 1
+                continue
+            if key in keep:
+                drops["duplicate"] += 1
+                if keep[key][1] or not ok:
+                    continue  # keep the first result; a result wins over an error
+            keep[key] = (line, ok)
+        self.dropped = drops
+        self.done = {key: line.decode("utf-8", "replace") for key, (line, _) in keep.items()}
+        return [line for line, _ in keep.values()]
+
+    def _rewrite(self, old_fd: int, lines: list[bytes]) -> int:
+        """Replace the file by ``lines`` atomically; the new file is locked before it takes the name."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        mode = os.fstat(old_fd).st_mode & 0o777
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, mode)
+        try:
+            _lock(fd, tmp)
+            _write_all(fd, b"".join(line + b"\n" for line in lines))
+            os.fsync(fd)
+            os.replace(tmp, self.path)
+            _fsync_dir(self.path.parent)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        os.close(old_fd)
+        return fd
+
+    def write(self, record: BatchRecord) -> bool:
+        """Append one record as one line; ``False`` if this input already has one in the file."""
+        key = (record.id, record.sha256)
+        data = (record.to_line() + "\n").encode("utf-8", "surrogatepass")
+        with self._lock:
+            if self._fd is None:
+                raise UsageError(f"{self.path} is not open")
+            if key in self._written:
+                return False
+            _write_all(self._fd, data)
+            self._written.add(key)
+            self._unsynced = True
+            if time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S:
+                self._sync()
+        return True
+
+    def _sync(self) -> None:
+        if self._fd is not None and self._unsynced:
+            os.fsync(self._fd)
+            self._unsynced = False
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    self._sync()
+                finally:
+                    os.close(self._fd)
+                    self._fd = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---- the budget -----------------------------------------------------------------------------------------
+
+
+class Budget:
+    """Money spent so far plus what the articles in flight may cost, against a limit (USD)."""
+
+    def __init__(self, limit: float) -> None:
+        if limit < 0:
+            raise UsageError(f"max_cost={limit} is negative; give a budget in USD, e.g. 5.00")
+        self.limit = limit
+        self.spent = 0.0
+        self.reserved = 0.0
+        self.stopped = False
+        self._lock = threading.Lock()
+
+    def reserve(self, estimate: float) -> bool:
+        with self._lock:
+            if self.stopped or self.spent + self.reserved + estimate > self.limit:
+                self.stopped = True
+                return False
+            self.reserved += estimate
+            return True
+
+    def settle(self, estimate: float, actual: float) -> None:
+        with self._lock:
+            self.reserved = max(0.0, self.reserved - estimate)
+            self.spent += actual
+
+    def add(self, actual: float) -> None:
+        with self._lock:
+            self.spent += actual
+
+
+# ---- the run --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did; ``records`` (input order) only when the caller keeps them."""
+
+    records: list[BatchRecord] = field(default_factory=list)
+    total: int = 0
+    extracted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    #: Of the skipped inputs, those whose earlier record is a (permanent) error.
+    failed_before: int = 0
+    not_started: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = 0.0
+    budget: Budget | None = None
+    elapsed_s: float = 0.0
+
+    def summary(self, out: Path | None = None) -> str:
+        where = f" (see {out})" if out is not None and self.failed else ""
+        parts = [f"{self.extracted} extracted", f"{self.failed} failed{where}"]
+        if self.skipped:
+            before = f", {self.failed_before} of them failed" if self.failed_before else ""
+            parts.append(f"{self.skipped} already done{before}")
+        if self.not_started:
+            parts.append(f"{self.not_started} not started")
+        u = self.usage
+        cached = sum(1 for c in u.calls if c.cached)
+        return (
+            f"{self.total} input(s): {', '.join(parts)} in {self.elapsed_s:.1f} s; "
+            f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion tokens in {len(u.calls)} call(s)"
+            f" ({cached} from the cache); cost {format_usd(self.cost_usd)}"
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def code_identity() -> str:
+    """A hash of factkit's own source: a whole-article cache entry is only reused by the same code."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class BatchRunner:
+    """Runs one batch for one :class:`~factkit.Extractor`; see the module docstring."""
+
+    def __init__(
+        self,
+        extractor: Extractor,
+        *,
+        concurrency: int | None = None,
+        out: str | Path | None = None,
+        on_result: Callable[[BatchRecord], Any] | None = None,
+        progress: bool | None = None,
+        max_cost: float | None = None,
+        prices: PriceTable | str | Path | None = None,
+        max_input_chars: int | None = None,
+        retry_errors: bool = False,
+        keep: bool = True,
+    ) -> None:
+        self.extractor = extractor
+        backend = extractor.backend
+        self.model, self.backend_name = backend.model, backend.name
+        limit = getattr(backend, "max_concurrency", None)
+        if concurrency is not None and concurrency < 1:
+            raise UsageError(f"concurrency={concurrency}; give at least 1")
+        chosen = concurrency or (limit if isinstance(limit, int) and limit > 0 else DEFAULT_CONCURRENCY)
+        if isinstance(limit, int) and limit > 0 and chosen > limit:
+            log.info("%s runs %d extraction(s) at a time; concurrency %d lowered to it", backend.name, limit, chosen)
+            chosen = limit
+        self.concurrency = chosen
+        self.out = Path(out) if out is not None else None
+        self.on_result = on_result
+        self.progress = progress
+        self.prices = prices if isinstance(prices, PriceTable) else resolve_prices(prices)
+        self.price = self.prices.price(self.model, self.backend_name)
+        self.budget: Budget | None = None
+        if max_cost is not None:
+            if self.price is None:
+                raise UsageError(
+                    f"max_cost needs the price of model {self.model!r}, which factkit doesn't know; give it in a "
+                    f'JSON price file (--prices FILE or FACTKIT_PRICES): {{"{self.model}": {{"input": 0.15, '
+                    '"output": 0.6}} (USD per million tokens)'
+                )
+            self.budget = Budget(max_cost)
+        self.max_input_chars = DEFAULT_MAX_INPUT_CHARS if max_input_chars is None else max_input_chars
+        self.retry_errors = retry_errors
+        self.keep = keep
+        self._results: ResultsFile | None = None
+        self._stats_lock = threading.Lock()
+        self._completion_tokens = 0
+        self._completion_calls = 0
+        self._overhead: dict[str, int] | None = None
+
+    # -- per article, on a worker thread ------------------------------------------------------------------
+    def _process(self, item: BatchInput) -> tuple[BatchRecord, str]:
+        """The record of one input and what happened: extracted, failed, skipped or not_started."""
+        rid, source = item.id, item.source or item.id
+        try:
+            data = item.load()
+        except FactkitError as exc:
+            return self._failure(rid, source, "", exc), "failed"
+        sha = sha256_of(data)
+        done = self._results.done.get((rid, sha)) if self._results is not None else None
+        if done is not None:
+            return BatchRecord.from_line(done), "skipped"
+        estimate = 0.0
+        reserved = False
+        try:
+            text = decode_bytes(data, source=source) if isinstance(data, bytes) else data
+            if len(text) > self.max_input_chars:
+                raise InputError(
+                    f"the article has {len(text):,} characters, more than the limit of {self.max_input_chars:,}; "
+                    "split it, or raise the limit (max_input_chars= / --max-input-chars)",
+                    source=source,
+                )
+            if self.budget is not None:
+                estimate = self.estimate(len(text))
+                if not self.budget.reserve(estimate):
+                    return self._not_started(rid, source, sha, estimate), "not_started"
+                reserved = True
+            result = self._extract(text, item.published)
+        except Exception as exc:  # one article's failure, whatever it is, is its record
+            record = self._failure(rid, source, sha, exc)
+            if reserved and self.budget is not None:
+                self.budget.settle(estimate, record.cost_usd or 0.0)
+            return record, "failed"
+        cost = self.prices.cost(result.usage, self.model, self.backend_name)
+        if reserved and self.budget is not None:
+            self.budget.settle(estimate, cost or 0.0)
+        self._observe(result.usage)
+        return BatchRecord(id=rid, source=source, sha256=sha, ok=True, result=result, cost_usd=cost), "extracted"
+
+    def _extract(self, text: str, published: Any) -> Extraction:
+        ex = self.extractor
+        cache = ex.cache
+        if cache is None:
+            return ex.extract(text, published=published)
+        key = self._result_key(text, published)
+        hit = cache.get_result(key)
+        if hit is not None:
+            started = time.perf_counter()
+            result = load_extraction(hit)
+            calls = [c.model_copy(update={"cached": True, "latency_s": 0.0}) for c in result.usage.calls]
+            if calls:
+                calls[0] = calls[0].model_copy(update={"latency_s": round(time.perf_counter() - started, 4)})
+            return result.model_copy(update={"usage": Usage(calls=calls)})
+        result = ex.extract(text, published=published)
+        cache.put_result(key, result.model_dump_json())
+        return result
+
+    def _result_key(self, text: str, published: Any) -> str:
+        ex = self.extractor
+        prompt = ex.prompt
+        payload = {
+            "code": code_identity(),
+            "text": sha256_of(text),
+            "published": None if published is None else str(published),
+            "prompt": [prompt.id, prompt.system, prompt.user, sorted(prompt.tasks.items())],
+            "backend": ex.backend.cache_identity(),
+            "chunk": ex._chunk_chars(),
+            "reasks": ex.settings.max_reasks,
+        }
+        return "article:" + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _failure(self, rid: str, source: str, sha: str, exc: BaseException) -> BatchRecord:
+        usage = exc.usage if isinstance(exc, FactkitError) else None
+        message = str(exc) if isinstance(exc, FactkitError) else describe(exc)
+        if isinstance(exc, InputError) and exc.source and message.startswith(f"{exc.source}: "):
+            message = message[len(exc.source) + 2 :]  # the record says where already
+        cost = self.prices.cost(usage, self.model, self.backend_name) if usage is not None else 0.0
+        log.info("%s: %s", source, redact(message))
+        error = BatchError(type=type(exc).__name__, message=redact(message), usage=usage)
+        return BatchRecord(id=rid, source=source, sha256=sha, ok=False, error=error, cost_usd=cost)
+
+    def _not_started(self, rid: str, source: str, sha: str, estimate: float) -> BatchRecord:
+        budget = self.budget
+        assert budget is not None
+        message = (
+            f"not started: the budget of {format_usd(budget.limit)} would be exceeded ({format_usd(budget.spent)} "
+            f"spent, this article ≈ {format_usd(estimate)}); re-run with a higher max_cost to continue"
+        )
+        error = BatchError(type=BudgetError.__name__, message=message)
+        return BatchRecord(id=rid, source=source, sha256=sha, ok=False, error=error, cost_usd=0.0)
+
+    def _observe(self, usage: Usage) -> None:
+        fresh = [c for c in usage.calls if not c.cached]
+        if fresh:
+            with self._stats_lock:
+                self._completion_tokens += sum(c.completion_tokens for c in fresh)
+                self._completion_calls += len(fresh)
+
+    def estimate(self, chars: int) -> float:
+        """USD an article of ``chars`` characters may cost (no cache hit assumed)."""
+        price = self.price
+        if price is None:
+            return 0.0
+        overhead = self._prompt_overhead()
+        chunk = max(1, self.extractor._chunk_chars())
+        chunks = max(1, math.ceil(chars / max(1, int(chunk * 0.9))))
+        per_chunk = min(chars, chunk) * 1.1  # sentence numbers add a little
+        prompt_tokens = sum(chunks * (per_chunk + extra) / 4 for extra in overhead.values())
+        with self._stats_lock:
+            per_call = (
+                self._completion_tokens / self._completion_calls
+                if self._completion_calls
+                else DEFAULT_COMPLETION_TOKENS
+            )
+        completion_tokens = chunks * len(overhead) * per_call
+        return price.of(int(prompt_tokens), int(completion_tokens))
+
+    def _prompt_overhead(self) -> dict[str, int]:
+        if self._overhead is None:
+            prompt = self.extractor.prompt
+            tasks: list[str | None] = [t for t in ("entities", "facts") if t in prompt.tasks] or [None]
+            self._overhead = {
+                str(t): sum(len(m["content"]) for m in prompt.render(t, article="", published=None)) for t in tasks
+            }
+        return self._overhead
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+    async def run(self, inputs: Iterable[BatchInput], total: int | None = None) -> BatchOutcome:
+        outcome = BatchOutcome(cost_usd=0.0 if self.price is not None else None, budget=self.budget)
+        started = time.perf_counter()
+        if self.out is not None:
+            self._results = ResultsFile(self.out, retry_errors=self.retry_errors).open()
+        records: dict[int, BatchRecord] = {}
+        calls: list[Any] = []
+        loop = asyncio.get_running_loop()
+        executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="factkit-batch")
+        slots = asyncio.Semaphore(self.concurrency)
+        display = _Display(total, enabled=self.progress)
+
+        def finish(index: int, record: BatchRecord, status: str) -> None:
+            outcome.total += 1
+            if status == "extracted":
+                outcome.extracted += 1
+            elif status == "failed":
+                outcome.failed += 1
+            elif status == "skipped":
+                outcome.skipped += 1
+                outcome.failed_before += 0 if record.ok else 1
+            else:
+                outcome.not_started += 1
+            if status in ("extracted", "failed"):
+                calls.extend(record.usage.calls)
+                if outcome.cost_usd is not None:
+                    outcome.cost_usd = None if record.cost_usd is None else outcome.cost_usd + record.cost_usd
+            if self._results is not None and status != "not_started":
+                self._results.write(record)
+            if self.keep:
+                records[index] = record
+            if self.on_result is not None:
+                self.on_result(record)
+            display.advance(outcome)
+
+        async def one(index: int, item: BatchInput) -> None:
+            try:
+                record, status = await loop.run_in_executor(executor, self._process, item)
+                finish(index, record, status)
+            finally:
+                slots.release()
+
+        tasks: set[asyncio.Task[None]] = set()
+        failure: list[BaseException] = []
+
+        def done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failure.append(task.exception())  # type: ignore[arg-type]
+
+        try:
+            with display:
+                for index, item in enumerate(inputs):
+                    await slots.acquire()
+                    if failure:
+                        slots.release()
+                        break
+                    task = asyncio.ensure_future(one(index, item))
+                    tasks.add(task)
+                    task.add_done_callback(done)
+                if tasks:
+                    await asyncio.wait(set(tasks))
+            if failure:
+                raise failure[0]
+        finally:
+            for task in tasks:
+                task.cancel()
+            executor.shutdown(wait=False, cancel_futures=True)
+            if self._results is not None:
+                self._results.close()
+        outcome.records = [records[i] for i in sorted(records)]
+        outcome.usage = Usage(calls=calls)
+        outcome.elapsed_s = time.perf_counter() - started
+        if outcome.not_started:
+            log.warning(
+                "factkit: budget of %s reached: %s spent; %d input(s) not started",
+                format_usd(self.budget.limit if self.budget else None),
+                format_usd(self.budget.spent if self.budget else None),
+                outcome.not_started,
+            )
+        return outcome
+
+
+class _Display:
+    """A progress bar on stderr (rate and ETA) when it is a terminal; nothing otherwise."""
+
+    def __init__(self, total: int | None, *, enabled: bool | None) -> None:
+        self.total = total
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Display:
+        if self.enabled is False:
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return self
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]extracting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=console,
+        )
+        self._progress.__enter__()
+        self._task = self._progress.add_task("extract", total=self.total, rate="", status="")
+        return self
+
+    def advance(self, outcome: BatchOutcome) -> None:
+        if self._progress is None:
+            return
+        task = self._progress.tasks[0]
+        speed = task.speed
+        rate = f"{speed:.1f}/s" if speed else ""
+        status = f"{outcome.failed} failed · {format_usd(outcome.cost_usd) if outcome.cost_usd is not None else '$?'}"
+        self._progress.update(self._task, advance=1, rate=rate, status=status)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+
+def run_sync(make: Callable[[], Awaitable[R]]) -> R:
+    """Run a coroutine to the end from synchronous code, even when this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-batch-loop") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()  # type: ignore[arg-type]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _collect(inputs: Iterable[Any], published: Any) -> tuple[Iterator[BatchInput], int | None]:
+    total = len(inputs) if isinstance(inputs, Sized) else None
+    return (as_input(item, i, published) for i, item in enumerate(inputs)), total
+
+
+async def aextract_many(
+    extractor: Extractor,
+    inputs: Iterable[Any],
+    *,
+    published: Any = None,
+    concurrency: int | None = None,
+    out: str | Path | None = None,
+    on_result: Callable[[BatchRecord], Any] | None = None,
+    progress: bool | None = None,
+    max_cost: float | None = None,
+    prices: str | Path | None = None,
+    max_input_chars: int | None = None,
+    retry_errors: bool = False,
+) -> list[BatchRecord]:
+    """See :meth:`Extractor.aextract_many`."""
+    runner = BatchRunner(
+        extractor,
+        concurrency=concurrency,
+        out=out,
+        on_result=on_result,
+        progress=progress,
+        max_cost=max_cost,
+        prices=prices,
+        max_input_chars=max_input_chars,
+        retry_errors=retry_errors,
+    )
+    items, total = _collect(inputs, published)
+    outcome = await runner.run(items, total)
+    return outcome.records
