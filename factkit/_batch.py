@@ -66,7 +66,7 @@ RETRIED_ERRORS = frozenset({"TransportError", "BudgetError"})
 #: File suffixes taken from a folder.
 TEXT_SUFFIXES = (".txt", ".md")
 #: Completion tokens per model call assumed by the budget until the batch has seen real ones.
-DEFAULT_COMPLETION_TOKENS = 400
+DEFAULT_COMPLETION_TOKENS = 250
 #: Seconds between two fsyncs of the results file (it is also synced when the batch ends).
 FSYNC_INTERVAL_S = 1.0
 
