@@ -72,6 +72,8 @@ _ABBREVIATIONS = {
     "u.n",
 }
 # Western sentence ends need a space after them; CJK ones (。！？) don't, as those scripts use no spaces.
+# Abbreviations that are also ordinary words: they abbreviate only before a number ("No. 5", "Fig. 2").
+_BEFORE_NUMBERS = {"no", "nos", "fig", "figs"}
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+|[。！？]+[」』”’）)]*\s*|\n+""")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"'”’)\]]*\s*$")
 
@@ -217,6 +219,10 @@ def _is_abbreviation(text: str, pos: int, boundary: str) -> bool:
     if not m:
         return False
     word = m.group(1).lower().rstrip(".")
+    if word in _BEFORE_NUMBERS:
+        # "No. 5" abbreviates "number"; "He said no." ends a sentence
+        rest = text[pos + len(boundary) : pos + len(boundary) + 1]
+        return rest[:1].isdigit() or rest[:1] == "#"
     if word in _ABBREVIATIONS:
         return True
     # Initials and dotted acronyms: "J.", "U.S.", "D.C."

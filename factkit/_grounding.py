@@ -178,9 +178,11 @@ def content_words(text: str) -> set[str]:
         if w in _STOP or len(w) < 2:
             continue
         for suffix in ("ing", "ed", "es", "s"):
-            if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            if len(w) > len(suffix) + 3 and w.endswith(suffix) and not (suffix == "s" and w.endswith("ss")):
                 w = w[: -len(suffix)]
                 break
+        if len(w) > 4 and w.endswith("e"):
+            w = w[:-1]  # so "judge" meets "judges" and "judged" (all "judg"), "close" meets "closed"
         words.add(w)
     return words
 
@@ -215,8 +217,10 @@ def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | No
     if not needle:
         return None
     candidates: list[tuple[int, int, MatchKind, float]] = []
-    # The quote as given first ('said "no"' keeps its closing mark), then without the marks around it.
-    for variant in dict.fromkeys([whole, needle]):
+    # A quote wrapped in quotation marks is looked up without them first; one with a mark at one end only
+    # ('said "no"') keeps it, as it is part of the text.
+    wrapped = whole[:1] in _QUOTE_MARKS and whole[-1:] in _QUOTE_MARKS
+    for variant in dict.fromkeys([needle, whole] if wrapped else [whole, needle]):
         candidates = [(i, i + len(variant), "exact", 1.0) for i in _occurrences(text, variant)]
         if not candidates:
             hay, pos = _normalized_doc(doc)
@@ -351,7 +355,7 @@ _SCALES = {
     "bn": 1e9,
 }
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*(?P<scale>hundred|thousand|million|"
+    r"(?<![A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\d_.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*(?P<scale>hundred|thousand|million|"
     r"billion|trillion|bn|k|m)\b)?|\b(?P<word>"
     + "|".join(sorted(_UNITS, key=len, reverse=True))
     + r")(?:[\s-]+(?P<wscale>hundred|thousand|million|billion))?\b",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from factkit import Extractor, resolve_settings
-from factkit.testing import FakeOpenAIServer
+from factkit import ConfigError, Extractor, resolve_settings
+from factkit.testing import FakeOpenAIServer, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
@@ -50,3 +51,96 @@ def remote_extractor(fake_server: FakeOpenAIServer) -> Extractor:
 @pytest.fixture
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
+
+
+# ---- routing scripted replies by task ------------------------------------------------------------------
+
+#: A key used by tests that check it never leaks; deliberately not shaped like an ``sk-`` key.
+SECRET_KEY = "k3y-d0-not-leak-7f3a9c"
+
+
+def task_of(request: dict[str, Any]) -> str:
+    """Which call a chat request is: "entities", "facts", "summary" (prompts/extract.md) or "custom".
+
+    Read from the first user message, which holds the task text; re-asks only append messages after it.
+    """
+    users = [m for m in request.get("messages", []) if m.get("role") == "user"]
+    first = str(users[0].get("content") or "") if users else ""
+    if "Task: list the named entities" in first:
+        return "entities"
+    if '"facts"' in first:
+        return "facts"
+    if '"points"' in first:
+        return "summary"
+    return "custom"
+
+
+class TaskScript:
+    """Replies per task for a :class:`FakeOpenAIServer` (as its handler) or a ``FakeModel`` (``.model_reply``).
+
+    ``script.on("facts", reply1, reply2)``: the facts calls get reply1, then reply2 for every later one.
+    A reply is a dict (sent as JSON), a str (sent raw), a :class:`Reply`, or a function of the request.
+    """
+
+    def __init__(self) -> None:
+        self.replies: dict[str, list[Any]] = {}
+        self.seen: list[str] = []
+
+    def on(self, task: str, *replies: Any) -> TaskScript:
+        self.replies[task] = list(replies)
+        return self
+
+    def _next(self, request: dict[str, Any]) -> Any:
+        task = task_of(request)
+        self.seen.append(task)
+        queue = self.replies.get(task)
+        if not queue:
+            raise AssertionError(f"no scripted reply for a {task!r} call")
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        return reply(request) if callable(reply) and not isinstance(reply, Reply) else reply
+
+    def server_reply(self, request: dict[str, Any]) -> Reply:
+        reply = self._next(request)
+        return reply if isinstance(reply, Reply) else Reply.json(reply)
+
+    def model_reply(self, request: dict[str, Any]) -> Any:
+        return self._next(request)
+
+
+@pytest.fixture
+def script(fake_server: FakeOpenAIServer) -> TaskScript:
+    """A :class:`TaskScript` installed as ``fake_server``'s handler."""
+    routes = TaskScript()
+    fake_server.set_handler(routes.server_reply)
+    return routes
+
+
+@pytest.fixture
+def make_extractor(fake_server: FakeOpenAIServer) -> Callable[..., Extractor]:
+    """Extractors on the real openai client against ``fake_server``: zero waits, no cache, settings overridable."""
+
+    def make(**overrides: Any) -> Extractor:
+        prompt = overrides.pop("prompt", None)
+        values: dict[str, Any] = {
+            "base_url": fake_server.base_url,
+            "api_key": SECRET_KEY,
+            "model": "fake-model",
+            "retry_wait_multiplier": 0.0,
+            "timeout": 5.0,
+            "cache": False,
+            **overrides,
+        }
+        return Extractor(settings=resolve_settings(**values), prompt=prompt)
+
+    return make
+
+
+@pytest.fixture
+def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail fast instead of loading the embedded model when a test forgets to point at the fake server."""
+    from factkit.backends import local
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise ConfigError("test tried to load the embedded local model; give it a base_url or a FakeModel")
+
+    monkeypatch.setattr(local.LocalBackend, "shared", classmethod(refuse))
