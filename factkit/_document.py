@@ -130,10 +130,14 @@ class Document:
 
 
 INJECTION_PLACEHOLDER = "(text addressed to AI systems, omitted)"
+# Orders to an AI, not news: "ignore (all) previous instructions", "disregard the above". Plain news words
+# stay visible: "drivers who ignore the rules", "the court may disregard prior convictions", "new instructions
+# to staff" must reach the model.
 _INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines|above|"
-    r"previous|prior)\b|\byou (?:must|should|will) now\b|\byou are now\b|\bnew instructions?\b|"
-    r"\bsystem prompt\b|\b(?:as an ai|language model)\b[^.!?\n]{0,30}\b(?:must|should|reply|respond|output)\b",
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|directives?)\b|"
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|everything\s+)?(?:of\s+)?(?:the\s+|what\s+is\s+)?above\b|"
+    r"\byou (?:must|should|will) now\b|\byou are now\b|\bnew instructions?\s*:|\bsystem prompt\b|"
+    r"\b(?:as an ai|language model)\b[^.!?\n]{0,30}\b(?:must|should|reply|respond|output)\b",
     re.IGNORECASE,
 )
 

@@ -85,7 +85,11 @@ def normalize(text: str) -> str:
     return normalize_with_map(text)[0].strip()
 
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A word is a run of letters and digits, except that scripts written without spaces (Chinese, Japanese,
+# Thai...) are cut into their characters' bigrams: "参加者は100人" -> 参加, 加者, 者は, 100, 人.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
 _STOP = set(
     [
         "a",
@@ -173,8 +177,11 @@ _STOP = set(
 
 
 def content_words(text: str) -> set[str]:
-    words = set()
+    words: set[str] = set()
     for w in _WORD.findall(normalize(text)):
+        if _CJK_RUN.fullmatch(w):
+            words.update(w[i : i + 2] for i in range(max(1, len(w) - 1)))
+            continue
         if w in _STOP or len(w) < 2:
             continue
         for suffix in ("ing", "ed", "es", "s"):

@@ -126,6 +126,7 @@ def make_extractor(fake_server: FakeOpenAIServer) -> Callable[..., Extractor]:
 
     def make(**overrides: Any) -> Extractor:
         prompt = overrides.pop("prompt", None)
+        max_chars = overrides.pop("max_chars", None)
         values: dict[str, Any] = {
             "base_url": fake_server.base_url,
             "api_key": SECRET_KEY,
@@ -135,7 +136,7 @@ def make_extractor(fake_server: FakeOpenAIServer) -> Callable[..., Extractor]:
             "cache": False,
             **overrides,
         }
-        return Extractor(settings=resolve_settings(**values), prompt=prompt)
+        return Extractor(settings=resolve_settings(**values), prompt=prompt, max_chars=max_chars)
 
     return make
 
