@@ -254,3 +254,26 @@ def test_faithfulness_with_the_model_judge(server: FakeOpenAIServer, tmp_path: P
     assert scores["judge"] == "model" and scores["balanced_accuracy"] == 1.0 and scores["errors"] == 0
     assert scores["prompt_tokens"] > 0
     assert len(server.chat_requests) == 4
+
+
+def test_lexical_judge_and_case_selection(recorded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    assert cli(str(FIXTURE), "--replay", str(recorded), "--judge", "lexical", "--case", "gum-news-clock",
+               "--json", str(out), "-q", "--fail-under", "summary.faithfulness=0.5") == 0  # fmt: skip
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["run"]["judge"] == "lexical" and report["summary"]["faithfulness"]["total"] >= 1
+
+
+def test_embeddings_matcher_without_its_packages_is_a_clear_error(
+    recorded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from factkit.eval import _embeddings
+
+    _embeddings._model.cache_clear()
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails as if not installed
+    assert cli(str(FIXTURE), "--replay", str(recorded), "--matcher", "embeddings", "-q") == 2
+    err = capsys.readouterr().err
+    assert "--matcher embeddings needs sentence-transformers" in err and "pip install" in err
+    _embeddings._model.cache_clear()
