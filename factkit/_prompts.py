@@ -107,4 +107,8 @@ def load_prompt(name_or_path: str | Path) -> Prompt:
 
 def escape_article(text: str) -> str:
     """Keep the article inside its block: a literal closing tag in the text is defused."""
-    return re.sub(r"</?\s*article\s*>", lambda m: m.group().replace("article", "article\u200b"), text, flags=re.I)
+    # any case and spacing ("</ ARTICLE >") would read as a closing tag to a model: break the word in each
+    return re.sub(r"</?\s*article\s*>", lambda m: _ARTICLE_WORD.sub("\\g<0>\u200b", m.group()), text, flags=re.I)
+
+
+_ARTICLE_WORD = re.compile("article", re.I)
