@@ -1,7 +1,8 @@
 """Test doubles for code that uses factkit — no network, no API key.
 
 * :class:`FakeModel`: a scripted backend, in-process. Give it replies (dicts, JSON strings, Pydantic
-  objects, exceptions, or a function of the request) and pass it as ``Extractor(backend=FakeModel(...))``.
+  objects, ``Reply.json(...)``, exceptions, or a function of the request returning any of those) and pass it
+  as ``Extractor(backend=FakeModel(...))``.
   It goes through the same instructor parsing, validation, re-asking and grounding as a real model.
 * :class:`FakeOpenAIServer`: a scriptable OpenAI-compatible HTTP server on 127.0.0.1, for testing the real
   ``openai`` client path: scripted replies, 429 with Retry-After, 500s, dropped connections, hangs,
@@ -28,7 +29,7 @@ from .backends.base import ChatBackend, Mode, RetryPolicy
 
 __all__ = ["FakeModel", "FakeOpenAIServer", "RecordedRequest", "Reply"]
 
-ScriptedReply = dict[str, Any] | list[Any] | str | BaseModel | BaseException | Callable[[dict[str, Any]], Any]
+ScriptedReply = dict[str, Any] | list[Any] | str | BaseModel | Reply | BaseException | Callable[[dict[str, Any]], Any]
 
 
 class FakeModel(ChatBackend):
@@ -61,10 +62,18 @@ class FakeModel(ChatBackend):
             reply: Any = self._replies.popleft() if self._replies else self.handler
         if reply is None:
             raise UsageError("FakeModel has no scripted reply left; push() more or give it a handler")
+        if isinstance(reply, type) and issubclass(reply, BaseException):
+            raise reply()  # an exception class scripted instead of an instance
         if isinstance(reply, BaseException):
             raise reply
-        if callable(reply) and not isinstance(reply, BaseModel):
+        if callable(reply) and not isinstance(reply, BaseModel | Reply):
             reply = reply(kwargs)
+        if isinstance(reply, BaseException):
+            raise reply  # a handler may answer with an exception too
+        if isinstance(reply, Reply):
+            if reply.kind != "content":
+                raise UsageError(f"FakeModel plays only content replies, not {reply.kind!r}; use FakeOpenAIServer")
+            reply = reply.content or ""
         if isinstance(reply, BaseModel):
             text = reply.model_dump_json()
         elif isinstance(reply, dict | list):

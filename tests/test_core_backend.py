@@ -404,6 +404,17 @@ def test_fake_model_takes_every_kind_of_scripted_reply() -> None:
     assert model.requests[0]["messages"][:2] == MESSAGES
 
 
+def test_fake_model_plays_server_replies_and_exception_classes() -> None:
+    model = FakeModel([Reply.json(GOOD), TimeoutError, lambda request: ConnectionResetError("reset")])
+    assert model.complete(MESSAGES, City).value.city == "Lyon"
+    with pytest.raises(factkit.TransportError):
+        model.complete(MESSAGES, City)
+    with pytest.raises(factkit.TransportError):
+        model.complete(MESSAGES, City)
+    with pytest.raises(factkit.UsageError, match="only content replies"):
+        FakeModel([Reply.error(500)]).complete(MESSAGES, City)
+
+
 def test_fake_model_reasks_like_a_real_one_and_counts_usage() -> None:
     model = FakeModel(["{broken", GOOD])
     done = model.complete(MESSAGES, City, max_reasks=1)

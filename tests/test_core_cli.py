@@ -206,6 +206,20 @@ def test_extract_with_a_schema(
     assert code == 0 and out.startswith("```json\n") and '"owner": "Ann Lee"' in out
 
 
+def test_a_schema_module_that_fails_to_import(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: FakeOpenAIServer,
+    article: Path,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "broken_schema_mod.py").write_text("class Broken(BaseModel:\n    pass\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "extract", str(article), "--schema", "broken_schema_mod:Broken")
+    assert code == 2 and "cannot import broken_schema_mod (SyntaxError" in err and err.count("\n") == 1
+    assert endpoint.requests == []
+
+
 @pytest.mark.parametrize(
     ("spec", "needle"),
     [

@@ -63,8 +63,8 @@ def load_schema(spec: str) -> type[BaseModel]:
     sys.path.insert(0, str(Path.cwd()))
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"--schema {spec!r}: cannot import {module_name} ({exc})") from None
+    except Exception as exc:  # ImportError, or the module itself failing (SyntaxError, NameError...)
+        raise UsageError(f"--schema {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
     finally:
         sys.path.pop(0)
     schema = getattr(module, attr, None)
