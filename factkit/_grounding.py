@@ -239,13 +239,28 @@ def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | No
             break
     if not candidates:
         fuzzy = _fuzzy(doc, needle)
-        if fuzzy is not None:
+        if fuzzy is not None and _same_claim(needle, text[fuzzy[0] : fuzzy[1]]):
             candidates.append(fuzzy)
     if not candidates:
         return None
     best = max(candidates, key=lambda c: _fit(doc, c[0], c[1], near, hint))
     a, b, kind, score = best
     return Evidence(start=a, end=b, text=text[a:b], match=kind, score=round(score, 4))
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without)\b|n't\b", re.IGNORECASE)
+
+
+def _same_claim(quote: str, found: str) -> bool:
+    """A near-copy must not change what is said: the same numbers, and negated in both or in neither.
+
+    "arrested 200 people" is 98% like "arrested 100 people", and "did approve" 96% like "did not approve".
+    """
+    numbers = [h.value for h in find_numbers(quote) if quote[h.start].isdigit()]
+    found_numbers = [h.value for h in find_numbers(found) if found[h.start].isdigit()]
+    if sorted(numbers) != sorted(found_numbers):
+        return False
+    return bool(_NEGATION.search(normalize(quote))) == bool(_NEGATION.search(normalize(found)))
 
 
 def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> tuple[float, ...]:
