@@ -119,7 +119,7 @@ def resolve_settings(
     threads = _number(env, "FACTKIT_LOCAL_THREADS", int)
     if threads is not None:
         values["local_threads"] = threads
-    if _env(env, "FACTKIT_CACHE") in ("0", "false", "no", "off"):
+    if (_env(env, "FACTKIT_CACHE") or "").lower() in ("0", "false", "no", "off"):
         values["cache"] = False
     cache_dir = _env(env, "FACTKIT_CACHE_DIR")
     if cache_dir:

@@ -81,6 +81,13 @@ def test_numbers_caches_and_paths_from_the_environment(tmp_path: Path) -> None:
     assert s.local_model_path == tmp_path / "m.gguf"
 
 
+@pytest.mark.parametrize(
+    ("value", "cache"), [("0", False), ("OFF", False), ("False", False), ("no", False), ("1", True)]
+)
+def test_cache_switch(value: str, cache: bool) -> None:
+    assert resolve_settings(env={"FACTKIT_BASE_URL": "http://x/v1", "FACTKIT_CACHE": value}).cache is cache
+
+
 def test_overrides_beat_the_environment_and_none_is_ignored() -> None:
     s = resolve_settings(env={"FACTKIT_BASE_URL": "http://x/v1", "FACTKIT_TIMEOUT": "12"}, timeout=3.0, max_tokens=None)
     assert (s.timeout, s.max_tokens) == (3.0, None)
