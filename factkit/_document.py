@@ -181,6 +181,10 @@ def check_text(text: object, *, source: str | None = None) -> str:
 
 
 def decode_bytes(data: bytes, *, source: str | None = None) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "this is UTF-16 text, not UTF-8; convert it first, e.g. `iconv -f utf-16 -t utf-8`", source=source
+        )
     if b"\x00" in data[:8192]:
         raise InputError("this is a binary file, not text; pass a UTF-8 text file", source=source)
     try:

@@ -57,6 +57,11 @@ def test_bytes_must_be_utf8() -> None:
     assert "0xe9" in message and "offset 3" in message and "iconv" in message
 
 
+def test_utf16_gets_its_own_hint() -> None:
+    with pytest.raises(InputError, match="UTF-16 text, not UTF-8"):
+        check_text("Hello there.".encode("utf-16"))
+
+
 def test_utf8_bytes_are_decoded_and_a_bom_dropped() -> None:
     assert check_text("café ☕".encode()) == "café ☕"
     assert check_text(b"\xef\xbb\xbfHello there.") == "Hello there."
