@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ._cost import PriceTable, format_usd, resolve_prices
 from ._document import decode_bytes
 from ._errors import BudgetError, FactkitError, InputError, UsageError, describe, redact
-from ._models import Extraction, Usage
+from ._models import CallUsage, Extraction, Usage
 
 if TYPE_CHECKING:
     from ._extract import Extractor
@@ -132,11 +132,6 @@ def _drop_usage_totals(obj: dict[str, Any]) -> dict[str, Any]:
         for name in _USAGE_TOTALS:
             usage.pop(name, None)
     return obj
-
-
-def load_extraction(text: str | bytes) -> Extraction:
-    """An :class:`Extraction` from its JSON, as written by ``model_dump_json`` (usage totals included)."""
-    return Extraction.model_validate(_drop_usage_totals(json.loads(text)))
 
 
 @dataclass(frozen=True)
@@ -529,6 +524,39 @@ def code_identity() -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class _Job:
+    """An input read and hashed, waiting for the model."""
+
+    id: str
+    source: str
+    sha: str
+    data: str | bytes
+    published: Any
+    key: str | None = None
+
+
+_CALLS = TypeAdapter(list[CallUsage])
+
+
+def _dump_cached(result: Extraction) -> str:
+    """Two lines of JSON: the calls, then the result without its usage (whose totals don't parse back)."""
+    calls = _CALLS.dump_json(result.usage.calls).decode()
+    return calls + "\n" + result.model_dump_json(exclude={"usage"})
+
+
+def _load_cached(text: str) -> Extraction | None:
+    """An entry of :func:`_dump_cached`, its calls marked as cache hits; ``None`` if it doesn't parse."""
+    calls_json, _, result_json = text.partition("\n")
+    try:
+        calls = [c.model_copy(update={"cached": True, "latency_s": 0.0}) for c in _CALLS.validate_json(calls_json)]
+        result = Extraction.model_validate_json(result_json)
+    except ValueError:
+        return None
+    result.usage = Usage(calls=calls)
+    return result
+
+
 class BatchRunner:
     """Runs one batch for one :class:`~factkit.Extractor`; see the module docstring."""
 
@@ -580,9 +608,12 @@ class BatchRunner:
         self._completion_calls = 0
         self._overhead: dict[str, int] | None = None
 
-    # -- per article, on a worker thread ------------------------------------------------------------------
-    def _process(self, item: BatchInput) -> tuple[BatchRecord, str]:
-        """The record of one input and what happened: extracted, failed, skipped or not_started."""
+    # -- per article -----------------------------------------------------------------------------------------
+    def _prepare(self, item: BatchInput) -> tuple[BatchRecord, str] | _Job:
+        """The quick part, on the loop thread: read, hash, and answer from the results file or the cache.
+
+        Returns the final record and its status (failed, skipped, extracted), or the job still to run.
+        """
         rid, source = item.id, item.source or item.id
         try:
             data = item.load()
@@ -592,10 +623,26 @@ class BatchRunner:
         done = self._results.done.get((rid, sha)) if self._results is not None else None
         if done is not None:
             return BatchRecord.from_line(done), "skipped"
+        job = _Job(rid, source, sha, data, item.published)
+        cache = self.extractor.cache
+        if cache is not None:
+            job.key = self._result_key(sha, item.published)
+            hit = cache.get_result(job.key)
+            if hit is not None:
+                result = _load_cached(hit)
+                if result is not None:
+                    return BatchRecord(
+                        id=rid, source=source, sha256=sha, ok=True, result=result, cost_usd=0.0
+                    ), "extracted"
+        return job
+
+    def _run(self, job: _Job) -> tuple[BatchRecord, str]:
+        """The model work, on a worker thread: the record and its status (extracted, failed, not_started)."""
+        rid, source, sha = job.id, job.source, job.sha
         estimate = 0.0
         reserved = False
         try:
-            text = decode_bytes(data, source=source) if isinstance(data, bytes) else data
+            text = decode_bytes(job.data, source=source) if isinstance(job.data, bytes) else job.data
             if len(text) > self.max_input_chars:
                 raise InputError(
                     f"the article has {len(text):,} characters, more than the limit of {self.max_input_chars:,}; "
@@ -607,7 +654,7 @@ class BatchRunner:
                 if not self.budget.reserve(estimate):
                     return self._not_started(rid, source, sha, estimate), "not_started"
                 reserved = True
-            result = self._extract(text, item.published)
+            result = self.extractor.extract(text, published=job.published)
         except Exception as exc:  # one article's failure, whatever it is, is its record
             record = self._failure(rid, source, sha, exc)
             if reserved and self.budget is not None:
@@ -617,32 +664,17 @@ class BatchRunner:
         if reserved and self.budget is not None:
             self.budget.settle(estimate, cost or 0.0)
         self._observe(result.usage)
+        cache = self.extractor.cache
+        if cache is not None and job.key is not None:
+            cache.put_result(job.key, _dump_cached(result))
         return BatchRecord(id=rid, source=source, sha256=sha, ok=True, result=result, cost_usd=cost), "extracted"
 
-    def _extract(self, text: str, published: Any) -> Extraction:
-        ex = self.extractor
-        cache = ex.cache
-        if cache is None:
-            return ex.extract(text, published=published)
-        key = self._result_key(text, published)
-        hit = cache.get_result(key)
-        if hit is not None:
-            started = time.perf_counter()
-            result = load_extraction(hit)
-            calls = [c.model_copy(update={"cached": True, "latency_s": 0.0}) for c in result.usage.calls]
-            if calls:
-                calls[0] = calls[0].model_copy(update={"latency_s": round(time.perf_counter() - started, 4)})
-            return result.model_copy(update={"usage": Usage(calls=calls)})
-        result = ex.extract(text, published=published)
-        cache.put_result(key, result.model_dump_json())
-        return result
-
-    def _result_key(self, text: str, published: Any) -> str:
+    def _result_key(self, sha: str, published: Any) -> str:
         ex = self.extractor
         prompt = ex.prompt
         payload = {
             "code": code_identity(),
-            "text": sha256_of(text),
+            "text": sha,
             "published": None if published is None else str(published),
             "prompt": [prompt.id, prompt.system, prompt.user, sorted(prompt.tasks.items())],
             "backend": ex.backend.cache_identity(),
@@ -742,9 +774,9 @@ class BatchRunner:
                 self.on_result(record)
             display.advance(outcome)
 
-        async def one(index: int, item: BatchInput) -> None:
+        async def one(index: int, job: _Job) -> None:
             try:
-                record, status = await loop.run_in_executor(executor, self._process, item)
+                record, status = await loop.run_in_executor(executor, self._run, job)
                 finish(index, record, status)
             finally:
                 slots.release()
@@ -760,11 +792,17 @@ class BatchRunner:
         try:
             with display:
                 for index, item in enumerate(inputs):
+                    # Reading, hashing and cache hits are quick: done here, in input order, without a thread.
+                    prepared = self._prepare(item)
+                    if isinstance(prepared, tuple):
+                        finish(index, *prepared)
+                        await asyncio.sleep(0)  # let finished extractions report
+                        continue
                     await slots.acquire()
                     if failure:
                         slots.release()
                         break
-                    task = asyncio.ensure_future(one(index, item))
+                    task = asyncio.ensure_future(one(index, prepared))
                     tasks.add(task)
                     task.add_done_callback(done)
                 if tasks:
