@@ -266,12 +266,6 @@ def test_usage_on_failure_includes_the_calls_before_it(
     assert [c.purpose for c in err.value.usage.calls] == ["entities", "facts"]
 
 
-@pytest.mark.xfail(
-    reason="factkit/_models.py: Usage dumps its computed fields (prompt_tokens, completion_tokens, total_tokens) "
-    "but forbids extra fields, so a result written as JSON (factkit extract --format json) can't be read back "
-    "with Extraction.model_validate_json",
-    strict=True,
-)
 def test_results_round_trip_through_json(seed_text: str) -> None:
     script = TaskScript().on("entities", SEED_ENTITIES).on("facts", SEED_FACTS)
     result = Extractor(backend=FakeModel(handler=script.model_reply)).extract(seed_text)
