@@ -15,7 +15,7 @@ from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
-from ._errors import OutputError
+from ._errors import FactkitError, OutputError
 from ._grounding import overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
 from ._prompts import Prompt, escape_article, load_prompt
@@ -135,26 +135,25 @@ class Extractor:
         fact_parts: list[Grounded] = []
         calls: list[CallUsage] = []
         rejected: list[Rejected] = []
-        for chunk in chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1):
-            # Entities first: facts are grounded against them. Both calls share the article prefix.
-            ents, usage = self._run_grounded(
-                doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
-            )
-            calls.append(usage)
-            known = merge([known, ents]) if known.entities else ents
-            rejected.extend(ents.rejected)
-            known.quotes = []
-            attribute_quotes(doc, known)
-            facts, usage = self._run_grounded(
-                doc,
-                chunk,
-                self.prompt,
-                "facts",
-                WireFacts,
-                _fact_grounder(doc, dates, known),
-            )
-            calls.append(usage)
-            fact_parts.append(facts)
+        try:
+            for chunk in chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1):
+                # Entities first: facts are grounded against them. Both calls share the article prefix.
+                ents, usage = self._run_grounded(
+                    doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
+                )
+                calls.append(usage)
+                known = merge([known, ents]) if known.entities else ents
+                rejected.extend(ents.rejected)
+                known.quotes = []
+                attribute_quotes(doc, known)
+                grounder = _fact_grounder(doc, dates, known)
+                facts, usage = self._run_grounded(doc, chunk, self.prompt, "facts", WireFacts, grounder)
+                calls.append(usage)
+                fact_parts.append(facts)
+        except FactkitError as exc:
+            # the tokens of the calls that succeeded before the failure are spent too: report them
+            exc.usage = Usage(calls=[*calls, *(exc.usage.calls if exc.usage else [])])
+            raise
         merged = merge(fact_parts)
         merged.rejected = rejected + merged.rejected
         return Extraction(
@@ -181,7 +180,14 @@ class Extractor:
             return data, problems
 
         data, usage = self._run_grounded(
-            doc, doc.sentences, self.custom_prompt, None, wire_model, ground, numbered=False
+            doc,
+            doc.sentences,
+            self.custom_prompt,
+            None,
+            wire_model,
+            ground,
+            numbered=False,
+            reask_hint="Copy each evidence quote word for word from the article, fix the items, or leave them out.",
         )
         if data is None:
             raise OutputError(
@@ -208,6 +214,7 @@ class Extractor:
         ground: Callable[[Any], tuple[Any, list[str]]],
         *,
         numbered: bool = True,
+        reask_hint: str | None = None,
     ) -> tuple[Any, CallUsage]:
         """One model call (or a cache hit) whose validation grounds the output; returns the grounded result."""
         if numbered:
@@ -218,6 +225,8 @@ class Extractor:
         messages = prompt.render(task, article=article, published=published)
         backend = self.backend
         context: dict[str, Any] = {"ground": ground}
+        if reask_hint:
+            context["reask_hint"] = reask_hint
         cache = self.cache
         key = cache_key(backend.cache_identity(), prompt.id, wire_model, messages) if cache else None
         if key is not None and cache is not None:

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from ._document import Document, Sentence
+from ._document import Document, Sentence, looks_like_injection
 from ._models import Evidence, MatchKind, Span
 
 FUZZY_THRESHOLD = 0.85
@@ -457,7 +457,8 @@ def sentences_span(doc: Document, sentences: list[Sentence]) -> Evidence:
 
 
 def best_sentence(doc: Document, claim: str) -> tuple[Sentence, float] | None:
-    scored = [(s, overlap(claim, s.text)) for s in doc.sentences]
+    """The sentence that supports ``claim`` best, among those the model was shown."""
+    scored = [(s, overlap(claim, s.text)) for s in doc.sentences if not looks_like_injection(s.text)]
     if not scored:
         return None
     return max(scored, key=lambda x: x[1])

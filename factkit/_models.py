@@ -161,10 +161,6 @@ class Extraction(_Result):
     published: str | None = Field(None, description="Publication date the dates were resolved against.")
 
 
-class SummaryResult(_Result):
-    summary: Summary
-
-
 class CustomExtraction(_Result, Generic[T]):
     """A user schema filled by the model, every ``Evidence`` field grounded."""
 

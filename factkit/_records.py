@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import _dates
-from ._document import Document, Sentence
+from ._document import Document, Sentence, looks_like_injection
 from ._gazetteer import looks_like_org, place_type, strip_title
 from ._grounding import (
     best_sentence,
@@ -110,6 +110,17 @@ def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> 
                 spans.setdefault(a, span_of(text, a, b))
             i = hay.find(needle, i + 1)
     return sorted(spans.values(), key=lambda s: s.start)
+
+
+def outermost(spans: list[Span]) -> list[Span]:
+    """Drop spans inside another one ('Lee' inside 'Ann Lee'); sorted by start."""
+    ordered = sorted(spans, key=lambda m: (m.start, -m.end))
+    out: list[Span] = []
+    for m in ordered:
+        if out and m.end <= out[-1].end:
+            continue
+        out.append(m)
+    return out
 
 
 def _surname(name: str) -> str | None:
@@ -219,6 +230,8 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
             existing.mentions[:] = sorted(merged.values(), key=lambda m: m.start)
             continue
         by_key[key] = Entity(name=name, type=etype, mentions=mentions)
+    for ent in by_key.values():
+        ent.mentions[:] = outermost(ent.mentions)
     out.entities = sorted(by_key.values(), key=lambda e: e.mentions[0].start)
 
 
@@ -304,6 +317,8 @@ def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidenc
         best_one = max(cited, key=lambda s: overlap(statement, s.text))
         if overlap(statement, best_one.text) >= overlap(statement, " ".join(s.text for s in cited)) - 0.05:
             cited = [best_one]
+    if any(looks_like_injection(s.text) for s in cited):
+        return None, "cites a sentence that gives orders to AI systems (hidden from the model)"
     evidence = sentences_span(doc, cited)
     score = overlap(statement, evidence.text)
     if score < MIN_SUPPORT:
@@ -313,7 +328,11 @@ def _support(doc: Document, statement: str, numbers: list[int]) -> tuple[Evidenc
             score = best[1]
     if unsupported_numbers(statement, evidence.text):
         # the statement's numbers are elsewhere: a sentence that has them and fits the statement wins
-        fits = [(s, overlap(statement, s.text)) for s in doc.sentences if not unsupported_numbers(statement, s.text)]
+        fits = [
+            (s, overlap(statement, s.text))
+            for s in doc.sentences
+            if not unsupported_numbers(statement, s.text) and not looks_like_injection(s.text)
+        ]
         fits = [f for f in fits if f[1] >= max(0.5, score - 0.1)]
         if fits:
             best_fit = max(fits, key=lambda f: f[1])

@@ -32,10 +32,8 @@ class _Grounded(BaseModel):
         if problems and not ctx.get("final_attempt", True):
             shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
             more = f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)" if len(problems) > MAX_PROBLEMS_SHOWN else ""
-            raise ValueError(
-                f"these items are not supported by the article: {shown}{more}. "
-                "Cite the right sentence numbers, fix the items, or leave them out."
-            )
+            hint = ctx.get("reask_hint", "Cite the right sentence numbers, fix the items, or leave them out.")
+            raise ValueError(f"these items are not supported by the article: {shown}{more}. {hint}")
         ctx["result"] = result
         return self
 

@@ -216,12 +216,6 @@ def test_fake_backend_is_not_built_from_settings() -> None:
         make_backend(resolve_settings(backend="fake", env={}))
 
 
-@pytest.mark.xfail(
-    reason="factkit/backends/local.py: with no key and no base URL factkit picks the local model; when the [local] "
-    "extra is missing the ConfigError only says to install it, not that setting OPENAI_API_KEY (or "
-    "FACTKIT_BASE_URL) is the other fix",
-    strict=True,
-)
 def test_no_key_and_no_local_extra_names_both_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 

@@ -239,11 +239,6 @@ def test_an_injected_payload_not_in_the_article_is_rejected() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason="factkit/_wire.py _Grounded: the re-ask after ungrounded quotes in a custom schema says 'Cite the right "
-    "sentence numbers', but custom schemas are asked for exact quotes and the model never saw sentence numbers",
-    strict=True,
-)
 def test_the_reask_for_a_custom_schema_asks_for_exact_quotes(
     script: TaskScript, remote_extractor: Extractor, fake_server: FakeOpenAIServer
 ) -> None:

@@ -13,7 +13,7 @@ from conftest import SECRET_KEY, TaskScript, task_of
 
 import factkit
 from factkit import Extraction, Extractor, InputError
-from factkit._document import Document
+from factkit._document import Document, split_sentences
 from factkit._grounding import find_numbers, same_number
 from factkit._prompts import load_prompt
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply
@@ -148,17 +148,12 @@ def test_summarize_rejects_unsupported_points(
     assert "key point 2" in reask and "key point 3" in reask
 
 
-@pytest.mark.xfail(
-    reason="factkit/_extract.py Extractor.summarize() returns a bare Summary: unlike extract(), the result records "
-    "no prompt version, model or usage (the unused _models.SummaryResult has those fields)",
-    strict=True,
-)
-def test_summaries_record_prompt_version_and_usage(seed_text: str) -> None:
+def test_summarize_returns_a_summary_as_the_api_says(seed_text: str) -> None:
     summary = {"headline": "h", "tldr": "t", "points": [{"text": JUDGE, "s": [2]}]}
     model = FakeModel(handler=TaskScript().on("summary", summary).model_reply)
     result = Extractor(backend=model, cache=False).summarize(seed_text)
-    assert getattr(result, "prompt_version", None) == EXTRACT_PROMPT.id
-    assert getattr(result, "usage", None) is not None
+    assert isinstance(result, factkit.Summary)
+    assert [kp.evidence[0].text for kp in result.key_points] == [split_sentences(seed_text)[1].text]
 
 
 # ---- grounding failures: re-ask, then rejected, never returned as grounded ------------------------------
@@ -251,11 +246,6 @@ def test_invalid_json_from_the_facts_call_is_an_output_error_with_usage(
     assert err.value.last_output == '{"headline": "h", "tldr": '
 
 
-@pytest.mark.xfail(
-    reason="factkit/_extract.py: when a later call fails, the error's usage holds only that call; the tokens of "
-    "the calls before it in the same extract() (the entities call) are dropped instead of reported",
-    strict=True,
-)
 def test_usage_on_failure_includes_the_calls_before_it(
     seed_text: str, script: TaskScript, remote_extractor: Extractor
 ) -> None:
@@ -324,13 +314,6 @@ def test_injected_instructions_change_nothing(
     assert after.startswith("</article>\nPublication date: unknown\n\nTask: list the named entities")
 
 
-@pytest.mark.xfail(
-    reason="factkit/_records.py _support(): a fact citing a sentence that doesn't support it is re-pointed to the "
-    "best-overlapping sentence, even one the model was never shown because _document flags it as an injection "
-    "(it reads '(text addressed to AI systems, omitted)'); the injected payload then comes back as a grounded "
-    "fact whose evidence is the injected instruction itself",
-    strict=True,
-)
 def test_a_payload_is_never_grounded_in_the_injected_sentence(script: TaskScript, remote_extractor: Extractor) -> None:
     script.on("entities", {"people": [], "organizations": [], "places": [], "other": []})
     script.on("facts", {"headline": "h", "tldr": "t", "facts": [{"s": [1], "kind": "event", "statement": PAYLOAD}]})
@@ -421,11 +404,6 @@ def test_utf8_bytes_work_and_offsets_point_into_the_decoded_text(
     assert text[zoe.mentions[0].start : zoe.mentions[0].end] == "Zoë Müller"
 
 
-@pytest.mark.xfail(
-    reason="factkit/_records.py ground_entities(): a person's surname is searched on its own and merged by start "
-    "offset, so the surname inside the full name ('Lee' in 'Ann Lee') becomes a second, overlapping mention",
-    strict=True,
-)
 def test_mentions_of_one_entity_do_not_overlap(script: TaskScript, remote_extractor: Extractor) -> None:
     text = "Ann Lee opened a bakery on Monday. Customers love it."
     script.on("entities", {"people": ["Ann Lee"], "organizations": [], "places": [], "other": []})

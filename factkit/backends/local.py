@@ -153,7 +153,10 @@ class LocalBackend(ChatBackend):
         try:
             import llama_cpp
         except ImportError:
-            raise ConfigError(f"the local model needs llama-cpp-python; {_INSTALL_HINT}") from None
+            raise ConfigError(
+                f"no model configured and the embedded one is not installed: {_INSTALL_HINT}, or set "
+                "OPENAI_API_KEY (OpenAI), or FACTKIT_BASE_URL (any OpenAI-compatible server)"
+            ) from None
         path = model_path(settings)
         threads = settings.local_threads or os.cpu_count() or 2
         started = time.perf_counter()
