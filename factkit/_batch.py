@@ -115,23 +115,7 @@ class BatchRecord(BaseModel):
     @classmethod
     def from_line(cls, line: str | bytes) -> BatchRecord:
         """A record read back from a results file."""
-        obj = json.loads(line)
-        for part in ("result", "error"):
-            if isinstance(obj, dict) and isinstance(obj.get(part), dict):
-                _drop_usage_totals(obj[part])
-        return cls.model_validate(obj)
-
-
-#: Computed on :class:`Usage` and written out, but refused as input by its ``extra="forbid"``.
-_USAGE_TOTALS = ("prompt_tokens", "completion_tokens", "total_tokens")
-
-
-def _drop_usage_totals(obj: dict[str, Any]) -> dict[str, Any]:
-    usage = obj.get("usage")
-    if isinstance(usage, dict):
-        for name in _USAGE_TOTALS:
-            usage.pop(name, None)
-    return obj
+        return cls.model_validate_json(line)
 
 
 @dataclass(frozen=True)

@@ -128,11 +128,6 @@ def test_bad_inputs_through_extract_many(tmp_path: Path) -> None:
     assert "Skynet Holdings acquired Globex" in rejected and "John Hacker" in rejected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: grounding re-points an unsupported fact to the best sentence of the whole article, including "
-    "the injected instructions hidden from the model, so the injected claim becomes a grounded fact",
-)
 def test_injected_instructions_are_never_evidence() -> None:
     [rec] = Extractor(backend=FakeModel(handler=injected_model), cache=False).extract_many([INJECTION])
     assert rec.result is not None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -152,7 +155,6 @@ def test_a_model_failure_is_recorded_with_the_tokens_it_cost() -> None:
     assert good.ok
 
 
-@pytest.mark.xfail(strict=True, reason="core: Usage serialises its computed totals but forbids them as input")
 def test_an_extraction_round_trips_through_json() -> None:
     ex, _ = fake_extractor(cache=False)
     result = ex.extract(short_articles(1)[0])
@@ -424,3 +426,38 @@ def test_batch_usage_and_cost_are_reported(tmp_path: Path) -> None:
     second = ex.extract_many(texts)  # from the cache: free
     assert all(r.cost_usd == 0 and all(c.cached for c in r.usage.calls) for r in second)
     assert [r.result.facts for r in second if r.result] == [r.result.facts for r in first if r.result]
+
+
+def test_a_progress_bar_with_rate_and_eta_on_a_terminal(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    pty = pytest.importorskip("pty")
+    fake_server.set_handler(lambda request: Reply.json(wire_for(request), delay=0.01))
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, text in enumerate(short_articles(30)):
+        (folder / f"{i}.txt").write_text(text, encoding="utf-8")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("FACTKIT_", "OPENAI_"))},
+        "FACTKIT_BASE_URL": fake_server.base_url,
+        "FACTKIT_API_KEY": SECRET,
+        "FACTKIT_MODEL": "gpt-4o-mini",
+        "FACTKIT_CACHE_DIR": str(tmp_path / "cache"),
+        "COLUMNS": "120",
+    }
+    leader, follower = pty.openpty()
+    cmd = [sys.executable, "-m", "factkit", "extract", str(folder), "--out", str(tmp_path / "r.jsonl")]
+    child = subprocess.Popen(cmd, env=env, stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert child.wait(timeout=60) == 0
+    text = shown.decode("utf-8", "replace")
+    assert "extracting" in text and "30/30" in text and "/s" in text and "ETA" in text and "0 failed" in text
+    assert "30 input(s): 30 extracted" in text
