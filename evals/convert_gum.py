@@ -184,9 +184,7 @@ def convert_dates(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[
     dates, ranges = [], []
     for item in sorted(doc["dates"], key=lambda d: (d["start"], d["end"])):
         attrs = {k: v for k, v in item["attrs"].items() if k != "rend"}
-        dates.append(
-            {"start": item["start"], "end": item["end"], "text": item["text"], "value": date_value(attrs)}
-        )
+        dates.append({"start": item["start"], "end": item["end"], "text": item["text"], "value": date_value(attrs)})
         if "when" not in attrs:
             ranges.append({"start": item["start"], "text": item["text"], "gum": attrs})
     return dates, ranges
@@ -270,9 +268,7 @@ def convert(doc: dict[str, Any]) -> dict[str, Any]:
             "date_ranges": ranges,
         },
         "text": doc["text"],
-        "summaries": [
-            {"text": s["text"], "author": s["author"]} for s in doc["summaries"] if s["is_human"] is True
-        ],
+        "summaries": [{"text": s["text"], "author": s["author"]} for s in doc["summaries"] if s["is_human"] is True],
         "entities": entities,
         "facts": [],
         "quotes": convert_quotes(doc),

@@ -31,9 +31,7 @@ def sp(words: str, context: str | None = None) -> dict[str, Any]:
     anchor = words if context is None else context
     first = TEXT.find(anchor)
     if first < 0 or TEXT.find(anchor, first + 1) >= 0:
-        raise SystemExit(
-            f"{anchor!r} occurs {TEXT.count(anchor)} times in the article; give a unique context"
-        )
+        raise SystemExit(f"{anchor!r} occurs {TEXT.count(anchor)} times in the article; give a unique context")
     inner = anchor.find(words)
     if inner < 0:
         raise SystemExit(f"{words!r} is not inside its context {context!r}")
@@ -214,18 +212,12 @@ FACTS = [
     fact(
         "The ruling was issued on Thursday, January 25, 2018, by U.S. District Judge Cormac Carney of the "
         "federal court in Santa Ana, California.",
-        sp(
-            "In a ruling on Thursday, U.S. District Judge Cormac Carney in Santa Ana, California "
-            "federal court ruled"
-        ),
+        sp("In a ruling on Thursday, U.S. District Judge Cormac Carney in Santa Ana, California federal court ruled"),
         key=True,
     ),
     fact(
         "U.S. immigration authorities arrested approximately 100 Cambodians in raids in October 2017.",
-        sp(
-            "U.S. immigration authorities conducted raids last October and arrested approximately 100 "
-            "Cambodians"
-        ),
+        sp("U.S. immigration authorities conducted raids last October and arrested approximately 100 Cambodians"),
         key=True,
     ),
     fact(
@@ -330,9 +322,7 @@ CASE = {
     "dates": DATES,
 }
 
-HEADER = (
-    "# Hand-labelled seed case; offsets computed by evals/label_seed.py (edit that script, then rerun it).\n"
-)
+HEADER = "# Hand-labelled seed case; offsets computed by evals/label_seed.py (edit that script, then rerun it).\n"
 
 
 def main() -> int:

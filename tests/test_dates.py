@@ -234,10 +234,7 @@ def test_vague_periods_are_tagged_with_none() -> None:
 
 
 def test_bare_adverbs_are_not_tagged() -> None:
-    assert (
-        tags("He was deported years ago and is now currently and recently at home. It happens every year.")
-        == {}
-    )
+    assert tags("He was deported years ago and is now currently and recently at home. It happens every year.") == {}
     assert tags("The last five months of her life were hard.") == {}
     assert tags("He stayed two weeks, then twelve years, aged 14; a 14-year-old boy.") == {}
 

@@ -28,9 +28,7 @@ TOOLS: list[Any] = [
 
 
 def make_client(server: FakeOpenAIServer, *, max_retries: int = 0, timeout: float = 5.0) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=server.base_url, api_key="test-key", max_retries=max_retries, timeout=timeout
-    )
+    return openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=max_retries, timeout=timeout)
 
 
 @pytest.fixture
@@ -77,9 +75,7 @@ def test_reply_becomes_tool_call_when_tools_are_sent(server: FakeOpenAIServer) -
     server.push(Reply.json({"text": "A cat sat."}), Reply.json({"text": "forced"}))
     with make_client(server) as client:
         first = chat(client, tools=TOOLS)
-        second = chat(
-            client, tools=[*TOOLS, other], tool_choice={"type": "function", "function": {"name": "Other"}}
-        )
+        second = chat(client, tools=[*TOOLS, other], tool_choice={"type": "function", "function": {"name": "Other"}})
     message = first.choices[0].message
     assert message.content is None
     assert message.tool_calls is not None and len(message.tool_calls) == 1

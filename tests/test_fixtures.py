@@ -315,18 +315,13 @@ def test_wrong_span_text_names_the_field_path_and_where_the_text_is(tmp_path: Pa
     error = _error(_write_yaml(tmp_path / "bad.yaml", data))
     message = str(error)
     assert "bad.yaml" in message and "'tiny'" in message
-    assert (
-        "entities[1].mentions[0].text: 'Paris' is not the article text at [24:29], which is ' Pari'"
-        in message
-    )
+    assert "entities[1].mentions[0].text: 'Paris' is not the article text at [24:29], which is ' Pari'" in message
     assert "occurs at [25:30]" in message
     assert error.field == "entities[1].mentions[0].text"
 
     data = _case()
     data["dates"] = [{"start": 34, "end": 99, "text": "Monday", "value": None}]
-    assert "dates[0].end: 99 is past the end of the article" in str(
-        _error(_write_yaml(tmp_path / "bad2.yaml", data))
-    )
+    assert "dates[0].end: 99 is past the end of the article" in str(_error(_write_yaml(tmp_path / "bad2.yaml", data)))
 
 
 def test_unknown_field_is_an_error_with_the_allowed_fields(tmp_path: Path) -> None:
