@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import _dates
@@ -93,6 +94,13 @@ class Document:
     text: str
     published: dt.date | None = None
     sentences: list[Sentence] = field(default_factory=list)
+    _normalized: tuple[str, list[int]] | None = field(default=None, repr=False, compare=False)
+
+    def normalized(self, fold: Callable[[str], tuple[str, list[int]]]) -> tuple[str, list[int]]:
+        """The text normalised by ``fold`` (with its map back to offsets), computed once per document."""
+        if self._normalized is None:
+            self._normalized = fold(self.text)
+        return self._normalized
 
     @classmethod
     def from_text(cls, text: object, published: object = None, *, source: str | None = None) -> Document:

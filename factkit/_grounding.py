@@ -13,6 +13,7 @@ then the one closest to ``hint``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -54,33 +55,47 @@ def span_of(text: str, start: int, end: int) -> Span:
     return Span(start=start, end=end, text=text[start:end])
 
 
+@functools.lru_cache(maxsize=8192)
+def _fold(ch: str) -> str:
+    """One character, normalised: quotes and dashes straightened, accents dropped, case folded."""
+    mapped = _QUOTE_MAP.get(ch)
+    if mapped is not None:
+        return mapped
+    if ch.isspace():
+        return " "
+    decomposed = unicodedata.normalize("NFKD", ch)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Normalised text plus, for each of its characters, the index of the original character."""
     out: list[str] = []
     pos: list[int] = []
+    last = ""
     for i, ch in enumerate(text):
-        mapped = _QUOTE_MAP.get(ch)
-        if mapped is None:
-            if ch.isspace():
-                mapped = " "
-            else:
-                decomposed = unicodedata.normalize("NFKD", ch)
-                mapped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        mapped = _fold(ch)
+        if len(mapped) == 1 and mapped not in " .":
+            out.append(mapped)
+            pos.append(i)
+            last = mapped
+            continue
         for c in mapped:
             if c == " ":
-                if not out or out[-1] == " " or out[-1] == ".":
+                if not out or last == " " or last == ".":
                     continue
-            elif c == "." and out and out[-1] == " ":
+            elif c == "." and out and last == " ":
                 out.pop()
                 pos.pop()
             out.append(c)
             pos.append(i)
+            last = c
     if out and out[-1] == " ":
         out.pop()
         pos.pop()
     return "".join(out), pos
 
 
+@functools.lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
     return normalize_with_map(text)[0].strip()
 
@@ -176,7 +191,9 @@ _STOP = set(
 )
 
 
-def content_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def content_words(text: str) -> frozenset[str]:
+    """Content words of ``text``, lightly stemmed (cached: sentences and articles are asked for again and again)."""
     words: set[str] = set()
     for w in _WORD.findall(normalize(text)):
         if _CJK_RUN.fullmatch(w):
@@ -191,7 +208,7 @@ def content_words(text: str) -> set[str]:
         if len(w) > 4 and w.endswith("e"):
             w = w[:-1]  # so "judge" meets "judges" and "judged" (all "judg"), "close" meets "closed"
         words.add(w)
-    return words
+    return frozenset(words)
 
 
 def overlap(claim: str, evidence: str) -> float:
@@ -283,19 +300,8 @@ def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> t
     return (round(fit, 3), round(before, 3), round(after, 3), distance)
 
 
-_norm_cache: dict[int, tuple[str, str, list[int]]] = {}
-
-
 def _normalized_doc(doc: Document) -> tuple[str, list[int]]:
-    key = id(doc)
-    cached = _norm_cache.get(key)
-    if cached is None or cached[0] is not doc.text:
-        if len(_norm_cache) > 64:
-            _norm_cache.clear()
-        hay, pos = normalize_with_map(doc.text)
-        cached = (doc.text, hay, pos)
-        _norm_cache[key] = cached
-    return cached[1], cached[2]
+    return doc.normalized(normalize_with_map)
 
 
 def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | None:

@@ -48,13 +48,18 @@ class Prompt:
         if task is not None and task not in self.tasks:
             raise UsageError(f"prompt {self.path} has no '=== task {task} ===' section")
         try:
-            system = _ENV.from_string(self.system).render(**values).strip()
-            user = _ENV.from_string(self.user).render(**values).strip()
+            system = _template(self.system).render(**values).strip()
+            user = _template(self.user).render(**values).strip()
             if task is not None:
-                user += "\n\n" + _ENV.from_string(self.tasks[task]).render(**values).strip()
+                user += "\n\n" + _template(self.tasks[task]).render(**values).strip()
         except Exception as exc:
             raise UsageError(f"prompt {self.path} failed to render: {exc}") from None
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+@functools.lru_cache(maxsize=128)
+def _template(source: str) -> Any:
+    return _ENV.from_string(source)
 
 
 def prompt_dir() -> Path:

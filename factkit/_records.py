@@ -91,7 +91,7 @@ def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> 
 
     A capitalised name only matches capitalised text, so "US" never matches "us".
     """
-    hay, pos = normalize_with_map(doc.text)
+    hay, pos = doc.normalized(normalize_with_map)
     text = doc.text
     names = [name, *(aliases_of(name) if include_aliases else [])]
     spans: dict[int, Span] = {}
@@ -453,6 +453,31 @@ def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
 # ---- roots ---------------------------------------------------------------------------------------------
 
 
+#: A headline or tldr sharing less than this share of content words with the article is not trusted.
+MIN_SUMMARY_SUPPORT = 0.5
+
+
+def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
+    """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers.
+
+    One that isn't is rejected and replaced by the best-supported statement we have (or the first sentence).
+    """
+    fallback = out.key_points[0].text if out.key_points else doc.sentences[0].text
+    for field_name in ("headline", "tldr"):
+        value = getattr(out, field_name)
+        missing = unsupported_numbers(value, doc.text)
+        support = overlap(value, doc.text) if value else 0.0
+        if value and support >= MIN_SUMMARY_SUPPORT and not missing:
+            continue
+        reason = (
+            f"{field_name} {value[:60]!r} states {', '.join(missing)}, which the article does not say"
+            if missing
+            else f"{field_name} {value[:60]!r} is not about the article (only {support:.0%} of its words are in it)"
+        )
+        out.reject("summary", {field_name: value}, reason, problems)
+        setattr(out, field_name, fallback)
+
+
 def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, list[str]]:
     out, problems = Grounded(), list[str]()
     ground_entities(doc, wire, out, problems)
@@ -470,6 +495,7 @@ def ground_fact_list(
     out.entities, out.quotes = known.entities, known.quotes
     ground_facts(doc, wire.facts, dates, out, problems)
     out.key_points = key_points_of(out.facts)
+    check_headline(doc, out, problems)
     return out, problems
 
 
@@ -494,6 +520,7 @@ def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str
             )
             continue
         out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
+    check_headline(doc, out, problems)
     return out, problems
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from ._context import current_context
 from ._models import FactKind
 
 MAX_PROBLEMS_SHOWN = 8
@@ -25,7 +26,7 @@ class _Grounded(BaseModel):
 
     @model_validator(mode="after")
     def _ground(self, info: ValidationInfo) -> Any:
-        ctx = info.context
+        ctx = current_context(info)
         if not isinstance(ctx, dict) or "ground" not in ctx:
             return self
         result, problems = ctx["ground"](self)

@@ -175,11 +175,6 @@ TEMPLATE_LOOKALIKE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: instructor renders the messages as Jinja templates when ChatBackend passes context=, so "
-    "article text like {{ 7 * 7 }} reaches the model as 49 and {% if %} raises TemplateSyntaxError",
-)
 def test_an_article_that_looks_like_a_template_reaches_the_model_verbatim() -> None:
     model = FakeModel(handler=wire_for)
     result = Extractor(backend=model, cache=False).extract(TEMPLATE_LOOKALIKE)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 
 import factkit
 from factkit import resolve_settings
+from factkit._context import current_context
 from factkit.backends.base import ChatBackend, Mode, RetryPolicy, is_transient
 from factkit.backends.openai_backend import OpenAIBackend
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply
@@ -156,8 +157,8 @@ def test_final_attempt_flag_is_set_for_validators(fake_server: FakeOpenAIServer,
         @field_validator("city")
         @classmethod
         def _record(cls, value: str, info: Any) -> str:
-            seen.append(bool(info.context["final_attempt"]))
-            if not info.context["final_attempt"]:
+            seen.append(bool(current_context(info)["final_attempt"]))
+            if not current_context(info)["final_attempt"]:
                 raise ValueError("try again")
             return value
 

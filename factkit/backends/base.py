@@ -32,6 +32,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from .._context import validation_context
 from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, redact
 from .._models import CallUsage, Usage
 
@@ -242,13 +243,13 @@ class ChatBackend:
             return response
 
         patched = instructor.patch(create=create, mode=mode)
+        token = validation_context.set(context)  # not instructor's context=: see factkit/_context.py
         try:
             result: T = patched(
                 response_model=response_model,
                 messages=[dict(m) for m in messages],
                 model=self.model,
                 max_retries=max_reasks,
-                context=context,
                 **self.sampling,
             )
             return result
@@ -273,6 +274,8 @@ class ChatBackend:
             ) from None
         except (FactkitError, ModeRejected):
             raise
+        finally:
+            validation_context.reset(token)
 
     def _create_with_retries(self, mode: Mode, state: _CallState, kwargs: dict[str, Any]) -> Any:
         policy = self.retry

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from factkit._cache import CallCache, cache_key
+from factkit._context import current_context
 from factkit._errors import InputError, describe
 from factkit._grounding import overlap, unsupported_numbers
 from factkit._models import CallUsage, Usage
@@ -120,7 +121,7 @@ class JudgeReply(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self, info: ValidationInfo) -> JudgeReply:
-        ctx = info.context if isinstance(info.context, dict) else {}
+        ctx = current_context(info) or {}
         expected = ctx.get("sentences")
         if isinstance(expected, int) and not ctx.get("final_attempt", True):
             got = {v.n for v in self.verdicts}
