@@ -572,7 +572,9 @@ class BatchRunner:
         self.out = Path(out) if out is not None else None
         self.on_result = on_result
         self.progress = progress
-        self.prices = prices if isinstance(prices, PriceTable) else resolve_prices(prices)
+        self.prices = (
+            prices if isinstance(prices, PriceTable) else resolve_prices(prices or extractor.settings.prices_path)
+        )
         self.price = self.prices.price(self.model, self.backend_name)
         self.budget: Budget | None = None
         if max_cost is not None:

@@ -30,6 +30,7 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_CACHE": "set to 0 to turn the model-call cache off",
     "FACTKIT_LOCAL_MODEL": "path to a GGUF file to use instead of the bundled model",
     "FACTKIT_LOCAL_THREADS": "CPU threads for the local model (default: all cores)",
+    "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
 }
 
 
@@ -55,6 +56,7 @@ class Settings(BaseModel):
     cache_dir: Path | None = None
     local_model_path: Path | None = None
     local_threads: int | None = Field(None, gt=0)
+    prices_path: Path | None = None
 
     def describe(self) -> str:
         where = self.base_url or ("in-process" if self.backend == "local" else "api.openai.com")
@@ -124,6 +126,9 @@ def resolve_settings(
     cache_dir = _env(env, "FACTKIT_CACHE_DIR")
     if cache_dir:
         values["cache_dir"] = Path(cache_dir).expanduser()
+    prices = _env(env, "FACTKIT_PRICES")
+    if prices:
+        values["prices_path"] = Path(prices).expanduser()
     local_model = _env(env, "FACTKIT_LOCAL_MODEL")
     if local_model:
         values["local_model_path"] = Path(local_model).expanduser()

@@ -14,7 +14,6 @@ cost nothing. A model the table doesn't know has no price: its cost is ``None`` 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -109,11 +108,9 @@ class PriceTable:
         return sum(price.of(c.prompt_tokens, c.completion_tokens) for c in calls if not c.cached)
 
 
-def resolve_prices(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> PriceTable:
-    """The price table: ``path``, else the file named by ``FACTKIT_PRICES``, over the defaults."""
-    env = os.environ if env is None else env
-    chosen = path or env.get("FACTKIT_PRICES", "").strip() or None
-    return PriceTable.load(chosen) if chosen else PriceTable.default()
+def resolve_prices(path: str | Path | None = None) -> PriceTable:
+    """The price table: ``path`` (``--prices``, else the settings' ``FACTKIT_PRICES``) over the defaults."""
+    return PriceTable.load(path) if path else PriceTable.default()
 
 
 def format_usd(amount: float | None) -> str:

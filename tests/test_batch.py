@@ -356,7 +356,10 @@ def test_price_table() -> None:
 def test_prices_file_and_env(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text('{"my-model": {"input": 1, "output": 2}, "gpt-4o-mini": {"input": 9, "output": 9}}')
-    table = resolve_prices(env={"FACTKIT_PRICES": str(path)})
+    from factkit import resolve_settings
+
+    settings = resolve_settings(base_url="http://127.0.0.1:9/v1", env={"FACTKIT_PRICES": str(path)})
+    table = resolve_prices(settings.prices_path)
     assert (
         table.cost(Usage(calls=[CallUsage(purpose="x", prompt_tokens=10**6, completion_tokens=10**6)]), "my-model") == 3
     )

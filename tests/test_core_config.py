@@ -129,11 +129,6 @@ def test_env_vars_are_documented_in_one_table() -> None:
         assert name in ENV_VARS
 
 
-@pytest.mark.xfail(
-    reason="factkit/_cost.py resolve_prices() reads os.environ['FACTKIT_PRICES'] itself, and FACTKIT_PRICES is "
-    "missing from _config.ENV_VARS; settings should be resolved in _config only",
-    strict=True,
-)
 def test_only_the_config_module_reads_the_environment() -> None:
     root = Path(factkit.__file__).parent
     readers = sorted(
