@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   := seeds/reuters-2018-01-26-cambodians-deportation.txt
 
-.PHONY: setup demo test lint typecheck unit bench bench-local bench-remote eval record clean
+.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote eval record clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: setup
 	$(BIN)/factkit -v extract $(SEED) --format md
 
 # ruff + mypy + the whole test suite (offline; includes one real end-to-end run of the embedded model).
-test: setup lint typecheck unit
+test: setup lint typecheck unit eval-gate
 
 lint:
 	$(BIN)/ruff check .
@@ -31,6 +31,12 @@ typecheck:
 
 unit:
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Re-score the recorded run of the default model on the shipped fixtures; fails on a quality regression.
+eval-gate:
+	$(BIN)/factkit eval evals/ --replay evals/recorded/local-default.jsonl -q \
+		--fail-under entities.f1=0.55 --fail-under entities_typed.f1=0.4 --fail-under dates.f1=0.9 \
+		--fail-under dates.normalised_accuracy=0.8 --fail-under grounding.rate=1.0 --fail-over hallucination.rate=0.02
 
 # Speed targets live here, never in unit tests.
 bench: bench-remote bench-local

@@ -485,6 +485,15 @@ TITLES = re.compile(
 PLACES = {p.casefold() for p in [*COUNTRIES, *COUNTRIES_MULTI, *US_STATES, *CITIES]}
 
 
+#: Places also used as people's names or common words: never added without the model naming them.
+_AMBIGUOUS = {"jordan", "chad", "georgia", "washington", "niger", "turkey", "china", "guinea", "victoria", "mali",
+              "oman", "asia", "europe", "africa"}  # fmt: skip
+#: Places factkit adds when they occur in the text even if the model didn't list them (exact spelling, 4+ letters).
+AUTO_PLACES = sorted(
+    {p for p in [*COUNTRIES, *COUNTRIES_MULTI, *US_STATES, *CITIES] if len(p) >= 4 and p.casefold() not in _AMBIGUOUS}
+)
+
+
 def place_type(name: str) -> bool:
     """True when ``name`` is a place the lists know."""
     return " ".join(name.split()).casefold() in PLACES

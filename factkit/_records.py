@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _dates
 from ._document import Document, Sentence, looks_like_injection
-from ._gazetteer import looks_like_org, place_type, strip_title
+from ._gazetteer import AUTO_PLACES, looks_like_org, place_type, strip_title
 from ._grounding import (
     best_sentence,
     find_numbers,
@@ -230,6 +230,16 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
             existing.mentions[:] = sorted(merged.values(), key=lambda m: m.start)
             continue
         by_key[key] = Entity(name=name, type=etype, mentions=mentions)
+    # Small models list a handful of places and stop: countries, states and big cities named in the text are
+    # added from the word lists (exact spelling only), so a long list of countries isn't cut short.
+    taken = {m.start for e in by_key.values() for m in e.mentions}
+    for place in AUTO_PLACES:
+        key = _ALIAS_CANON.get(normalize(place), normalize(place))
+        if key in by_key:
+            continue
+        found = [m for m in find_mentions(doc, place, include_aliases=False) if m.text == place]
+        if found and not any(m.start in taken for m in found):
+            by_key[key] = Entity(name=place, type="location", mentions=found)
     for ent in by_key.values():
         ent.mentions[:] = outermost(ent.mentions)
     out.entities = sorted(by_key.values(), key=lambda e: e.mentions[0].start)
