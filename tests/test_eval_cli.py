@@ -174,8 +174,9 @@ def test_eval_against_a_model_records_and_replays(server: FakeOpenAIServer, tmp_
     assert requests >= 2
     live = json.loads((tmp_path / "live.json").read_text(encoding="utf-8"))
     assert live["run"]["backend"] == "openai"
-    # GUM links no Wikipedia page to Ahmed Mohamed: the other three are named entities of the fixture.
-    assert live["metrics"]["entities.precision"] == 0.75
+    # GUM links no Wikipedia page to Ahmed Mohamed: the other three are named entities of the fixture, and so
+    # are the four places factkit adds from its word lists when the text names them (7 of 8 predictions).
+    assert live["metrics"]["entities.precision"] == 0.875
     assert [i["label"] for i in live["cases"][0]["types"]["entities"]["spurious"]] == ["Ahmed Mohamed"]
     # A second run is answered by the model-call cache; --no-cache calls the model again.
     assert cli(str(FIXTURE), *base) == 0
