@@ -460,8 +460,6 @@ ORG_WORDS = set(
         "Technologies",
         "Labs",
         "Laboratories",
-        "Center",
-        "Centre",
         "Coalition",
         "Alliance",
         "Front",
@@ -492,6 +490,64 @@ _AMBIGUOUS = {"jordan", "chad", "georgia", "washington", "niger", "turkey", "chi
 AUTO_PLACES = sorted(
     {p for p in [*COUNTRIES, *COUNTRIES_MULTI, *US_STATES, *CITIES] if len(p) >= 4 and p.casefold() not in _AMBIGUOUS}
 )
+
+
+#: A name ending in one of these words names a place ("Shandao Station", "Metro Toronto Convention Centre").
+LOCATION_HEADS = set(
+    [
+        "Station",
+        "Hall",
+        "Centre",
+        "Center",
+        "Square",
+        "Street",
+        "St",
+        "Avenue",
+        "Road",
+        "Boulevard",
+        "Park",
+        "Bridge",
+        "Airport",
+        "Tower",
+        "Towers",
+        "Island",
+        "Islands",
+        "River",
+        "Lake",
+        "Mountain",
+        "Mountains",
+        "Valley",
+        "Beach",
+        "County",
+        "Province",
+        "Region",
+        "District",
+        "Stadium",
+        "Arena",
+        "Base",
+        "Harbor",
+        "Harbour",
+        "Port",
+        "Bay",
+        "Peninsula",
+        "Desert",
+        "Canyon",
+        "Coast",
+        "Palace",
+        "Castle",
+        "Cathedral",
+        "Temple",
+        "Mosque",
+        "Plaza",
+        "Mall",
+        "Building",
+    ]
+)
+
+
+def location_head(name: str) -> bool:
+    words = name.split()
+    return len(words) >= 2 and words[-1] in LOCATION_HEADS
 
 
 def place_type(name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _dates
 from ._document import Document, Sentence, looks_like_injection
-from ._gazetteer import AUTO_PLACES, looks_like_org, place_type, strip_title
+from ._gazetteer import AUTO_PLACES, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
     best_sentence,
     find_numbers,
@@ -175,7 +175,7 @@ def clean_name(raw: str) -> str:
 
 def _typed(name: str, listed: EntityType) -> EntityType:
     """The model's type, corrected where the general word lists know better."""
-    if place_type(name):
+    if place_type(name) or location_head(name):
         return "location"
     if looks_like_org(name) and listed != "organization":
         return "organization"
