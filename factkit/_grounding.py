@@ -488,8 +488,8 @@ def quotation_spans(text: str, min_words: int = 1) -> list[Span]:
             inner_a, inner_b = a + 1, b
             while inner_a < inner_b and text[inner_a].isspace():
                 inner_a += 1
-            while inner_b > inner_a and text[inner_b - 1].isspace():
-                inner_b -= 1
+            while inner_b > inner_a and (text[inner_b - 1].isspace() or text[inner_b - 1] in ",;:"):
+                inner_b -= 1  # '"... in the country," Carney wrote': the comma belongs to the sentence, not the quote
             inner = text[inner_a:inner_b]
             if len(inner.split()) >= min_words and "\n\n" not in inner:
                 spans.append(span_of(text, inner_a, inner_b))

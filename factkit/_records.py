@@ -264,10 +264,11 @@ _SPEECH = (
     r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded)"
 )
 _NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
+_CLOSE = r"^[\s,;:.!?\"'”’»]*"  # the closing mark and punctuation between a quotation and its speaker
 _AFTER = [
-    re.compile(r"^[\s,.!?]*" + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
-    re.compile(r"^[\s,.!?]*" + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
-    re.compile(r"^[\s,.!?]*according to\s+" + _NAME),
+    re.compile(_CLOSE + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
+    re.compile(_CLOSE + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
+    re.compile(_CLOSE + r"according to\s+" + _NAME),
 ]
 _BEFORE = [
     re.compile(_NAME + r"\s+" + _SPEECH + r"(?:\s+\w+){0,3}\s*[:,]?\s*$"),  # Carney said: "...
@@ -281,7 +282,7 @@ def attribute_quotes(doc: Document, out: Grounded) -> None:
     persons = [e for e in out.entities if e.type == "person"]
     last_speaker: str | None = None
     for region in quotation_spans(doc.text, min_words=3):
-        after = doc.text[region.end + 1 : region.end + 80]
+        after = doc.text[region.end : region.end + 80]
         before = doc.text[max(0, region.start - 81) : max(0, region.start - 1)]
         name: str | None = None
         for pattern in _AFTER:

@@ -303,3 +303,12 @@ def test_quotation_spans() -> None:
     assert [s.text for s in spans] == ["we will win this", "not a chance at all", "Oui, bien sûr"]
     for s in spans:
         assert text[s.start : s.end] == s.text
+
+
+def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:
+    from factkit._grounding import quotation_spans
+
+    text = "“We will appeal the ruling,” Carney wrote. He added: “No comment.”"
+    spans = quotation_spans(text, min_words=1)
+    assert [s.text for s in spans] == ["We will appeal the ruling", "No comment."]
+    assert all(text[s.start : s.end] == s.text for s in spans)
