@@ -104,7 +104,8 @@ def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> 
         while i != -1:
             j = i + len(needle)
             left_ok = i == 0 or not hay[i - 1].isalnum()
-            right_ok = j >= len(hay) or not hay[j].isalnum()
+            # normalised text drops the space after a period, so a name ending in one ('U.S.') ends there
+            right_ok = j >= len(hay) or not hay[j].isalnum() or needle.endswith(".")
             a, b = pos[i], pos[j - 1] + 1
             if left_ok and right_ok and (not capitalised or text[a].isupper() or text[a].isdigit()):
                 spans.setdefault(a, span_of(text, a, b))

@@ -312,3 +312,12 @@ def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None
     spans = quotation_spans(text, min_words=1)
     assert [s.text for s in spans] == ["We will appeal the ruling", "No comment."]
     assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_a_dotted_acronym_is_found_before_the_next_word() -> None:
+    from factkit._document import Document
+    from factkit._records import find_mentions
+
+    doc = Document.from_text("A U.S. judge ruled. The United States appealed in the U. S. court.")
+    texts = [m.text for m in find_mentions(doc, "U.S.")]
+    assert texts == ["U.S.", "United States", "U. S."]
