@@ -170,7 +170,7 @@ _WD = r"(?:" + _alt([w.capitalize() for w in _WEEKDAYS] + [w.upper() for w in _W
 _DAY = r"(?<![\d.,])(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?![\d]|[.:]\d|,\d{3}(?!\d))"
 _Y4 = r"(?:1\d{3}|20\d{2})(?![\d])"
 
-_NUM_UNITS: dict[str, int] = {
+NUM_UNITS: dict[str, int] = {
     "a": 1,
     "an": 1,
     "one": 1,
@@ -193,7 +193,7 @@ _NUM_UNITS: dict[str, int] = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_NUM_TENS: dict[str, int] = {
+NUM_TENS: dict[str, int] = {
     "twenty": 20,
     "thirty": 30,
     "forty": 40,
@@ -205,8 +205,8 @@ _NUM_TENS: dict[str, int] = {
 }
 _ONES = "one|two|three|four|five|six|seven|eight|nine"
 _NUM = (
-    rf"(?:\d{{1,3}}(?![\d,.])|(?:{_alt(list(_NUM_TENS))})(?:[-\s](?:{_ONES}))?"
-    rf"|{_alt([w for w in _NUM_UNITS if w not in ('a', 'an')])}|an?)"
+    rf"(?:\d{{1,3}}(?![\d,.])|(?:{_alt(list(NUM_TENS))})(?:[-\s](?:{_ONES}))?"
+    rf"|{_alt([w for w in NUM_UNITS if w not in ('a', 'an')])}|an?)"
 )
 
 _TZ = (
@@ -537,7 +537,7 @@ def _parse_num(word: str) -> int:
     parts = re.split(r"[-\s]+", w)
     total = 0
     for p in parts:
-        total += _NUM_TENS.get(p, 0) or _NUM_UNITS.get(p, 0)
+        total += NUM_TENS.get(p, 0) or NUM_UNITS.get(p, 0)
     return total
 
 

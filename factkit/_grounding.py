@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from ._dates import NUM_TENS, NUM_UNITS
 from ._document import Document, Sentence, looks_like_injection
 from ._models import Evidence, MatchKind, Span
 
@@ -336,35 +337,11 @@ def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | No
 
 # ---- numbers -------------------------------------------------------------------------------------------
 
+# The number words of the date tagger, plus the counting words a quantity may use.
 _UNITS = {
     "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
+    **{word: n for word, n in NUM_UNITS.items() if word not in ("a", "an")},
+    **NUM_TENS,
     "dozen": 12,
     "a dozen": 12,
     "hundred": 100,
