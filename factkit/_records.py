@@ -236,7 +236,7 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
     taken = {m.start for e in by_key.values() for m in e.mentions}
     for place in AUTO_PLACES:
         key = _ALIAS_CANON.get(normalize(place), normalize(place))
-        if key in by_key:
+        if key in by_key or place not in doc.text:  # the substring test skips most of the list cheaply
             continue
         found = [m for m in find_mentions(doc, place, include_aliases=False) if m.text == place]
         if found and not any(m.start in taken for m in found):

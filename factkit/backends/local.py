@@ -9,7 +9,8 @@ through a temporary file that is renamed into place only after the hash checks o
 never leaves a file that looks complete. ``FACTKIT_LOCAL_MODEL=/path/model.gguf`` uses any other GGUF.
 
 The model is loaded once per process and shared; generation is serialised by a lock, so it is safe to call
-from several threads. Output is constrained by a JSON grammar built from the response model's schema.
+from several threads. Output is constrained by a JSON grammar built from the response model's schema; greedy
+decoding checks the grammar against the chosen token only (:mod:`factkit.backends._sampling`), same tokens.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ class LocalBackend(ChatBackend):
     def __init__(self, settings: Settings) -> None:
         try:
             import llama_cpp
+
+            from ._sampling import make_llama_class
         except ImportError:
             raise ConfigError(
                 f"no model configured and the embedded one is not installed: {_INSTALL_HINT}, or set "
@@ -162,7 +165,7 @@ class LocalBackend(ChatBackend):
         started = time.perf_counter()
         log.info("factkit: loading %s (%d threads)", path.name, threads)
         try:
-            self.llm = llama_cpp.Llama(
+            self.llm = make_llama_class(llama_cpp.Llama)(
                 model_path=str(path),
                 n_ctx=N_CTX,
                 n_threads=threads,

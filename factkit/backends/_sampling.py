@@ -1,0 +1,136 @@
+"""Greedy decoding under a grammar, checking the grammar against one token instead of the whole vocabulary.
+
+llama-cpp-python samples with the chain [repetition penalties, grammar, greedy]; its grammar step tests every
+one of the model's 151,936 tokens at every step, which cost ~27 ms a token here (~40% of generation time).
+llama.cpp's own tools avoid that: take the best token first, ask the grammar about that one token only, and
+run the full grammar pass only when the grammar refuses it. With greedy decoding the answer is the same
+token either way (the highest-scoring token the grammar allows), so outputs are unchanged; only the work is.
+
+Used only for temperature 0 with a grammar and no custom logits processors; everything else goes through
+llama-cpp-python's own sampler.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import deque
+from typing import Any
+
+import llama_cpp
+import numpy as np
+
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
+
+
+class GreedyGrammarSampler:
+    """A drop-in for llama-cpp-python's ``LlamaSampler`` (the ``sample(ctx, idx)`` it calls) for greedy runs."""
+
+    def __init__(
+        self,
+        model: Any,
+        grammar: Any,
+        n_vocab: int,
+        *,
+        penalty_last_n: int = 64,
+        penalty_repeat: float = 1.0,
+        penalty_freq: float = 0.0,
+        penalty_present: float = 0.0,
+    ) -> None:
+        self._grammar = llama_cpp.llama_sampler_init_grammar(
+            model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
+        if not self._grammar:
+            raise ValueError("llama.cpp could not parse the grammar")
+        self.n_vocab = n_vocab
+        self.recent: deque[int] = deque(maxlen=max(0, penalty_last_n))
+        self.repeat = np.float32(penalty_repeat)
+        self.freq = np.float32(penalty_freq)
+        self.present = np.float32(penalty_present)
+        neutral = penalty_repeat == 1.0 and penalty_freq == 0.0 and penalty_present == 0.0
+        self._neutral = penalty_last_n == 0 or neutral
+        self._one = (llama_cpp.llama_token_data * 1)()
+        self._one_array = llama_cpp.llama_token_data_array(self._one, 1, -1, False)
+        self._all = (llama_cpp.llama_token_data * n_vocab)()
+        self._all_np = np.frombuffer(memoryview(self._all), dtype=_TOKEN_DATA)
+        self._all_array = llama_cpp.llama_token_data_array(self._all, n_vocab, -1, False)
+        self._ids = np.arange(n_vocab, dtype=np.int32)
+        self.full_passes = 0
+        self.steps = 0
+
+    def _penalised(self, logits: np.ndarray) -> np.ndarray:
+        """llama.cpp's penalties sampler, on the tokens of the last ``penalty_last_n`` steps only."""
+        if self._neutral or not self.recent:
+            return logits
+        out = logits.copy()
+        ids, counts = np.unique(np.fromiter(self.recent, dtype=np.int64), return_counts=True)
+        vals = out[ids]
+        vals = np.where(vals <= 0, vals * self.repeat, vals / self.repeat).astype(np.float32)
+        vals -= counts.astype(np.float32) * self.freq + np.float32(1.0) * self.present
+        out[ids] = vals
+        return out
+
+    def sample(self, ctx: Any, idx: int = -1) -> int:
+        self.steps += 1
+        ptr = llama_cpp.llama_get_logits_ith(ctx.ctx, idx)
+        logits = self._penalised(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)))
+        token = int(np.argmax(logits))
+        self._one[0].id = token  # type: ignore[assignment]
+        self._one[0].logit = float(logits[token])
+        self._one_array.size = 1
+        self._one_array.selected = -1
+        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._one_array))
+        if not np.isfinite(self._one[0].logit):
+            # the grammar refuses the best token: score the whole vocabulary under it (the slow path)
+            self.full_passes += 1
+            self._all_np["id"] = self._ids
+            self._all_np["logit"] = logits
+            self._all_np["p"] = 0.0
+            self._all_array.size = self.n_vocab
+            self._all_array.selected = -1
+            self._all_array.sorted = False
+            llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._all_array))
+            allowed = self._all_np["logit"]
+            best = int(np.argmax(allowed))
+            if not np.isfinite(allowed[best]):
+                raise RuntimeError("the grammar allows no token here")
+            token = int(self._all_np["id"][best])
+        llama_cpp.llama_sampler_accept(self._grammar, token)
+        self.recent.append(token)
+        return token
+
+    def close(self) -> None:
+        if self._grammar:
+            llama_cpp.llama_sampler_free(self._grammar)
+            self._grammar = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def make_llama_class(base: type) -> type:
+    """A ``llama_cpp.Llama`` subclass that uses :class:`GreedyGrammarSampler` where it gives the same tokens."""
+
+    class FastGrammarLlama(base):
+        last_sampler: GreedyGrammarSampler | None = None
+
+        def _init_sampler(self, **kw: Any) -> Any:
+            if (
+                kw.get("grammar") is None
+                or kw.get("temp", 0.8) != 0.0
+                or kw.get("logits_processor")
+                or kw.get("mirostat_mode", 0)
+            ):
+                return super()._init_sampler(**kw)
+            sampler = GreedyGrammarSampler(
+                self._model,
+                kw["grammar"],
+                self.n_vocab(),
+                penalty_last_n=self.last_n_tokens_size,
+                penalty_repeat=kw.get("repeat_penalty", 1.0),
+                penalty_freq=kw.get("frequency_penalty", 0.0),
+                penalty_present=kw.get("presence_penalty", 0.0),
+            )
+            self.last_sampler = sampler
+            return sampler
+
+    return FastGrammarLlama
