@@ -55,6 +55,22 @@ def _private_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent, so once per file). The switch needs a moment of exclusivity, and
+    SQLite reports "database is locked" at once, without its busy timeout, when another connection opens the
+    same new file at that moment (threads of one process, or processes): so wait and try again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class CallCache:
     """``get``/``put`` of raw model output by key; one connection per thread."""
 
@@ -82,7 +98,7 @@ class CallCache:
             # ``timeout`` is SQLite's busy timeout: it applies to the pragmas below too, which matters when
             # several processes open a new file at once (switching to WAL needs a moment of exclusivity).
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn

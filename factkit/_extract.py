@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -17,7 +20,7 @@ from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError
 from ._grounding import overlap
-from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
+from ._models import CallUsage, CustomExtraction, Entity, Extraction, Fact, Rejected, Summary, Usage
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
@@ -27,6 +30,7 @@ from ._records import (
     ground_fact_list,
     ground_summary,
     key_points_of,
+    link_facts,
     summary_of,
 )
 from ._wire import WireEntities, WireFacts, WireSummary
@@ -37,6 +41,18 @@ M = TypeVar("M", bound=BaseModel)
 
 #: Characters of article per model call for remote models; the local backend sets its own.
 DEFAULT_MAX_CHARS = 24_000
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _call_pool() -> ThreadPoolExecutor:
+    """Threads for the concurrent calls of one article (shared; a job never waits for another job)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="factkit-call")
+        return _pool
 
 
 class Extractor:
@@ -80,23 +96,27 @@ class Extractor:
         self.custom_prompt = load_prompt(custom_prompt or "custom")
         self.max_chars = max_chars
         self._cache: CallCache | None = None
+        self._lock = threading.Lock()
 
     # -- lazily built pieces ---------------------------------------------------------------------------
     @property
     def backend(self) -> ChatBackend:
         if self._backend is None:
-            self._backend = make_backend(self.settings)
-            if self.settings.backend == "local":
-                log.warning("factkit: no API key or base URL configured; using the embedded local model")
+            with self._lock:  # batches reach here from several threads at once
+                if self._backend is None:
+                    self._backend = make_backend(self.settings)
+                    if self.settings.backend == "local":
+                        log.warning("factkit: no API key or base URL configured; using the embedded local model")
         return self._backend
 
     @property
     def cache(self) -> CallCache | None:
         if not self.settings.cache:
             return None
-        if self._cache is None:
-            self._cache = CallCache(cache_root(self.settings) / "calls.sqlite3")
-        return self._cache
+        with self._lock:  # the calls of one article run on several threads
+            if self._cache is None:
+                self._cache = CallCache(cache_root(self.settings) / "calls.sqlite3")
+            return self._cache
 
     def _chunk_chars(self) -> int:
         return self.max_chars or int(getattr(self.backend, "max_chars", DEFAULT_MAX_CHARS))
@@ -131,31 +151,30 @@ class Extractor:
     # -- internals ------------------------------------------------------------------------------------
     def _extract(self, doc: Document) -> Extraction:
         dates = date_mentions(doc)
-        known = Grounded()
-        fact_parts: list[Grounded] = []
-        calls: list[CallUsage] = []
-        rejected: list[Rejected] = []
-        try:
-            for chunk in chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1):
-                # Entities first: facts are grounded against them. Both calls share the article prefix.
-                ents, usage = self._run_grounded(
-                    doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
-                )
-                calls.append(usage)
-                known = merge([known, ents]) if known.entities else ents
-                rejected.extend(ents.rejected)
-                known.quotes = []
-                attribute_quotes(doc, known)
-                grounder = _fact_grounder(doc, dates, known)
-                facts, usage = self._run_grounded(doc, chunk, self.prompt, "facts", WireFacts, grounder)
-                calls.append(usage)
-                fact_parts.append(facts)
-        except FactkitError as exc:
-            # the tokens of the calls that succeeded before the failure are spent too: report them
-            exc.usage = Usage(calls=[*calls, *(exc.usage.calls if exc.usage else [])])
-            raise
+        chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1)
+
+        def entities(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
+            return self._run_grounded(
+                doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
+            )
+
+        def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
+            return self._run_grounded(
+                doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w, dates)
+            )
+
+        # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
+        # once when they run back to back; a remote endpoint gets them all at once.
+        jobs = [functools.partial(task, chunk) for chunk in chunks for task in (entities, facts)]
+        results = self._run_calls(jobs)
+        calls = [usage for _, usage in results]
+        entity_parts: list[Grounded] = [g for g, _ in results[0::2]]
+        fact_parts: list[Grounded] = [g for g, _ in results[1::2]]
+        known = merge(entity_parts)
+        attribute_quotes(doc, known)
         merged = merge(fact_parts)
-        merged.rejected = rejected + merged.rejected
+        link_facts(merged.facts, known.entities, known.quotes)
+        merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged),
             facts=merged.facts,
@@ -169,6 +188,41 @@ class Extractor:
             prompt_version=self.prompt.id,
             published=doc.published.isoformat() if doc.published else None,
         )
+
+    def _run_calls(self, jobs: Sequence[Callable[[], tuple[Any, CallUsage]]]) -> list[tuple[Any, CallUsage]]:
+        """Run the model calls of one article: concurrently where the backend allows it, else in order.
+
+        A failure raises the first failing call's error (in job order) with the usage of every call that
+        was made, since their tokens are spent too.
+        """
+        if not self.backend.parallel_calls or len(jobs) == 1:
+            done: list[tuple[Any, CallUsage]] = []
+            for job in jobs:
+                try:
+                    done.append(job())
+                except FactkitError as exc:
+                    exc.usage = Usage(calls=[*(u for _, u in done), *(exc.usage.calls if exc.usage else [])])
+                    raise
+            return done
+        futures = [_call_pool().submit(job) for job in jobs[1:]]
+        outcomes: list[tuple[Any, CallUsage] | FactkitError] = []
+        try:
+            outcomes.append(jobs[0]())  # this thread makes the first call itself
+        except FactkitError as exc:
+            outcomes.append(exc)
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except FactkitError as exc:
+                outcomes.append(exc)
+        failures = [o for o in outcomes if isinstance(o, FactkitError)]
+        if failures:
+            spent: list[CallUsage] = []
+            for o in outcomes:
+                spent += (o.usage.calls if o.usage else []) if isinstance(o, FactkitError) else [o[1]]
+            failures[0].usage = Usage(calls=spent)
+            raise failures[0]
+        return [o for o in outcomes if not isinstance(o, FactkitError)]
 
     def _extract_custom(self, doc: Document, schema: type[M]) -> CustomExtraction[M]:
         wire_model = wire_model_for(schema)
@@ -316,12 +370,6 @@ class Extractor:
             max_input_chars=max_input_chars,
             retry_errors=retry_errors,
         )
-
-
-def _fact_grounder(
-    doc: Document, dates: list[DateMention], known: Grounded
-) -> Callable[[Any], tuple[Grounded, list[str]]]:
-    return lambda wire: ground_fact_list(doc, wire, dates, known)
 
 
 def merge(parts: list[Grounded]) -> Grounded:

@@ -396,25 +396,33 @@ def ground_facts(
         kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
-        inside = [e for e in out.entities if any(evidence.start <= m.start < evidence.end for m in e.mentions)]
         date = next((d for d in dates if evidence.start <= d.span.start < evidence.end and d.value), None)
-        quote = next((q for q in out.quotes if evidence.start <= q.span.start < evidence.end), None)
-        speaker = None
-        if f.kind in ("quote", "attribution"):
-            speaker = quote.speaker if quote else next((e.name for e in inside if e.type == "person"), None)
         out.facts.append(
             Fact(
                 statement=statement,
                 kind=kind,
-                subject=_subject(statement, inside),
                 evidence=evidence,
-                entities=[e.name for e in inside],
                 quantity=quantity,
                 date=date.value if date else None,
                 date_span=date.span if date else None,
-                speaker=speaker,
             )
         )
+
+
+def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote]) -> None:
+    """Fill each fact's entities, subject and (quotes, attributions) speaker from the grounded entities.
+
+    Kept apart from :func:`ground_facts` so the facts call need not wait for the entities call: grounding
+    decides what is kept (and what a re-ask must fix); linking only annotates what was kept.
+    """
+    for fact in facts:
+        ev = fact.evidence
+        inside = [e for e in entities if any(ev.start <= m.start < ev.end for m in e.mentions)]
+        fact.entities = [e.name for e in inside]
+        fact.subject = _subject(fact.statement, inside)
+        if fact.kind in ("quote", "attribution"):
+            quote = next((q for q in quotes if ev.start <= q.span.start < ev.end), None)
+            fact.speaker = quote.speaker if quote else next((e.name for e in inside if e.type == "person"), None)
 
 
 def snap_to_source(statement: str, evidence: str) -> str:
@@ -496,15 +504,12 @@ def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, lis
     return out, problems
 
 
-def ground_fact_list(
-    doc: Document, wire: WireFacts, dates: list[DateMention], known: Grounded
-) -> tuple[Grounded, list[str]]:
-    """Facts grounded against the document; ``known`` brings the entities and quotes already grounded."""
+def ground_fact_list(doc: Document, wire: WireFacts, dates: list[DateMention]) -> tuple[Grounded, list[str]]:
+    """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
     problems: list[str] = []
-    out.entities, out.quotes = known.entities, known.quotes
     ground_facts(doc, wire.facts, dates, out, problems)
     out.key_points = key_points_of(out.facts)
     check_headline(doc, out, problems)

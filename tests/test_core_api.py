@@ -167,11 +167,11 @@ def test_key_never_in_results_logs_or_errors(
 
     # a server that echoes the key back in its error body, a transient one, then a bad output
     echo = {"error": {"message": f"Incorrect API key provided: {SECRET_KEY}", "type": "invalid_request_error"}}
-    fake_server.push(Reply.error(401, body=echo))
+    fake_server.push(*[Reply.error(401, body=echo)] * 2)  # the entities and facts calls run concurrently
     with pytest.raises(factkit.ConfigError) as auth:
         ex.extract(ARTICLE)
     assert "API key" in str(auth.value) and "FACTKIT_API_KEY" in str(auth.value)
-    fake_server.push(*[Reply.error(503, body=echo)] * 5)
+    fake_server.push(*[Reply.error(503, body=echo)] * 10)  # 5 tries for each of the two calls
     with pytest.raises(factkit.TransportError) as down:
         ex.extract(ARTICLE)
     for exc in (auth.value, down.value):
@@ -184,7 +184,7 @@ def test_key_never_in_results_logs_or_errors(
     assert all(SECRET_KEY not in r.body.decode() for r in fake_server.chat_requests)
 
     # even a model that repeats the key: the error and its last_output are redacted
-    fake_server.push(Reply.text(f'{{"echo": "{SECRET_KEY}"'), Reply.text(f'{{"echo": "{SECRET_KEY}"'))
+    fake_server.push(*[Reply.text(f'{{"echo": "{SECRET_KEY}"')] * 4)
     with pytest.raises(factkit.OutputError) as bad:
         ex.extract(ARTICLE)
     assert SECRET_KEY not in str(bad.value)
@@ -206,7 +206,7 @@ def test_hand_built_settings_key_is_still_redacted(fake_server: FakeOpenAIServer
         transport_retries=0,
     )
     body = {"error": {"message": f"key {hand_made} is revoked"}}
-    fake_server.push(Reply.error(403, body=body))
+    fake_server.push(*[Reply.error(403, body=body)] * 2)  # one for each of the two concurrent calls
     with pytest.raises(factkit.ConfigError) as err:
         Extractor(settings=settings).extract(ARTICLE)
     assert hand_made not in str(err.value)

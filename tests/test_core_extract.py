@@ -96,7 +96,7 @@ def test_seed_article_through_the_real_client(
     assert [c.purpose for c in result.usage.calls] == ["entities", "facts"]
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
     assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens
-    assert [task_of(r.json) for r in fake_server.chat_requests] == ["entities", "facts"]
+    assert sorted(task_of(r.json) for r in fake_server.chat_requests) == ["entities", "facts"]  # concurrent
 
 
 def test_the_model_sees_numbered_sentences_in_a_delimited_block(
@@ -169,8 +169,8 @@ def test_a_fact_citing_a_missing_sentence_is_reasked_then_rejected(
     (rejected,) = [r for r in result.rejected if r.kind == "fact"]
     assert rejected.item["statement"] == ghost["statement"]
     assert "cites sentence 99" in rejected.reason and "14 sentences" in rejected.reason
-    assert [task_of(r.json) for r in fake_server.chat_requests] == ["entities", "facts", "facts"]
-    reask = fake_server.chat_requests[2].messages[-1]["content"]
+    assert sorted(task_of(r.json) for r in fake_server.chat_requests) == ["entities", "facts", "facts"]
+    reask = [r for r in fake_server.chat_requests if task_of(r.json) == "facts"][1].messages[-1]["content"]
     assert "cites sentence 99" in reask
     assert result.usage.calls[1].attempts == 2
     assert_grounded(seed_text, result)
@@ -296,7 +296,7 @@ def test_injected_instructions_change_nothing(
     assert all("mayor" not in kp.text and "9 million" not in kp.text for kp in attacked.summary.key_points)
 
     requests = fake_server.chat_requests
-    clean_request, attacked_request = requests[0], requests[len(requests) // 2]
+    clean_request, attacked_request = [r for r in requests if "named entities" in r.messages[1]["content"]][:2]
     # the system prompt is the template's, whatever the article says
     assert attacked_request.messages[0] == clean_request.messages[0]
     assert (
@@ -472,3 +472,53 @@ def test_a_repeated_call_is_served_from_the_cache(
     assert [c.cached for c in second.usage.calls] == [True, True]
     assert [f.model_dump() for f in second.facts] == [f.model_dump() for f in first.facts]
     assert json.loads(first.model_dump_json())["facts"] == json.loads(second.model_dump_json())["facts"]
+
+
+# ---- the calls of one article run concurrently on a remote endpoint ------------------------------------
+
+
+def _settings_for(server: FakeOpenAIServer) -> factkit.Settings:
+    return factkit.resolve_settings(
+        base_url=server.base_url,
+        api_key="sk-test-SECRET-0123456789",
+        model="fake-model",
+        retry_wait_multiplier=0.0,
+        transport_retries=0,
+        timeout=5.0,
+        cache=False,
+    )
+
+
+def test_entities_and_facts_calls_are_in_flight_together(seed_text: str) -> None:
+    import threading
+
+    both = threading.Barrier(2, timeout=3)  # a request waits here for the other one: sequential calls would time out
+
+    def handler(request: dict[str, Any]) -> Reply:
+        both.wait()
+        return Reply.json(SEED_ENTITIES if "named entities" in str(request["messages"]) else SEED_FACTS)
+
+    with FakeOpenAIServer(handler=handler) as server:
+        result = Extractor(settings=_settings_for(server)).extract(seed_text)
+    assert [c.purpose for c in result.usage.calls] == ["entities", "facts"]
+    assert result.facts and result.entities
+    judge = next(f for f in result.facts if "Trump" in f.statement)
+    assert "Donald Trump" in judge.entities  # facts are linked to the entities of the other call
+    assert judge.subject
+    assert_grounded(seed_text, result)
+
+
+def test_when_one_concurrent_call_fails_the_error_counts_both(seed_text: str) -> None:
+    def handler(request: dict[str, Any]) -> Reply:
+        if "named entities" in str(request["messages"]):
+            return Reply.error(400, {"error": {"message": "context length exceeded"}})
+        return Reply.json(SEED_FACTS)
+
+    with FakeOpenAIServer(handler=handler) as server:
+        with pytest.raises(factkit.ModelError) as info:
+            Extractor(settings=_settings_for(server)).extract(seed_text)
+    usage = info.value.usage
+    assert usage is not None
+    assert sorted(c.purpose for c in usage.calls) == ["entities", "facts"]
+    facts_call = next(c for c in usage.calls if c.purpose == "facts")
+    assert facts_call.attempts == 1 and facts_call.prompt_tokens > 0  # the successful call's tokens are reported

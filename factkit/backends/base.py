@@ -162,6 +162,8 @@ class ChatBackend:
     name = "openai"
     #: Re-asks after bad output when the caller sets none.
     default_reasks = 1
+    #: Whether the calls of one article may run at the same time (a remote endpoint: yes).
+    parallel_calls = False
 
     def __init__(
         self,

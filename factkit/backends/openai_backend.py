@@ -11,6 +11,7 @@ from .base import ChatBackend, Mode, RetryPolicy
 
 class OpenAIBackend(ChatBackend):
     name = "openai"
+    parallel_calls = True
 
     def __init__(self, settings: Settings) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else None
