@@ -7,9 +7,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from . import _dates
 from ._errors import InputError, UsageError
+
+T = TypeVar("T")
 
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = {
@@ -95,12 +98,19 @@ class Document:
     published: dt.date | None = None
     sentences: list[Sentence] = field(default_factory=list)
     _normalized: tuple[str, list[int]] | None = field(default=None, repr=False, compare=False)
+    _numbers: Any = field(default=None, repr=False, compare=False)
 
     def normalized(self, fold: Callable[[str], tuple[str, list[int]]]) -> tuple[str, list[int]]:
         """The text normalised by ``fold`` (with its map back to offsets), computed once per document."""
         if self._normalized is None:
             self._normalized = fold(self.text)
         return self._normalized
+
+    def numbers(self, find: Callable[[str], T]) -> T:
+        """The numbers of the text found by ``find``, computed once per document."""
+        if self._numbers is None:
+            self._numbers = find(self.text)
+        return self._numbers
 
     @classmethod
     def from_text(cls, text: object, published: object = None, *, source: str | None = None) -> Document:

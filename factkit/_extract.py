@@ -19,8 +19,8 @@ from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError
-from ._grounding import overlap
-from ._models import CallUsage, CustomExtraction, Entity, Extraction, Fact, Rejected, Summary, Usage
+from ._grounding import find_numbers, normalize_with_map, overlap
+from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
@@ -150,7 +150,6 @@ class Extractor:
 
     # -- internals ------------------------------------------------------------------------------------
     def _extract(self, doc: Document) -> Extraction:
-        dates = date_mentions(doc)
         chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1)
 
         def entities(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
@@ -159,21 +158,26 @@ class Extractor:
             )
 
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
-            return self._run_grounded(
-                doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w, dates)
-            )
+            return self._run_grounded(doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w))
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
         # once when they run back to back; a remote endpoint gets them all at once.
         jobs = [functools.partial(task, chunk) for chunk in chunks for task in (entities, facts)]
-        results = self._run_calls(jobs)
+        dates: list[DateMention] = []
+
+        def meanwhile() -> None:  # work that needs no model output, done while the calls are in flight
+            dates[:] = date_mentions(doc)
+            doc.normalized(normalize_with_map)
+            doc.numbers(find_numbers)  # the headline check reads the article's numbers
+
+        results = self._run_calls(jobs, meanwhile)
         calls = [usage for _, usage in results]
         entity_parts: list[Grounded] = [g for g, _ in results[0::2]]
         fact_parts: list[Grounded] = [g for g, _ in results[1::2]]
         known = merge(entity_parts)
         attribute_quotes(doc, known)
         merged = merge(fact_parts)
-        link_facts(merged.facts, known.entities, known.quotes)
+        link_facts(merged.facts, known.entities, known.quotes, dates)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged),
@@ -189,13 +193,17 @@ class Extractor:
             published=doc.published.isoformat() if doc.published else None,
         )
 
-    def _run_calls(self, jobs: Sequence[Callable[[], tuple[Any, CallUsage]]]) -> list[tuple[Any, CallUsage]]:
-        """Run the model calls of one article: concurrently where the backend allows it, else in order.
+    def _run_calls(
+        self, jobs: Sequence[Callable[[], tuple[Any, CallUsage]]], meanwhile: Callable[[], None]
+    ) -> list[tuple[Any, CallUsage]]:
+        """Run the model calls of one article: concurrently where the backend allows it (with ``meanwhile``
+        done while they are in flight), else in order after ``meanwhile``.
 
         A failure raises the first failing call's error (in job order) with the usage of every call that
         was made, since their tokens are spent too.
         """
-        if not self.backend.parallel_calls or len(jobs) == 1:
+        if not self.backend.parallel_calls:
+            meanwhile()
             done: list[tuple[Any, CallUsage]] = []
             for job in jobs:
                 try:
@@ -204,12 +212,9 @@ class Extractor:
                     exc.usage = Usage(calls=[*(u for _, u in done), *(exc.usage.calls if exc.usage else [])])
                     raise
             return done
-        futures = [_call_pool().submit(job) for job in jobs[1:]]
+        futures = [_call_pool().submit(job) for job in jobs]
+        meanwhile()
         outcomes: list[tuple[Any, CallUsage] | FactkitError] = []
-        try:
-            outcomes.append(jobs[0]())  # this thread makes the first call itself
-        except FactkitError as exc:
-            outcomes.append(exc)
         for future in futures:
             try:
                 outcomes.append(future.result())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -386,7 +387,18 @@ class NumberHit:
         return same_number(self.value, value) or same_number(self.literal, value)
 
 
-def find_numbers(text: str) -> list[NumberHit]:
+def find_numbers(text: str) -> tuple[NumberHit, ...]:
+    """Every number in ``text``, written in digits or words (short texts cached: the same evidence sentence
+    is checked often; whole articles are cached on their Document instead)."""
+    return _numbers_cached(text) if len(text) <= 2000 else _numbers(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _numbers_cached(text: str) -> tuple[NumberHit, ...]:
+    return _numbers(text)
+
+
+def _numbers(text: str) -> tuple[NumberHit, ...]:
     hits = []
     for m in _NUMBER.finditer(text):
         if m.group("num"):
@@ -400,7 +412,7 @@ def find_numbers(text: str) -> list[NumberHit]:
             value *= _SCALES[scale]
         approx = bool(_APPROX.search(text[max(0, m.start() - 20) : m.start()]))
         hits.append(NumberHit(m.start(), m.end(), value, approx, literal))
-    return hits
+    return tuple(hits)
 
 
 def same_number(a: float, b: float) -> bool:
@@ -415,9 +427,11 @@ def find_value(text: str, value: float) -> NumberHit | None:
     )
 
 
-def unsupported_numbers(claim: str, evidence: str) -> list[str]:
-    """Numbers written in ``claim`` that ``evidence`` does not contain (years written as digits excepted)."""
-    have = [h.value for h in find_numbers(evidence)]
+def unsupported_numbers(claim: str, evidence: str, found: Sequence[NumberHit] | None = None) -> list[str]:
+    """Numbers written in ``claim`` that ``evidence`` does not contain (years written as digits excepted).
+
+    ``found``: the numbers of ``evidence`` when the caller has them already."""
+    have = [h.value for h in (find_numbers(evidence) if found is None else found)]
     missing = []
     for hit in find_numbers(claim):
         literal = claim[hit.start : hit.end]

@@ -374,9 +374,7 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
     return Quantity(value=value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
 
 
-def ground_facts(
-    doc: Document, wire_facts: list[WireFact], dates: list[DateMention], out: Grounded, problems: list[str]
-) -> None:
+def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str]) -> None:
     for i, f in enumerate(wire_facts, 1):
         statement = fix_initials(" ".join(f.statement.split()), doc.text)
         label = f"fact {i} ({statement[:60]!r})"
@@ -396,27 +394,20 @@ def ground_facts(
         kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
-        date = next((d for d in dates if evidence.start <= d.span.start < evidence.end and d.value), None)
-        out.facts.append(
-            Fact(
-                statement=statement,
-                kind=kind,
-                evidence=evidence,
-                quantity=quantity,
-                date=date.value if date else None,
-                date_span=date.span if date else None,
-            )
-        )
+        out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
 
 
-def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote]) -> None:
-    """Fill each fact's entities, subject and (quotes, attributions) speaker from the grounded entities.
+def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote], dates: list[DateMention]) -> None:
+    """Fill each fact's entities, subject, date and (quotes, attributions) speaker.
 
-    Kept apart from :func:`ground_facts` so the facts call need not wait for the entities call: grounding
-    decides what is kept (and what a re-ask must fix); linking only annotates what was kept.
+    Kept apart from :func:`ground_facts` so the facts call need not wait for the entities call, nor for the
+    date tagger: grounding decides what is kept (and what a re-ask must fix); linking annotates what was kept.
     """
     for fact in facts:
         ev = fact.evidence
+        date = next((d for d in dates if ev.start <= d.span.start < ev.end and d.value), None)
+        if date is not None:
+            fact.date, fact.date_span = date.value, date.span
         inside = [e for e in entities if any(ev.start <= m.start < ev.end for m in e.mentions)]
         fact.entities = [e.name for e in inside]
         fact.subject = _subject(fact.statement, inside)
@@ -485,7 +476,7 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     fallback = out.key_points[0].text if out.key_points else doc.sentences[0].text
     for field_name in ("headline", "tldr"):
         value = getattr(out, field_name)
-        missing = unsupported_numbers(value, doc.text)
+        missing = unsupported_numbers(value, doc.text, doc.numbers(find_numbers))
         support = overlap(value, doc.text) if value else 0.0
         if value and support >= MIN_SUMMARY_SUPPORT and not missing:
             continue
@@ -504,13 +495,13 @@ def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, lis
     return out, problems
 
 
-def ground_fact_list(doc: Document, wire: WireFacts, dates: list[DateMention]) -> tuple[Grounded, list[str]]:
+def ground_fact_list(doc: Document, wire: WireFacts) -> tuple[Grounded, list[str]]:
     """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
     problems: list[str] = []
-    ground_facts(doc, wire.facts, dates, out, problems)
+    ground_facts(doc, wire.facts, out, problems)
     out.key_points = key_points_of(out.facts)
     check_headline(doc, out, problems)
     return out, problems

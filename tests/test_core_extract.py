@@ -514,9 +514,8 @@ def test_when_one_concurrent_call_fails_the_error_counts_both(seed_text: str) ->
             return Reply.error(400, {"error": {"message": "context length exceeded"}})
         return Reply.json(SEED_FACTS)
 
-    with FakeOpenAIServer(handler=handler) as server:
-        with pytest.raises(factkit.ModelError) as info:
-            Extractor(settings=_settings_for(server)).extract(seed_text)
+    with FakeOpenAIServer(handler=handler) as server, pytest.raises(factkit.ModelError) as info:
+        Extractor(settings=_settings_for(server)).extract(seed_text)
     usage = info.value.usage
     assert usage is not None
     assert sorted(c.purpose for c in usage.calls) == ["entities", "facts"]
