@@ -7,7 +7,8 @@ run the full grammar pass only when the grammar refuses it. With greedy decoding
 token either way (the highest-scoring token the grammar allows), so outputs are unchanged; only the work is.
 
 Used only for temperature 0 with a grammar and no custom logits processors; everything else goes through
-llama-cpp-python's own sampler.
+llama-cpp-python's own sampler. One deliberate difference: a list that starts repeating an item is ended
+(:mod:`factkit.backends._jsonscan`), where the stock sampler lets a small model loop to the list's maxItems.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import llama_cpp
 import numpy as np
+
+from ._jsonscan import JsonScanner
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -56,6 +59,10 @@ class GreedyGrammarSampler:
         self._ids = np.arange(n_vocab, dtype=np.int32)
         self.full_passes = 0
         self.steps = 0
+        self.list_stops = 0  # times a list that began repeating itself was ended
+        self.scanner = JsonScanner()
+        self._vocab = model.vocab
+        self._pieces: dict[int, bytes] = {}
 
     def _penalised(self, logits: np.ndarray) -> np.ndarray:
         """llama.cpp's penalties sampler, on the tokens of the last ``penalty_last_n`` steps only."""
@@ -74,29 +81,53 @@ class GreedyGrammarSampler:
         ptr = llama_cpp.llama_get_logits_ith(ctx.ctx, idx)
         logits = self._penalised(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)))
         token = int(np.argmax(logits))
+        if not (self._grammar_allows(token, float(logits[token])) and self.scanner.allows(self._piece(token))):
+            token = self._best_allowed(logits)
+        llama_cpp.llama_sampler_accept(self._grammar, token)
+        self.scanner.feed(self._piece(token))
+        self.recent.append(token)
+        return token
+
+    def _grammar_allows(self, token: int, logit: float) -> bool:
         self._one[0].id = token  # type: ignore[assignment]
-        self._one[0].logit = float(logits[token])
+        self._one[0].logit = logit
         self._one_array.size = 1
         self._one_array.selected = -1
         llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._one_array))
-        if not np.isfinite(self._one[0].logit):
-            # the grammar refuses the best token: score the whole vocabulary under it (the slow path)
-            self.full_passes += 1
-            self._all_np["id"] = self._ids
-            self._all_np["logit"] = logits
-            self._all_np["p"] = 0.0
-            self._all_array.size = self.n_vocab
-            self._all_array.selected = -1
-            self._all_array.sorted = False
-            llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._all_array))
-            allowed = self._all_np["logit"]
-            best = int(np.argmax(allowed))
-            if not np.isfinite(allowed[best]):
-                raise RuntimeError("the grammar allows no token here")
-            token = int(self._all_np["id"][best])
-        llama_cpp.llama_sampler_accept(self._grammar, token)
-        self.recent.append(token)
-        return token
+        return bool(np.isfinite(self._one[0].logit))
+
+    def _best_allowed(self, logits: np.ndarray) -> int:
+        """The slow path: score the whole vocabulary under the grammar, take the best token it allows (the
+        lowest id among equals, as llama.cpp's greedy sampler does) that doesn't continue a repeating list."""
+        self.full_passes += 1
+        self._all_np["id"] = self._ids
+        self._all_np["logit"] = logits
+        self._all_np["p"] = 0.0
+        self._all_array.size = self.n_vocab
+        self._all_array.selected = -1
+        self._all_array.sorted = False
+        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._all_array))
+        allowed = self._all_np["logit"]
+        best = int(np.argmax(allowed))
+        if not np.isfinite(allowed[best]):
+            raise RuntimeError("the grammar allows no token here")
+        if self.scanner.allows(self._piece(best)):
+            return best
+        ids = np.flatnonzero(np.isfinite(allowed))
+        for i in ids[np.lexsort((ids, -allowed[ids]))]:
+            if self.scanner.allows(self._piece(int(i))):
+                self.list_stops += 1
+                return int(i)
+        return best  # nothing else fits: let the list go on
+
+    def _piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            buf = ctypes.create_string_buffer(64)
+            n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+            piece = buf.raw[: max(n, 0)]
+            self._pieces[token] = piece
+        return piece
 
     def close(self) -> None:
         if self._grammar:
