@@ -411,9 +411,15 @@ def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote], d
         inside = [e for e in entities if any(ev.start <= m.start < ev.end for m in e.mentions)]
         fact.entities = [e.name for e in inside]
         fact.subject = _subject(fact.statement, inside)
+        quote = next((q for q in quotes if ev.start <= q.span.start < ev.end), None)
+        if fact.kind == "quote" and quote is None:
+            # small models call many facts quotes; one is a quote only if its evidence holds a quotation
+            fact.kind = "attribution" if _SPEECH_WORD.search(ev.text) else "event"
         if fact.kind in ("quote", "attribution"):
-            quote = next((q for q in quotes if ev.start <= q.span.start < ev.end), None)
             fact.speaker = quote.speaker if quote else next((e.name for e in inside if e.type == "person"), None)
+
+
+_SPEECH_WORD = re.compile(r"\b" + _SPEECH + r"\b|\baccording to\b", re.IGNORECASE)
 
 
 def snap_to_source(statement: str, evidence: str) -> str:

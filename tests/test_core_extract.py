@@ -521,3 +521,19 @@ def test_when_one_concurrent_call_fails_the_error_counts_both(seed_text: str) ->
     assert sorted(c.purpose for c in usage.calls) == ["entities", "facts"]
     facts_call = next(c for c in usage.calls if c.purpose == "facts")
     assert facts_call.attempts == 1 and facts_call.prompt_tokens > 0  # the successful call's tokens are reported
+
+
+def test_a_fact_is_a_quote_only_when_its_evidence_holds_a_quotation(
+    seed_text: str, script: TaskScript, remote_extractor: Extractor
+) -> None:
+    facts = [
+        {"s": [5], "kind": "quote", "statement": "Cambodia refused to repatriate the Cambodians."},
+        {"s": [8], "kind": "quote", "statement": "The government said the request should be rejected."},
+        {"s": [9], "kind": "quote", "statement": "Carney wrote that the Government's claim is disingenuous."},
+    ]
+    script.on("entities", SEED_ENTITIES).on("facts", {**SEED_FACTS, "facts": facts})
+    result = remote_extractor.extract(seed_text)
+    kinds = {f.evidence.text[:20]: (f.kind, f.speaker) for f in result.facts}
+    assert kinds["However Cambodia ref"] == ("event", None)  # no quotation, no speech verb
+    assert kinds["The government said "][0] == "attribution"  # reported speech
+    assert kinds["“It is disingenuous "] == ("quote", "Cormac Carney")  # a real quotation keeps its kind
