@@ -564,3 +564,16 @@ def strip_title(name: str) -> str:
     """'President Donald Trump' -> 'Donald Trump'; a bare title stays as it is."""
     stripped = TITLES.sub("", name)
     return stripped if stripped.strip() else name
+
+
+def is_demonym(name: str) -> bool:
+    """A nationality or its people ("Cambodian", "Iraqis", "Germans", "Chinese"), told by the place it comes
+    from; news annotation (and the extraction prompt) count these as descriptions, not named entities."""
+    if " " in name or not name[:1].isupper() or len(name) < 5:
+        return False
+    word = name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+    if not word.endswith(("an", "i", "ese")):  # "Malik" is a name even though Mali is a country
+        return False
+    stems = {word[:-1], word + "y", word[:-2] + "y", word[:-3] + "y", word[:-2] + "a", word[:-3] + "a"}
+    stems |= {word[:-2] + "o", word[:-3]}
+    return any(stem.casefold() in PLACES for stem in stems if len(stem) >= 4) and name.casefold() not in PLACES

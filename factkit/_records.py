@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _dates
 from ._document import Document, Sentence, looks_like_injection
-from ._gazetteer import AUTO_PLACES, location_head, looks_like_org, place_type, strip_title
+from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
     best_sentence,
     find_numbers,
@@ -217,6 +217,9 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
             continue
         if not any(ch.isupper() for m in mentions for ch in m.text):
             out.reject("entity", {"name": name, "list": field_name}, f"{name!r} is a common noun, not a name", [])
+            continue
+        if is_demonym(name):
+            out.reject("entity", {"name": name, "list": field_name}, f"{name!r} is a nationality, not a name", [])
             continue
         key = _ALIAS_CANON.get(normalize(name), normalize(name))
         existing = by_key.get(key)

@@ -321,3 +321,25 @@ def test_a_dotted_acronym_is_found_before_the_next_word() -> None:
     doc = Document.from_text("A U.S. judge ruled. The United States appealed in the U. S. court.")
     texts = [m.text for m in find_mentions(doc, "U.S.")]
     assert texts == ["U.S.", "United States", "U. S."]
+
+
+@pytest.mark.parametrize(
+    ("name", "demonym"),
+    [
+        ("Iraqis", True),
+        ("Cambodian", True),
+        ("Germans", True),
+        ("Italian", True),
+        ("Chinese", True),
+        ("Jordanian", True),
+        ("Jordan", False),  # the place itself
+        ("Malik", False),  # a name, though Mali is a country
+        ("Texas", False),
+        ("Morgan", False),
+        ("Cormac Carney", False),
+    ],
+)
+def test_nationalities_are_told_from_names(name: str, demonym: bool) -> None:
+    from factkit._gazetteer import is_demonym
+
+    assert is_demonym(name) is demonym
