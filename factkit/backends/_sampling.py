@@ -123,9 +123,14 @@ class GreedyGrammarSampler:
     def _piece(self, token: int) -> bytes:
         piece = self._pieces.get(token)
         if piece is None:
-            buf = ctypes.create_string_buffer(64)
-            n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
-            piece = buf.raw[: max(n, 0)]
+            size = 64
+            while True:
+                buf = ctypes.create_string_buffer(size)
+                n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, size, 0, False)
+                if n >= 0:
+                    break
+                size = -n  # the piece is longer than the buffer: llama.cpp says how long
+            piece = buf.raw[:n]
             self._pieces[token] = piece
         return piece
 
