@@ -6,7 +6,10 @@ Prints three figures, measured on this machine:
   2. peak RSS of this process;
   3. `factkit extract seeds/...` as a fresh process, model already assembled, call cache off.
 
-Usage: .venv/bin/python benchmarks/bench_local.py [--runs 5] [--json out.json]
+With --ab, also cold runs with llama-cpp-python's own sampler interleaved with factkit's (their ratio holds
+on a machine whose speed drifts; absolute times here vary by ~40% between quiet and busy hours).
+
+Usage: .venv/bin/python benchmarks/bench_local.py [--runs 5] [--json out.json] [--ab]
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--ab",
+        action="store_true",
+        help="also time cold runs with llama-cpp-python's own sampler, interleaved with factkit's (a ratio that "
+        "holds on a noisy machine)",
+    )
     args = parser.parse_args()
 
     import factkit
@@ -53,6 +62,21 @@ def main() -> int:
     warm = [t for t, _ in warm_runs]
     result = warm_runs[-1][1]
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+
+    ab: dict[str, list[float]] = {"factkit": [], "stock": []}
+    if args.ab:
+        import functools
+
+        import llama_cpp
+
+        llm = backend.llm  # type: ignore[attr-defined]
+        for _ in range(args.runs):
+            ab["factkit"].append(once(True)[0])
+            llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)
+            try:
+                ab["stock"].append(once(True)[0])
+            finally:
+                del llm._init_sampler
 
     env = {**os.environ, "FACTKIT_CACHE": "0"}
     start = time.perf_counter()
@@ -89,6 +113,14 @@ def main() -> int:
     print(
         f"tokens per extraction      {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion"
     )
+    if args.ab:
+        fast, stock = statistics.median(ab["factkit"]), statistics.median(ab["stock"])
+        figures["ab_factkit_runs_s"] = [round(t, 1) for t in ab["factkit"]]
+        figures["ab_stock_runs_s"] = [round(t, 1) for t in ab["stock"]]
+        print(
+            f"sampler A/B, cold, interleaved: factkit {fast:.1f} s {times_list(ab['factkit'])} vs llama-cpp-python "
+            f"{stock:.1f} s {times_list(ab['stock'])}: {stock / fast:.2f}x"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if proc.returncode == 0 else 1
