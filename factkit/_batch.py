@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -889,32 +889,29 @@ def _collect(inputs: Iterable[Any], published: Any) -> tuple[Iterator[BatchInput
     return (as_input(item, i, published) for i, item in enumerate(inputs)), total
 
 
+class RunnerOptions(TypedDict, total=False):
+    concurrency: int | None  # articles in flight (default: 16 for a remote endpoint, the backend's own bound)
+    out: str | Path | None  # a JSONL results file, appended to and resumed
+    on_result: Callable[[BatchRecord], Any] | None  # called with each record as it completes
+    progress: bool | None  # a progress bar (default: on a terminal)
+    max_cost: float | None  # a budget in USD
+    prices: str | Path | None  # a price table file (default: built in, or FACTKIT_PRICES)
+    max_input_chars: int | None  # longer inputs get an error record
+    retry_errors: bool  # on resume, retry every earlier error, not only transient ones
+
+
+class BatchOptions(RunnerOptions, total=False):
+    """The options of :meth:`Extractor.extract_many` and :meth:`Extractor.aextract_many` (all optional)."""
+
+    published: Any  # default publication date for inputs that don't carry their own
+
+
 async def aextract_many(
-    extractor: Extractor,
-    inputs: Iterable[Any],
-    *,
-    published: Any = None,
-    concurrency: int | None = None,
-    out: str | Path | None = None,
-    on_result: Callable[[BatchRecord], Any] | None = None,
-    progress: bool | None = None,
-    max_cost: float | None = None,
-    prices: str | Path | None = None,
-    max_input_chars: int | None = None,
-    retry_errors: bool = False,
+    extractor: Extractor, inputs: Iterable[Any], **options: Unpack[BatchOptions]
 ) -> list[BatchRecord]:
     """See :meth:`Extractor.aextract_many`."""
-    runner = BatchRunner(
-        extractor,
-        concurrency=concurrency,
-        out=out,
-        on_result=on_result,
-        progress=progress,
-        max_cost=max_cost,
-        prices=prices,
-        max_input_chars=max_input_chars,
-        retry_errors=retry_errors,
-    )
+    published = options.pop("published", None)
+    runner = BatchRunner(extractor, **cast(RunnerOptions, options))
     items, total = _collect(inputs, published)
     outcome = await runner.run(items, total)
     return outcome.records

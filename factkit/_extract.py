@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, Unpack, overload
 
 from pydantic import BaseModel
 
-from ._batch import BatchRecord, aextract_many, run_sync
+from ._batch import BatchOptions, BatchRecord, aextract_many, run_sync
 from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
@@ -310,71 +310,21 @@ class Extractor:
         return context["result"], completion.usage
 
     # -- many articles (factkit._batch) ---------------------------------------------------------------
-    def extract_many(
-        self,
-        inputs: Iterable[Any],
-        *,
-        published: Any = None,
-        concurrency: int | None = None,
-        out: str | Path | None = None,
-        on_result: Callable[[BatchRecord], Any] | None = None,
-        progress: bool | None = None,
-        max_cost: float | None = None,
-        prices: str | Path | None = None,
-        max_input_chars: int | None = None,
-        retry_errors: bool = False,
-    ) -> list[BatchRecord]:
+    def extract_many(self, inputs: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchRecord]:
         """Extract many articles concurrently; one :class:`BatchRecord` per input, in input order.
 
         ``inputs``: texts, bytes, paths (``pathlib.Path``), mappings ``{"text", "id"?, "published"?}`` or
-        :class:`BatchInput`. A failing article gets an error record and the batch goes on. ``on_result`` is
-        called with each record as it completes (completion order). ``out``: a JSONL results file, appended to
-        and resumed (inputs it already holds are skipped). ``max_cost``: a budget in USD; inputs that would
-        exceed it get a ``BudgetError`` record. See :mod:`factkit._batch` for the details.
+        :class:`BatchInput`. A failing article gets an error record and the batch goes on. Options
+        (:class:`factkit._batch.BatchOptions`): ``published``, ``concurrency``, ``out`` (a JSONL results file,
+        appended to and resumed: inputs it already holds are skipped), ``on_result`` (called with each record as
+        it completes), ``progress``, ``max_cost`` (a budget in USD: inputs that would exceed it get a
+        ``BudgetError`` record), ``prices``, ``max_input_chars``, ``retry_errors``. See :mod:`factkit._batch`.
         """
-        return run_sync(
-            lambda: self.aextract_many(
-                inputs,
-                published=published,
-                concurrency=concurrency,
-                out=out,
-                on_result=on_result,
-                progress=progress,
-                max_cost=max_cost,
-                prices=prices,
-                max_input_chars=max_input_chars,
-                retry_errors=retry_errors,
-            )
-        )
+        return run_sync(lambda: aextract_many(self, inputs, **options))
 
-    async def aextract_many(
-        self,
-        inputs: Iterable[Any],
-        *,
-        published: Any = None,
-        concurrency: int | None = None,
-        out: str | Path | None = None,
-        on_result: Callable[[BatchRecord], Any] | None = None,
-        progress: bool | None = None,
-        max_cost: float | None = None,
-        prices: str | Path | None = None,
-        max_input_chars: int | None = None,
-        retry_errors: bool = False,
-    ) -> list[BatchRecord]:
+    async def aextract_many(self, inputs: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchRecord]:
         """:meth:`extract_many` for asyncio code (the model calls run on a thread pool)."""
-        return await aextract_many(
-            self,
-            inputs,
-            published=published,
-            concurrency=concurrency,
-            out=out,
-            on_result=on_result,
-            progress=progress,
-            max_cost=max_cost,
-            prices=prices,
-            max_input_chars=max_input_chars,
-            retry_errors=retry_errors,
-        )
+        return await aextract_many(self, inputs, **options)
 
 
 def merge(parts: list[Grounded]) -> Grounded:
