@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from ._batch import BatchError, BatchInput, BatchRecord
+from ._batch import BatchInput
 from ._config import Settings, resolve_settings
 from ._errors import (
     BudgetError,
@@ -39,6 +39,7 @@ from ._models import (
     Summary,
     Usage,
 )
+from ._results import BatchError, BatchRecord
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, Unpack, overload
 
 from pydantic import BaseModel
 
-from ._batch import BatchOptions, BatchRecord, aextract_many, run_sync
+from ._batch import BatchOptions, aextract_many, run_sync
 from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
@@ -33,6 +33,7 @@ from ._records import (
     link_facts,
     summary_of,
 )
+from ._results import BatchRecord
 from ._wire import WireEntities, WireFacts, WireSummary
 from .backends import ChatBackend, make_backend
 

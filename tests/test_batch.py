@@ -25,9 +25,10 @@ from test_batch_support import (
 )
 
 from factkit import BatchInput, BatchRecord, Extraction, Extractor, TransportError
-from factkit._batch import DEFAULT_CONCURRENCY, BatchRunner, ResultsFile, read_inputs
+from factkit._batch import DEFAULT_CONCURRENCY, BatchRunner, read_inputs
 from factkit._cost import PriceTable, resolve_prices
 from factkit._models import CallUsage, Usage
+from factkit._results import ResultsFile
 from factkit.cli import main
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply
 

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRecord, BatchRunner, read_inputs, run_sync
+from .._batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRunner, read_inputs, run_sync
 from .._cost import format_usd
 from .._errors import UsageError
+from .._results import BatchRecord
 from ._common import add_model_options, extractor_from, load_schema, read_input
 from ._render import custom_markdown, extraction_markdown
 
