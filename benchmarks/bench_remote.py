@@ -25,7 +25,6 @@ import argparse
 import json
 import multiprocessing
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -37,44 +36,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
 
-_SENTENCE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
-_NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
-
-
-def wire_answer(request: dict[str, Any]) -> dict[str, Any]:
-    """What a good model answers: entities or facts of the numbered article in the request."""
-    user = ""
-    for message in request.get("messages", []):
-        if message.get("role") == "user" and "<article>" in (message.get("content") or ""):
-            user = message["content"]
-            break
-    a, b = user.find("<article>"), user.rfind("</article>")
-    sentences = [(int(n), t) for n, t in _SENTENCE.findall(user[a:b])] if a != -1 and b != -1 else []
-    if "named entities" in user[b:]:
-        names = list(dict.fromkeys(m.group() for _, t in sentences for m in _NAME.finditer(t)))
-        return {"people": [n for n in names if " " in n][:12], "organizations": [], "places": [], "other": []}
-    picks = [s for s in sentences if len(s[1]) >= 20][:4] or sentences[:1]
-    first = sentences[0][1] if sentences else "nothing"
-    return {
-        "headline": _cut(first, 60),
-        "tldr": _cut(first, 200),
-        "facts": [{"s": [n], "kind": "event", "statement": _cut(t, 90)} for n, t in picks],
-    }
-
 
 def _serve(delay: float, ready: Any, stop: Any) -> None:
     from factkit import _fakeserver
-    from factkit.testing import FakeOpenAIServer, Reply
+    from factkit.testing import FakeOpenAIServer, Reply, grounded_answer
 
     # The handler writes headers and body in two sends; with Nagle's algorithm on, the body then waits for
     # the client's delayed ACK (~40 ms on Linux), which would add 40 ms to every "50 ms" reply.
     _fakeserver._Handler.disable_nagle_algorithm = True
 
-    with FakeOpenAIServer(handler=lambda request: Reply.json(wire_answer(request), delay=delay)) as server:
+    with FakeOpenAIServer(handler=lambda request: Reply.json(grounded_answer(request), delay=delay)) as server:
         ready.put(server.base_url)
         stop.wait()
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -27,7 +28,7 @@ from ._errors import UsageError
 from ._fakeserver import FakeOpenAIServer, RecordedRequest, Reply
 from .backends.base import ChatBackend, Mode, RetryPolicy
 
-__all__ = ["FakeModel", "FakeOpenAIServer", "RecordedRequest", "Reply"]
+__all__ = ["FakeModel", "FakeOpenAIServer", "RecordedRequest", "Reply", "grounded_answer", "request_article"]
 
 ScriptedReply = dict[str, Any] | list[Any] | str | BaseModel | Reply | BaseException | Callable[[dict[str, Any]], Any]
 
@@ -99,3 +100,54 @@ class FakeModel(ChatBackend):
                 total_tokens=prompt + max(1, len(text) // 4),
             ),
         )
+
+
+# ---- a model that answers correctly --------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
+_WEEKDAYS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+
+
+def request_article(request: dict[str, Any]) -> tuple[list[tuple[int, str]], str]:
+    """The numbered sentences of the request's article block, and the task text after it."""
+    user = ""
+    for message in request.get("messages") or []:
+        content = message.get("content") or ""
+        if message.get("role") == "user" and "<article>" in content:
+            user = content
+            break
+    a, b = user.find("<article>"), user.rfind("</article>")
+    if a == -1 or b == -1:
+        return [], user
+    return [(int(n), t) for n, t in _SENTENCE.findall(user[a + len("<article>") : b])], user[b:]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
+
+
+def grounded_answer(request: dict[str, Any]) -> dict[str, Any]:
+    """What a well-behaved model answers to factkit's entities or facts request: names and sentences that
+    are really in the numbered article of the request, so every item grounds. Works as a :class:`FakeModel`
+    handler (its ``kwargs``) and inside a :class:`FakeOpenAIServer` handler (the request JSON)."""
+    sentences, task = request_article(request)
+    if "named entities" in task:
+        names: list[str] = []
+        for _, text in sentences:
+            for m in _NAME.finditer(text):
+                if m.group() not in names and m.group() not in _WEEKDAYS:
+                    names.append(m.group())
+        return {
+            "people": [n for n in names if " " in n][:12],
+            "organizations": [n for n in names if " " not in n][:12],
+            "places": [],
+            "other": [],
+        }
+    picks = [s for s in sentences if len(s[1]) >= 20][:4] or sentences[:1]
+    first = sentences[0][1] if sentences else "nothing"
+    return {
+        "headline": _cut(first, 60),
+        "tldr": _cut(first, 200),
+        "facts": [{"s": [n], "kind": "event", "statement": _cut(text, 90)} for n, text in picks],
+    }

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_batch_support import SECRET, assert_grounded, request_article, short_articles, wire_for
+from test_batch_support import SECRET, assert_grounded, short_articles, wire_for
 
 from factkit import BatchRecord, Extractor
 from factkit._batch import DEFAULT_MAX_INPUT_CHARS
 from factkit.cli import main
-from factkit.testing import FakeModel, FakeOpenAIServer, Reply
+from factkit.testing import FakeModel, FakeOpenAIServer, Reply, request_article
 
 HTML = (
     "<!doctype html><html><head><title>Acme opens Lagos office</title><style>p {color: red}</style></head>"

@@ -1,69 +1,20 @@
 """Helpers for the batch, long-article, fault, bad-input and secrets tests (plus checks of the helpers).
 
-:func:`wire_for` plays a well-behaved model: it reads the numbered sentences of the article block in the
-request and answers the entities or facts task with names and sentences that are really there, so every
-answer grounds. It works as a :class:`~factkit.testing.FakeModel` handler (``kwargs``) and inside a
-:class:`~factkit.testing.FakeOpenAIServer` handler (the request JSON).
+:func:`wire_for` (:func:`factkit.testing.grounded_answer`) plays a well-behaved model: every answer grounds.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 from factkit import Extraction, Extractor, resolve_settings
 from factkit.testing import FakeModel, FakeOpenAIServer
+from factkit.testing import grounded_answer as wire_for
 
 SECRET = "sk-test-SECRET-0123456789abcdef"
-
-_SENTENCE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
-_NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
-_WEEKDAYS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
-
-
-def request_article(request: dict[str, Any]) -> tuple[list[tuple[int, str]], str]:
-    """The numbered sentences of the request's article block, and the task text after it."""
-    user = ""
-    for message in request.get("messages") or []:
-        content = message.get("content") or ""
-        if message.get("role") == "user" and "<article>" in content:
-            user = content
-            break
-    a, b = user.find("<article>"), user.rfind("</article>")
-    if a == -1 or b == -1:
-        return [], user
-    return [(int(n), t) for n, t in _SENTENCE.findall(user[a + len("<article>") : b])], user[b:]
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
-
-
-def wire_for(request: dict[str, Any]) -> dict[str, Any]:
-    """A correct wire answer to an entities or facts request."""
-    sentences, task = request_article(request)
-    if "named entities" in task:
-        names: list[str] = []
-        for _, text in sentences:
-            for m in _NAME.finditer(text):
-                if m.group() not in names and m.group() not in _WEEKDAYS:
-                    names.append(m.group())
-        return {
-            "people": [n for n in names if " " in n][:12],
-            "organizations": [n for n in names if " " not in n][:12],
-            "places": [],
-            "other": [],
-        }
-    picks = [s for s in sentences if len(s[1]) >= 20][:4] or sentences[:1]
-    first = sentences[0][1] if sentences else "nothing"
-    return {
-        "headline": _cut(first, 60),
-        "tldr": _cut(first, 200),
-        "facts": [{"s": [n], "kind": "event", "statement": _cut(text, 90)} for n, text in picks],
-    }
 
 
 def wire_text(request: dict[str, Any]) -> str:

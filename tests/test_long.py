@@ -6,11 +6,11 @@ import itertools
 import re
 from typing import Any
 
-from test_batch_support import article, assert_grounded, request_article, wire_for
+from test_batch_support import article, assert_grounded, wire_for
 
 from factkit import Extractor
 from factkit._extract import DEFAULT_MAX_CHARS
-from factkit.testing import FakeModel
+from factkit.testing import FakeModel, request_article
 
 
 def overlapping_wire(request: dict[str, Any]) -> dict[str, Any]:
