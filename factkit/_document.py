@@ -97,20 +97,18 @@ class Document:
     text: str
     published: dt.date | None = None
     sentences: list[Sentence] = field(default_factory=list)
-    _normalized: tuple[str, list[int]] | None = field(default=None, repr=False, compare=False)
-    _numbers: Any = field(default=None, repr=False, compare=False)
+    _derived: dict[Callable[[str], Any], Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def normalized(self, fold: Callable[[str], tuple[str, list[int]]]) -> tuple[str, list[int]]:
-        """The text normalised by ``fold`` (with its map back to offsets), computed once per document."""
-        if self._normalized is None:
-            self._normalized = fold(self.text)
-        return self._normalized
+    def derived(self, compute: Callable[[str], T]) -> T:
+        """``compute(text)``, computed once per document (the normalised text, its numbers, the places in it).
 
-    def numbers(self, find: Callable[[str], T]) -> T:
-        """The numbers of the text found by ``find``, computed once per document."""
-        if self._numbers is None:
-            self._numbers = find(self.text)
-        return self._numbers
+        The extractor fills these while the model calls are in flight, so grounding the replies finds them ready.
+        """
+        try:
+            value: T = self._derived[compute]
+        except KeyError:
+            value = self._derived[compute] = compute(self.text)
+        return value
 
     @classmethod
     def from_text(cls, text: object, published: object = None, *, source: str | None = None) -> Document:
@@ -141,9 +139,11 @@ class Document:
         reply...") is shown as a placeholder: a small model can't be trusted to treat it as data. The
         sentence stays in the document (offsets don't move); only the model doesn't read it.
         """
+        sentences = sentences or self.sentences
+        if not looks_like_injection(self.text):  # one pass over the text instead of one per sentence
+            return "\n".join(f"[{s.index}] {s.text}" for s in sentences)
         return "\n".join(
-            f"[{s.index}] {INJECTION_PLACEHOLDER if looks_like_injection(s.text) else s.text}"
-            for s in (sentences or self.sentences)
+            f"[{s.index}] {INJECTION_PLACEHOLDER if looks_like_injection(s.text) else s.text}" for s in sentences
         )
 
 
@@ -177,6 +177,9 @@ def guess_published(text: str) -> dt.date | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
 def check_text(text: object, *, source: str | None = None) -> str:
     """Reject unusable input before any model call, with a message that says how to fix it."""
     if isinstance(text, bytes | bytearray):
@@ -192,7 +195,7 @@ def check_text(text: object, *, source: str | None = None) -> str:
         raise InputError("the article is empty or only whitespace; pass the article's text", source=source)
     if "\x00" in text:
         raise InputError("the article contains NUL bytes, so it looks like a binary file; pass text", source=source)
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    controls = len(_CONTROL.findall(text, 0, 4096))
     if controls > max(8, len(text[:4096]) // 20):
         raise InputError("the article is mostly control characters, so it looks binary; pass text", source=source)
     return text

@@ -31,11 +31,13 @@ from ._records import (
     ground_summary,
     key_points_of,
     link_facts,
+    places_in,
     summary_of,
 )
 from ._results import BatchRecord
 from ._wire import WireEntities, WireFacts, WireSummary
 from .backends import ChatBackend, make_backend
+from .backends.base import on_request_sent
 
 log = logging.getLogger("factkit")
 M = TypeVar("M", bound=BaseModel)
@@ -168,8 +170,8 @@ class Extractor:
 
         def meanwhile() -> None:  # work that needs no model output, done while the calls are in flight
             dates[:] = date_mentions(doc)
-            doc.normalized(normalize_with_map)
-            doc.numbers(find_numbers)  # the headline check reads the article's numbers
+            for compute in (normalize_with_map, find_numbers, places_in):  # what grounding the replies reads
+                doc.derived(compute)
 
         results = self._run_calls(jobs, meanwhile)
         calls = [usage for _, usage in results]
@@ -213,7 +215,21 @@ class Extractor:
                     exc.usage = Usage(calls=[*(u for _, u in done), *(exc.usage.calls if exc.usage else [])])
                     raise
             return done
-        futures = [_call_pool().submit(job) for job in jobs]
+        # Each job signals once its request has left (or it ended without one, a cache hit say). ``meanwhile``
+        # waits for that: started at once it holds the interpreter lock while the requests are being built, and
+        # every request would leave up to a thread switch interval (5 ms) later.
+        sent = [threading.Event() for _ in jobs]
+
+        def run(job: Callable[[], tuple[Any, CallUsage]], signal: threading.Event) -> tuple[Any, CallUsage]:
+            with on_request_sent(signal.set):
+                try:
+                    return job()
+                finally:
+                    signal.set()
+
+        futures = [_call_pool().submit(run, job, signal) for job, signal in zip(jobs, sent, strict=True)]
+        for signal in sent:
+            signal.wait()
         meanwhile()
         outcomes: list[tuple[Any, CallUsage] | FactkitError] = []
         for future in futures:

@@ -303,7 +303,7 @@ def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> t
 
 
 def _normalized_doc(doc: Document) -> tuple[str, list[int]]:
-    return doc.normalized(normalize_with_map)
+    return doc.derived(normalize_with_map)
 
 
 def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | None:

@@ -91,7 +91,7 @@ def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> 
 
     A capitalised name only matches capitalised text, so "US" never matches "us".
     """
-    hay, pos = doc.normalized(normalize_with_map)
+    hay, pos = doc.derived(normalize_with_map)
     text = doc.text
     names = [name, *(aliases_of(name) if include_aliases else [])]
     spans: dict[int, Span] = {}
@@ -174,6 +174,11 @@ def clean_name(raw: str) -> str:
     return trimmed if any(ch.isupper() for ch in trimmed) else name
 
 
+def places_in(text: str) -> list[str]:
+    """The places of :data:`AUTO_PLACES` spelled exactly so somewhere in ``text`` (whole words or not)."""
+    return [p for p in AUTO_PLACES if p in text]
+
+
 def _typed(name: str, listed: EntityType) -> EntityType:
     """The model's type, corrected where the general word lists know better."""
     if place_type(name) or location_head(name):
@@ -237,9 +242,9 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
     # Small models list a handful of places and stop: countries, states and big cities named in the text are
     # added from the word lists (exact spelling only), so a long list of countries isn't cut short.
     taken = {m.start for e in by_key.values() for m in e.mentions}
-    for place in AUTO_PLACES:
+    for place in doc.derived(places_in):
         key = _ALIAS_CANON.get(normalize(place), normalize(place))
-        if key in by_key or place not in doc.text:  # the substring test skips most of the list cheaply
+        if key in by_key:
             continue
         found = [m for m in find_mentions(doc, place, include_aliases=False) if m.text == place]
         if found and not any(m.start in taken for m in found):
@@ -434,15 +439,17 @@ def snap_to_source(statement: str, evidence: str) -> str:
     norm_s, norm_e = normalize(statement.rstrip("…")), normalize(evidence)
     if len(norm_s) < 20:
         return statement
-    matcher = SequenceMatcher(None, norm_s, norm_e, autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size >= 3]
-    if blocks:
-        matched = sum(b.size for b in blocks)
-        if matched >= 0.9 * len(norm_s) and blocks[0].a <= 2:
-            # a copy: take the evidence from where the copy starts, up to the end of its sentence
-            _, pos = normalize_with_map(evidence)
-            start = pos[blocks[0].b] if blocks[0].b < len(pos) else 0
-            return " ".join(evidence[start:].split())
+    at = norm_e.find(norm_s)  # an exact copy (the usual case) needs no alignment
+    if at == -1:
+        matcher = SequenceMatcher(None, norm_s, norm_e, autojunk=False)
+        blocks = [b for b in matcher.get_matching_blocks() if b.size >= 3]
+        if blocks and sum(b.size for b in blocks) >= 0.9 * len(norm_s) and blocks[0].a <= 2:
+            at = blocks[0].b
+    if at != -1:
+        # a copy: take the evidence from where the copy starts, up to the end of its sentence
+        _, pos = normalize_with_map(evidence)
+        start = pos[at] if at < len(pos) else 0
+        return " ".join(evidence[start:].split())
     if len(statement) >= STATEMENT_CHARS and not statement.endswith((".", "!", "?")):
         # cut off by the grammar's length cap: end at the last whole word
         statement = statement[: statement.rfind(" ")].rstrip(" ,;:-") + "…"
@@ -485,7 +492,7 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     fallback = out.key_points[0].text if out.key_points else doc.sentences[0].text
     for field_name in ("headline", "tldr"):
         value = getattr(out, field_name)
-        missing = unsupported_numbers(value, doc.text, doc.numbers(find_numbers))
+        missing = unsupported_numbers(value, doc.text, doc.derived(find_numbers))
         support = overlap(value, doc.text) if value else 0.0
         if value and support >= MIN_SUMMARY_SUPPORT and not missing:
             continue

@@ -537,3 +537,68 @@ def test_a_fact_is_a_quote_only_when_its_evidence_holds_a_quotation(
     assert kinds["However Cambodia ref"] == ("event", None)  # no quotation, no speech verb
     assert kinds["The government said "][0] == "attribution"  # reported speech
     assert kinds["“It is disingenuous "] == ("quote", "Cormac Carney")  # a real quotation keeps its kind
+
+
+def test_the_openai_backend_signals_once_a_request_has_left_and_before_its_answer() -> None:
+    """The signal comes from the real openai client while the server still holds the answer back."""
+    import threading
+
+    from factkit.backends.base import on_request_sent
+    from factkit.backends.openai_backend import OpenAIBackend
+
+    signalled = threading.Event()
+    seen_by_server: list[bool] = []
+
+    def handler(request: dict[str, Any]) -> Reply:
+        seen_by_server.append(signalled.wait(timeout=3))  # the client signalled while this reply was pending
+        return Reply.json(SEED_ENTITIES)
+
+    with FakeOpenAIServer(handler=handler) as server:
+        backend = OpenAIBackend(_settings_for(server))
+        calls: list[str] = []
+        with on_request_sent(lambda: (calls.append("sent"), signalled.set())):
+            from factkit._wire import WireEntities
+
+            backend.complete([{"role": "user", "content": "list the named entities"}], WireEntities)
+        assert calls == ["sent"]
+        assert seen_by_server == [True]
+        backend.complete([{"role": "user", "content": "again, with nobody waiting"}], WireEntities)
+    assert calls == ["sent"]  # outside on_request_sent nothing is called
+
+
+def test_work_done_meanwhile_waits_until_every_request_has_left(seed_text: str) -> None:
+    """Side work holds the interpreter lock; it starts only once both requests are sent, so it delays neither."""
+    import threading
+
+    import factkit._extract as extract_module
+    import factkit.backends.openai_backend as openai_module
+
+    sent: list[str] = []
+    lock = threading.Lock()
+    original_sent, original_tagging = openai_module.request_sent, extract_module.date_mentions
+
+    def request_sent() -> None:
+        with lock:
+            sent.append(threading.current_thread().name)
+        original_sent()
+
+    seen_when_tagging: list[int] = []
+
+    def tagging(doc: Document) -> Any:
+        with lock:
+            seen_when_tagging.append(len(sent))
+        return original_tagging(doc)
+
+    def handler(request: dict[str, Any]) -> Reply:
+        return Reply.json(SEED_ENTITIES if task_of(request) == "entities" else SEED_FACTS, delay=0.1)
+
+    with FakeOpenAIServer(handler=handler) as server:
+        ex = Extractor(settings=_settings_for(server))
+        try:
+            openai_module.request_sent, extract_module.date_mentions = request_sent, tagging
+            result = ex.extract(seed_text)
+        finally:
+            openai_module.request_sent, extract_module.date_mentions = original_sent, original_tagging
+    assert seen_when_tagging == [2]  # both requests had left when the tagging started
+    assert len(set(sent)) == 2  # from two threads: the calls were in flight together
+    assert result.dates  # and the tagging's work is in the result

@@ -343,3 +343,35 @@ def test_nationalities_are_told_from_names(name: str, demonym: bool) -> None:
     from factkit._gazetteer import is_demonym
 
     assert is_demonym(name) is demonym
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        # an exact copy of the evidence's second clause: the source from there on, spaces tidied
+        ("the judge ruled that 92 Cambodians may stay", "the judge ruled that 92 Cambodians may stay  for now."),
+        # a copy with a slip (a comma left out) is aligned, then replaced by the source
+        (
+            "On Friday the judge ruled that 92 Cambodians may stay",
+            "On Friday, the judge ruled that 92 Cambodians may stay for now.",
+        ),
+        # not a copy: kept as written
+        (
+            "Ninety-two people from Cambodia won a reprieve in court",
+            "Ninety-two people from Cambodia won a reprieve in court",
+        ),
+    ],
+)
+def test_a_statement_copied_from_its_evidence_becomes_the_source_text(statement: str, expected: str) -> None:
+    from factkit._records import snap_to_source
+
+    evidence = "On Friday, the judge ruled that 92 Cambodians may stay  for now."
+    assert snap_to_source(statement, evidence) == " ".join(expected.split())
+
+
+def test_places_named_in_the_text_are_found_by_exact_spelling() -> None:
+    from factkit._records import places_in
+
+    found = places_in("Officials of Cambodia met envoys from South Sudan; cambodia in lowercase is not a spelling.")
+    assert "Cambodia" in found and "South Sudan" in found and "Sudan" in found  # grounding then keeps whole words
+    assert "France" not in found

@@ -18,6 +18,7 @@ ungrounded items to ``context["rejected"]`` instead, so one bad item doesn't cos
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.utils
 import functools
@@ -25,7 +26,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +44,28 @@ T = TypeVar("T", bound=BaseModel)
 Mode = instructor.Mode
 
 CreateFn = Callable[..., Any]
+
+
+_sending = threading.local()
+
+
+@contextlib.contextmanager
+def on_request_sent(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback`` when this thread's next model request leaves (or is about to), so work that competes for
+    the interpreter lock can wait until then instead of delaying the request."""
+    previous = getattr(_sending, "callback", None)
+    _sending.callback = callback
+    try:
+        yield
+    finally:
+        _sending.callback = previous
+
+
+def request_sent(*_: Any) -> None:
+    """Tell whoever waits on this thread (:func:`on_request_sent`) that its request is built and on its way."""
+    callback = getattr(_sending, "callback", None)
+    if callback is not None:
+        callback()
 
 
 @functools.cache
@@ -164,6 +187,9 @@ class ChatBackend:
     default_reasks = 1
     #: Whether the calls of one article may run at the same time (a remote endpoint: yes).
     parallel_calls = False
+    #: Whether ``create`` calls :func:`request_sent` itself once the request is built (else it is called just
+    #: before ``create``).
+    signals_sent = False
 
     def __init__(
         self,
@@ -330,6 +356,8 @@ class ChatBackend:
             for attempt in retrying:
                 with attempt:
                     state.attempts += 1
+                    if not self.signals_sent:
+                        request_sent()
                     response = self._create(**kwargs)
         except openai.APIStatusError as exc:
             if not state.mode_succeeded and _looks_like_mode_rejection(exc) and mode in self.modes[:-1]:

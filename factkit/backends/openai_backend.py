@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 
 from .._config import Settings
 from .._errors import ConfigError, register_secret
-from .base import ChatBackend, Mode, RetryPolicy
+from .base import ChatBackend, Mode, RetryPolicy, request_sent
+
+
+def _trace_request(request: Any) -> None:
+    request.extensions["trace"] = _on_trace
+
+
+def _on_trace(event: str, info: Any) -> None:
+    # The request is written and the client starts waiting for the answer: the moment other work may run.
+    if event.endswith("receive_response_headers.started"):
+        request_sent()
 
 
 class OpenAIBackend(ChatBackend):
     name = "openai"
     parallel_calls = True
+    signals_sent = True
 
     def __init__(self, settings: Settings) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -26,6 +39,8 @@ class OpenAIBackend(ChatBackend):
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # transport retries are ours (tenacity), so they are counted and bounded once
+            # Tells the extractor when a request is built and leaving, so its own work waits until then.
+            http_client=openai.DefaultHttpxClient(event_hooks={"request": [_trace_request]}),
         )
         # OpenAI itself: native structured outputs, then tools. Compatible servers differ: try the JSON
         # schema first, then plain JSON mode with the schema in the prompt, then JSON in a markdown block.
