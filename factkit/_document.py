@@ -97,17 +97,17 @@ class Document:
     text: str
     published: dt.date | None = None
     sentences: list[Sentence] = field(default_factory=list)
-    _derived: dict[Callable[[str], Any], Any] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[Callable[[Document], Any], Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def derived(self, compute: Callable[[str], T]) -> T:
-        """``compute(text)``, computed once per document (the normalised text, its numbers, the places in it).
+    def derived(self, compute: Callable[[Document], T]) -> T:
+        """``compute(self)``, computed once per document (its normalised text, numbers, words, places).
 
         The extractor fills these while the model calls are in flight, so grounding the replies finds them ready.
         """
         try:
             value: T = self._derived[compute]
         except KeyError:
-            value = self._derived[compute] = compute(self.text)
+            value = self._derived[compute] = compute(self)
         return value
 
     @classmethod

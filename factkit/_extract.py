@@ -19,11 +19,12 @@ from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError
-from ._grounding import find_numbers, normalize_with_map, overlap
+from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
+    article_places,
     attribute_quotes,
     date_mentions,
     ground_entity_list,
@@ -31,7 +32,6 @@ from ._records import (
     ground_summary,
     key_points_of,
     link_facts,
-    places_in,
     summary_of,
 )
 from ._results import BatchRecord
@@ -170,8 +170,8 @@ class Extractor:
 
         def meanwhile() -> None:  # work that needs no model output, done while the calls are in flight
             dates[:] = date_mentions(doc)
-            for compute in (normalize_with_map, find_numbers, places_in):  # what grounding the replies reads
-                doc.derived(compute)
+            for prepare in (normalized_article, article_numbers, article_words, article_places):
+                prepare(doc)  # what grounding the replies reads
 
         results = self._run_calls(jobs, meanwhile)
         calls = [usage for _, usage in results]

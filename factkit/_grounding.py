@@ -195,9 +195,14 @@ _STOP = set(
 
 @functools.lru_cache(maxsize=4096)
 def content_words(text: str) -> frozenset[str]:
-    """Content words of ``text``, lightly stemmed (cached: sentences and articles are asked for again and again)."""
+    """Content words of ``text``, lightly stemmed (cached: sentences are asked for again and again; a whole
+    article's are kept on its Document, :func:`article_words`)."""
+    return _words_of(normalize(text))
+
+
+def _words_of(normalized: str) -> frozenset[str]:
     words: set[str] = set()
-    for w in _WORD.findall(normalize(text)):
+    for w in _WORD.findall(normalized):
         if _CJK_RUN.fullmatch(w):
             words.update(w[i : i + 2] for i in range(max(1, len(w) - 1)))
             continue
@@ -249,7 +254,7 @@ def locate(doc: Document, quote: str, *, near: str | None = None, hint: int | No
     for variant in dict.fromkeys([needle, whole] if wrapped else [whole, needle]):
         candidates = [(i, i + len(variant), "exact", 1.0) for i in _occurrences(text, variant)]
         if not candidates:
-            hay, pos = _normalized_doc(doc)
+            hay, pos = normalized_article(doc)
             norm_needle = normalize(variant)
             for i in _occurrences(hay, norm_needle):
                 a, b = pos[i], _extend_combining(text, pos[i + len(norm_needle) - 1] + 1)
@@ -302,8 +307,31 @@ def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> t
     return (round(fit, 3), round(before, 3), round(after, 3), distance)
 
 
-def _normalized_doc(doc: Document) -> tuple[str, list[int]]:
-    return doc.derived(normalize_with_map)
+# What grounding reads of a whole article, computed once per Document (see Document.derived).
+def _fold_article(doc: Document) -> tuple[str, list[int]]:
+    return normalize_with_map(doc.text)
+
+
+def _numbers_of_article(doc: Document) -> tuple[NumberHit, ...]:
+    return find_numbers(doc.text)
+
+
+def _words_of_article(doc: Document) -> frozenset[str]:
+    return _words_of(normalized_article(doc)[0].strip())
+
+
+def normalized_article(doc: Document) -> tuple[str, list[int]]:
+    """The article normalised (:func:`normalize_with_map`) with the map back to its offsets."""
+    return doc.derived(_fold_article)
+
+
+def article_numbers(doc: Document) -> tuple[NumberHit, ...]:
+    return doc.derived(_numbers_of_article)
+
+
+def article_words(doc: Document) -> frozenset[str]:
+    """The article's content words (as :func:`content_words`)."""
+    return doc.derived(_words_of_article)
 
 
 def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | None:

@@ -11,11 +11,15 @@ from . import _dates
 from ._document import Document, Sentence, looks_like_injection
 from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
+    article_numbers,
+    article_words,
     best_sentence,
+    content_words,
     find_numbers,
     find_value,
     normalize,
     normalize_with_map,
+    normalized_article,
     overlap,
     quotation_spans,
     sentences_span,
@@ -91,7 +95,7 @@ def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> 
 
     A capitalised name only matches capitalised text, so "US" never matches "us".
     """
-    hay, pos = doc.derived(normalize_with_map)
+    hay, pos = normalized_article(doc)
     text = doc.text
     names = [name, *(aliases_of(name) if include_aliases else [])]
     spans: dict[int, Span] = {}
@@ -179,6 +183,14 @@ def places_in(text: str) -> list[str]:
     return [p for p in AUTO_PLACES if p in text]
 
 
+def _places_of_article(doc: Document) -> list[str]:
+    return places_in(doc.text)
+
+
+def article_places(doc: Document) -> list[str]:
+    return doc.derived(_places_of_article)
+
+
 def _typed(name: str, listed: EntityType) -> EntityType:
     """The model's type, corrected where the general word lists know better."""
     if place_type(name) or location_head(name):
@@ -242,7 +254,7 @@ def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: 
     # Small models list a handful of places and stop: countries, states and big cities named in the text are
     # added from the word lists (exact spelling only), so a long list of countries isn't cut short.
     taken = {m.start for e in by_key.values() for m in e.mentions}
-    for place in doc.derived(places_in):
+    for place in article_places(doc):
         key = _ALIAS_CANON.get(normalize(place), normalize(place))
         if key in by_key:
             continue
@@ -492,8 +504,9 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     fallback = out.key_points[0].text if out.key_points else doc.sentences[0].text
     for field_name in ("headline", "tldr"):
         value = getattr(out, field_name)
-        missing = unsupported_numbers(value, doc.text, doc.derived(find_numbers))
-        support = overlap(value, doc.text) if value else 0.0
+        missing = unsupported_numbers(value, doc.text, article_numbers(doc))
+        words = content_words(value) if value else frozenset()
+        support = len(words & article_words(doc)) / len(words) if words else 0.0
         if value and support >= MIN_SUMMARY_SUPPORT and not missing:
             continue
         reason = (
