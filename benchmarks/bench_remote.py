@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -128,9 +129,10 @@ def overhead(base_url: str, runs: int) -> tuple[float, float, float]:
     return statistics.median(lib), statistics.median(sequential), statistics.median(concurrent)
 
 
-def raw_ceiling(base_url: str, n_articles: int, in_flight: int) -> float:
+def raw_ceiling(base_url: str, n_articles: int, in_flight: int) -> tuple[float, float]:
     """Articles per second a bare openai client reaches with the same number of requests in flight (two
-    requests an article, no parsing beyond json.loads): the ceiling this machine and client put on any library."""
+    requests an article, no parsing beyond json.loads): the ceiling this machine and client put on any library;
+    and the client's CPU seconds per article."""
     import openai
 
     from factkit import Extractor
@@ -153,13 +155,14 @@ def raw_ceiling(base_url: str, n_articles: int, in_flight: int) -> float:
 
     with ThreadPoolExecutor(max_workers=in_flight) as pool:
         list(pool.map(send, requests[:in_flight]))  # warm up the connections
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         list(pool.map(send, requests))
-    return n_articles / (time.perf_counter() - started)
+    return n_articles / (time.perf_counter() - started), (time.process_time() - cpu) / n_articles
 
 
-def throughput(base_url: str, sequential_n: int, parallel_n: int) -> tuple[float, float]:
-    """Articles per second with one in flight and with 32 in flight (cache off)."""
+def throughput(base_url: str, sequential_n: int, parallel_n: int) -> tuple[float, float, float]:
+    """Articles per second with one in flight and with 32 in flight (cache off), and CPU seconds per article
+    (all of the client's threads) with 32 in flight."""
     from factkit import Extractor
 
     ex = Extractor(settings=_settings(base_url, cache=False))
@@ -168,11 +171,12 @@ def throughput(base_url: str, sequential_n: int, parallel_n: int) -> tuple[float
     started = time.perf_counter()
     records = ex.extract_many(texts[:sequential_n], concurrency=1, progress=False)
     sequential = sequential_n / (time.perf_counter() - started)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     records += ex.extract_many(texts[sequential_n:], concurrency=32, progress=False)
     parallel = parallel_n / (time.perf_counter() - started)
+    cpu_per_article = (time.process_time() - cpu) / parallel_n
     assert all(r.ok for r in records), [r.error for r in records if r.error][:3]
-    return sequential, parallel
+    return sequential, parallel, cpu_per_article
 
 
 def cached(base_url: str, n: int, cache_dir: Path) -> tuple[float, float, float, float]:
@@ -250,12 +254,14 @@ def main(argv: list[str] | None = None) -> int:
             f"same 2 requests sent together with a bare openai client; {(lib - raw_seq) / raw_seq * 100:+.1f}% vs "
             f"{raw_seq * 1000:.1f} ms sent one after the other; median of {args.runs}; target < 5%)"
         )
-        seq, par = throughput(base_url, sequential_n=20, parallel_n=320)
-        ceiling = raw_ceiling(base_url, n_articles=320, in_flight=64)
+        seq, par, cpu = throughput(base_url, sequential_n=20, parallel_n=320)
+        ceiling, raw_cpu = raw_ceiling(base_url, n_articles=320, in_flight=64)
         print(
             f"2. throughput with 32 articles in flight: {par / seq:.1f}x the sequential rate ({par:.1f} vs {seq:.2f} "
-            f"articles/s; target >= 25x); a bare openai client with the same 64 requests in flight and no "
-            f"parsing: {ceiling:.1f} articles/s, {ceiling / seq:.1f}x factkit's sequential rate"
+            f"articles/s; target >= 25x), {cpu * 1000:.1f} ms of client CPU an article; a bare openai client with "
+            f"the same 64 requests in flight and no parsing: {ceiling:.1f} articles/s, {ceiling / seq:.1f}x "
+            f"factkit's sequential rate, {raw_cpu * 1000:.1f} ms of CPU an article ({os.cpu_count()} cores; 25x "
+            f"needs at most {1000 / (25 * seq):.1f} ms of CPU an article on one core)"
         )
         with tempfile.TemporaryDirectory(prefix="factkit-bench-") as tmp:
             cold, warm, warm_cli, per_call = cached(base_url, args.articles, Path(tmp))
