@@ -165,15 +165,25 @@ def looks_like_injection(sentence: str) -> bool:
     return bool(_INJECTION.search(sentence))
 
 
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+
 def guess_published(text: str) -> dt.date | None:
     """The dateline: a full date in the first three lines of a news article ("January 26, 2018 / 8:49 PM")."""
-    head = "\n".join(text.lstrip().splitlines()[:3])[:400]
-    for hit in _dates.find_dates(head, None):
-        if hit.value and len(hit.value) == 10 and hit.value[4] == "-":
-            try:
-                return dt.date.fromisoformat(hit.value)
-            except ValueError:
-                continue
+    head = "\n".join(text.lstrip()[:2000].splitlines()[:3])[:400]
+    # A full date holds a four-digit year: tagging a few words around each one is much cheaper than tagging the
+    # whole head (this runs before the first request can leave). The whole head is the fallback.
+    around_years = []
+    for m in _YEAR.finditer(head):
+        start = head.rfind(" ", 0, max(0, m.start() - 32)) + 1
+        around_years.append(head[start : m.end() + 12])
+    for piece in [*around_years, head]:
+        for hit in _dates.find_dates(piece, None):
+            if hit.value and len(hit.value) == 10 and hit.value[4] == "-":
+                try:
+                    return dt.date.fromisoformat(hit.value)
+                except ValueError:
+                    continue
     return None
 
 

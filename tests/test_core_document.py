@@ -200,3 +200,20 @@ def test_seed_article_sentences(seed_text: str) -> None:
     assert doc.sentences[2].text.startswith("U.S. immigration authorities conducted raids")
     for s in doc.sentences:
         assert seed_text[s.start : s.end] == s.text
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("Friday, September 26, 2014\nA title", dt.date(2014, 9, 26)),
+        ("By J. Smith | 26 January 2018, 10:00", dt.date(2018, 1, 26)),
+        ("2018-01-26T08:49Z Reuters", dt.date(2018, 1, 26)),
+        ("Posted 1/26/2018 by staff", dt.date(2018, 1, 26)),
+        ("The 2018 budget, explained\nJanuary 26, 2018\nThe body.", dt.date(2018, 1, 26)),  # a year alone is no date
+        ("Title: 1999 things\nMarch 3rd, 2001", dt.date(2001, 3, 3)),
+        ("A very long headline " + "word " * 10 + "on Wednesday, 12 December 2012 and more", dt.date(2012, 12, 12)),
+        ("Nothing dated here\nat all", None),
+    ],
+)
+def test_the_dateline_is_found_in_its_usual_forms(head: str, expected: dt.date | None) -> None:
+    assert guess_published(head + "\nThe article goes on. " * 3) == expected
