@@ -11,7 +11,7 @@ Prints three figures (targets in brackets):
    together too (and, for reference, one after the other) [under 5%];
 2. throughput with 32 articles in flight (``extract_many(concurrency=32)``) over the sequential rate
    (``concurrency=1``) [at least 25x], and what a bare ``openai`` client reaches with as many requests in
-   flight (the ceiling the machine and client set);
+   flight (the ceiling the machine and client set); then the same with worker processes (``workers=N``);
 3. 1,000 articles already in the cache, re-extracted with ``extract_many`` [under 2 s].
 
 The server is :class:`factkit.testing.FakeOpenAIServer` in its own process (as a real endpoint would be), so
@@ -160,6 +160,19 @@ def raw_ceiling(base_url: str, n_articles: int, in_flight: int) -> tuple[float, 
     return n_articles / (time.perf_counter() - started), (time.process_time() - cpu) / n_articles
 
 
+def with_workers(base_url: str, n: int, workers: int) -> float:
+    """Articles per second with 32 in flight shared by ``workers`` worker processes (cache off; a batch starts
+    its own workers, ~1-2 s, and that is counted)."""
+    from factkit import Extractor
+
+    ex = Extractor(settings=_settings(base_url, cache=False))
+    texts = articles(n, seed=7)
+    started = time.perf_counter()
+    records = ex.extract_many(texts, concurrency=32, progress=False, workers=workers)
+    assert all(r.ok for r in records), [r.error for r in records if r.error][:3]
+    return n / (time.perf_counter() - started)
+
+
 def throughput(base_url: str, sequential_n: int, parallel_n: int) -> tuple[float, float, float]:
     """Articles per second with one in flight and with 32 in flight (cache off), and CPU seconds per article
     (all of the client's threads) with 32 in flight."""
@@ -262,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
             f"the same 64 requests in flight and no parsing: {ceiling:.1f} articles/s, {ceiling / seq:.1f}x "
             f"factkit's sequential rate, {raw_cpu * 1000:.1f} ms of CPU an article ({os.cpu_count()} cores; 25x "
             f"needs at most {1000 / (25 * seq):.1f} ms of CPU an article on one core)"
+        )
+        workers = max(2, min(8, (os.cpu_count() or 2) - 1))
+        multi = with_workers(base_url, n=640, workers=workers)
+        print(
+            f"   with {workers} worker processes (workers={workers}, 32 in flight, their start included): "
+            f"{multi:.1f} articles/s, {multi / seq:.1f}x the sequential rate"
         )
         with tempfile.TemporaryDirectory(prefix="factkit-bench-") as tmp:
             cold, warm, warm_cli, per_call = cached(base_url, args.articles, Path(tmp))

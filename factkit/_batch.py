@@ -47,6 +47,7 @@ from ._document import decode_bytes
 from ._errors import BudgetError, FactkitError, InputError, UsageError, describe, redact
 from ._models import CallUsage, Extraction, Usage
 from ._results import BatchError, BatchRecord, ResultsFile
+from ._workers import WorkerPool, WorkerSpec
 
 if TYPE_CHECKING:
     from ._extract import Extractor
@@ -338,6 +339,7 @@ class BatchRunner:
         prices: PriceTable | str | Path | None = None,
         max_input_chars: int | None = None,
         retry_errors: bool = False,
+        workers: int | None = None,
         keep: bool = True,
     ) -> None:
         self.extractor = extractor
@@ -369,7 +371,13 @@ class BatchRunner:
             self.budget = Budget(max_cost)
         self.max_input_chars = DEFAULT_MAX_INPUT_CHARS if max_input_chars is None else max_input_chars
         self.retry_errors = retry_errors
+        if workers is not None and workers < 0:
+            raise UsageError(f"workers={workers}; give 0 (extract in this process) or more")
+        self.workers = workers or 0
+        if self.workers:
+            WorkerSpec.of(extractor)  # refuse a backend workers can't rebuild before any input is read
         self.keep = keep
+        self._extract: Callable[..., Extraction] = extractor.extract
         self._results: ResultsFile | None = None
         self._stats_lock = threading.Lock()
         self._completion_tokens = 0
@@ -422,7 +430,7 @@ class BatchRunner:
                 if not self.budget.reserve(estimate):
                     return self._not_started(rid, source, sha, estimate), "not_started"
                 reserved = True
-            result = self.extractor.extract(text, published=job.published)
+            result = self._extract(text, published=job.published)
         except Exception as exc:  # one article's failure, whatever it is, is its record
             record = self._failure(rid, source, sha, exc)
             if reserved and self.budget is not None:
@@ -516,6 +524,8 @@ class BatchRunner:
         calls: list[Any] = []
         loop = asyncio.get_running_loop()
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="factkit-batch")
+        pool = WorkerPool(self.extractor, self.workers, self.concurrency) if self.workers else None
+        self._extract = pool.extract if pool is not None else self.extractor.extract
         slots = asyncio.Semaphore(self.concurrency)
         display = _Display(total, enabled=self.progress)
 
@@ -581,6 +591,8 @@ class BatchRunner:
             for task in tasks:
                 task.cancel()
             executor.shutdown(wait=False, cancel_futures=True)
+            if pool is not None:
+                pool.close()
             if self._results is not None:
                 self._results.close()
         outcome.records = [records[i] for i in sorted(records)]
@@ -680,6 +692,7 @@ class RunnerOptions(TypedDict, total=False):
     prices: str | Path | None  # a price table file (default: built in, or FACTKIT_PRICES)
     max_input_chars: int | None  # longer inputs get an error record
     retry_errors: bool  # on resume, retry every earlier error, not only transient ones
+    workers: int | None  # extract in this many child processes (remote endpoints; default 0: in this process)
 
 
 class BatchOptions(RunnerOptions, total=False):

@@ -95,6 +95,8 @@ class Extractor:
             )
         self.settings = settings
         self._backend = backend
+        #: Whether the backend is (to be) built from :attr:`settings`, so another process can rebuild it.
+        self.backend_from_settings = backend is None
         self.prompt = load_prompt(prompt or "extract")
         self.custom_prompt = load_prompt(custom_prompt or "custom")
         self.max_chars = max_chars

@@ -47,6 +47,12 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help=f"articles in flight (default: {DEFAULT_CONCURRENCY} for an endpoint, 1 for the local model)",
     )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="extract in N processes (a fast remote endpoint on a machine with cores to spare; default: this one)",
+    )
     batch.add_argument("--max-cost", type=float, metavar="USD", help="stop before the estimated spend would exceed USD")
     batch.add_argument(
         "--prices", metavar="FILE", help='prices in USD per million tokens: {"model": {"input": .., "output": ..}}'
@@ -113,6 +119,7 @@ def run_batch(args: argparse.Namespace) -> int:
         prices=args.prices,
         max_input_chars=args.max_input_chars,
         retry_errors=args.retry_errors,
+        workers=args.workers,
         keep=False,
     )
     outcome = run_sync(lambda: runner.run(items, total))

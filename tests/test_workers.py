@@ -1,0 +1,126 @@
+"""Batches in worker processes: the same records as in one process, a dying worker loses only what it held."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import task_of
+from test_batch_support import SECRET, assert_grounded, fake_extractor, read_records, remote_extractor, short_articles
+
+from factkit import BatchRecord, UsageError
+from factkit.cli import main
+from factkit.testing import FakeOpenAIServer, Reply, grounded_answer
+
+pytestmark = pytest.mark.usefixtures("no_local_model")
+
+POISON = "Nobody answers for this article."  # the server refuses it with a 400 (a permanent error)
+
+
+def handler(request: dict[str, Any]) -> Reply:
+    if POISON in json.dumps(request["messages"]):
+        return Reply.error(400, {"error": {"message": "this article is refused"}})
+    return Reply.json(grounded_answer(request))
+
+
+def comparable(record: BatchRecord) -> dict[str, Any]:
+    """A record without what differs run to run (latencies)."""
+    data = record.model_dump(mode="json")
+    for part in (data.get("result") or {}, data.get("error") or {}):
+        for call in (part.get("usage") or {}).get("calls", []):
+            call.pop("latency_s", None)
+    return data
+
+
+def test_workers_give_the_same_records_as_one_process() -> None:
+    inputs: list[Any] = [*short_articles(6), "", "   \n", f"{POISON} It says so twice.", b"\xff\xfe not utf-8"]
+    with FakeOpenAIServer(handler=handler) as server:
+        ex = remote_extractor(server)
+        alone = ex.extract_many(inputs, concurrency=4, progress=False)
+        in_workers = ex.extract_many(inputs, concurrency=4, progress=False, workers=2)
+    assert [comparable(r) for r in in_workers] == [comparable(r) for r in alone]
+    assert [r.ok for r in in_workers] == [True] * 6 + [False] * 4
+    errors = [r.error for r in in_workers if r.error is not None]
+    assert [e.type for e in errors] == ["InputError", "InputError", "ModelError", "InputError"]
+    assert "refused" in errors[2].message and errors[2].usage is not None  # the tokens it cost came back too
+    for text, record in zip(inputs[:6], in_workers[:6], strict=True):
+        assert record.result is not None
+        assert_grounded(text, record.result)
+
+
+def test_a_worker_that_dies_fails_only_its_articles_and_a_rerun_finishes_them(tmp_path: Path) -> None:
+    texts = short_articles(12, seed=4)
+    victim = texts[5].split(". ")[0]  # its first sentence, as the prompt shows it
+    killed = threading.Event()
+
+    def killing_handler(request: dict[str, Any]) -> Reply:
+        if victim in json.dumps(request["messages"]) and not killed.is_set():
+            killed.set()
+            # one of this test process's worker children is killed while it waits for this reply
+            children = sorted(multiprocessing.active_children(), key=lambda p: p.name)
+            os.kill(children[0].pid or 0, signal.SIGKILL)
+            return Reply.json(grounded_answer(request), delay=0.5)
+        return Reply.json(grounded_answer(request), delay=0.05)
+
+    out = tmp_path / "results.jsonl"
+    with FakeOpenAIServer(handler=killing_handler) as server:
+        ex = remote_extractor(server)
+        first = ex.extract_many(texts, concurrency=6, progress=False, workers=2, out=out)
+        assert killed.is_set()
+        lost = [r for r in first if not r.ok]
+        assert lost and len(lost) < len(texts)  # the other worker went on
+        for record in lost:
+            assert record.error is not None and record.error.type == "TransportError"
+            assert "worker process" in record.error.message and "run the batch again" in record.error.message
+        assert len(first) == 12 and len({r.id for r in first}) == 12  # one record per article, killed or not
+        again = ex.extract_many(texts, concurrency=6, progress=False, workers=2, out=out)
+    assert all(r.ok for r in again)
+    lines = read_records(out)
+    assert sorted(r["id"] for r in lines if r["ok"]) == sorted(str(i) for i in range(12))  # each one done once
+
+
+def test_workers_need_a_backend_they_can_rebuild() -> None:
+    ex, _ = fake_extractor(cache=False)  # a hand-made backend object can't be sent to another process
+    with pytest.raises(UsageError, match="build it from settings"):
+        ex.extract_many(["One sentence here."], workers=2)
+    with FakeOpenAIServer(handler=handler) as server, pytest.raises(UsageError, match="workers=-1"):
+        remote_extractor(server).extract_many(["One sentence here."], workers=-1)
+
+
+def test_workers_refuse_the_embedded_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from factkit import Extractor, resolve_settings
+    from factkit.backends.base import ChatBackend
+
+    class OneAtATime(ChatBackend):
+        name = "local"
+        parallel_calls = False
+
+    monkeypatch.setattr("factkit._extract.make_backend", lambda settings: OneAtATime(lambda **kw: None, model="m"))
+    ex = Extractor(settings=resolve_settings(backend="local"))
+    with pytest.raises(UsageError, match="runs one article at a time"):
+        ex.extract_many(["One sentence here."], workers=2)
+
+
+def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, text in enumerate(short_articles(4, seed=9)):
+        (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    with FakeOpenAIServer(handler=handler) as server:
+        monkeypatch.setenv("FACTKIT_BASE_URL", server.base_url)
+        monkeypatch.setenv("FACTKIT_API_KEY", SECRET)
+        monkeypatch.setenv("FACTKIT_MODEL", "fake-model")
+        monkeypatch.setenv("FACTKIT_CACHE", "0")
+        code = main(["extract", str(folder), "--out", str(out), "--workers", "2"])
+        assert {task_of(r.json) for r in server.chat_requests} == {"entities", "facts"}
+    assert code == 0, capsys.readouterr().err
+    records = read_records(out)
+    assert len(records) == 4 and all(r["ok"] for r in records)
+    assert SECRET not in out.read_text(encoding="utf-8")
