@@ -107,20 +107,32 @@ def test_workers_refuse_the_embedded_model(monkeypatch: pytest.MonkeyPatch) -> N
         ex.extract_many(["One sentence here."], workers=2)
 
 
-def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_workers(tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers' log lines reach the terminal (a retried 429 here), and no key reaches them or the results."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i, text in enumerate(short_articles(4, seed=9)):
         (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
     out = tmp_path / "results.jsonl"
-    with FakeOpenAIServer(handler=handler) as server:
+    limited = threading.Event()
+
+    def once_limited(request: dict[str, Any]) -> Reply:
+        if not limited.is_set():
+            limited.set()
+            return Reply.error(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"})
+        return handler(request)
+
+    with FakeOpenAIServer(handler=once_limited) as server:
         monkeypatch.setenv("FACTKIT_BASE_URL", server.base_url)
         monkeypatch.setenv("FACTKIT_API_KEY", SECRET)
         monkeypatch.setenv("FACTKIT_MODEL", "fake-model")
         monkeypatch.setenv("FACTKIT_CACHE", "0")
-        code = main(["extract", str(folder), "--out", str(out), "--workers", "2"])
+        code = main(["-v", "extract", str(folder), "--out", str(out), "--workers", "2"])
         assert {task_of(r.json) for r in server.chat_requests} == {"entities", "facts"}
-    assert code == 0, capsys.readouterr().err
+    err = capfd.readouterr().err
+    assert code == 0, err
+    assert "HTTP 429" in err and "retry 1 of" in err  # logged by a worker
+    assert "2 worker processes" in err and SECRET not in err
     records = read_records(out)
     assert len(records) == 4 and all(r["ok"] for r in records)
     assert SECRET not in out.read_text(encoding="utf-8")
