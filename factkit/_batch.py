@@ -47,7 +47,7 @@ from ._document import decode_bytes
 from ._errors import BudgetError, FactkitError, InputError, UsageError, describe, redact
 from ._models import CallUsage, Extraction, Usage
 from ._results import BatchError, BatchRecord, ResultsFile
-from ._workers import WorkerPool, WorkerSpec
+from ._workers import WorkerPool, WorkersGone, WorkerSpec
 
 if TYPE_CHECKING:
     from ._extract import Extractor
@@ -431,6 +431,8 @@ class BatchRunner:
                     return self._not_started(rid, source, sha, estimate), "not_started"
                 reserved = True
             result = self._extract(text, published=job.published)
+        except WorkersGone:
+            raise  # not this article's failure: the batch stops, a re-run picks up the rest
         except Exception as exc:  # one article's failure, whatever it is, is its record
             record = self._failure(rid, source, sha, exc)
             if reserved and self.budget is not None:
@@ -524,8 +526,7 @@ class BatchRunner:
         calls: list[Any] = []
         loop = asyncio.get_running_loop()
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="factkit-batch")
-        pool = WorkerPool(self.extractor, self.workers, self.concurrency) if self.workers else None
-        self._extract = pool.extract if pool is not None else self.extractor.extract
+        pool: WorkerPool | None = None
         slots = asyncio.Semaphore(self.concurrency)
         display = _Display(total, enabled=self.progress)
 
@@ -568,6 +569,9 @@ class BatchRunner:
                 failure.append(task.exception())  # type: ignore[arg-type]
 
         try:
+            if self.workers:
+                pool = WorkerPool(self.extractor, self.workers, self.concurrency)
+            self._extract = pool.extract if pool is not None else self.extractor.extract
             with display:
                 for index, item in enumerate(inputs):
                     # Reading, hashing and cache hits are quick: done here, in input order, without a thread.

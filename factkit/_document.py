@@ -174,9 +174,10 @@ def guess_published(text: str) -> dt.date | None:
     # A full date holds a four-digit year: tagging a few words around each one is much cheaper than tagging the
     # whole head (this runs before the first request can leave). The whole head is the fallback.
     around_years = []
-    for m in _YEAR.finditer(head):
-        start = head.rfind(" ", 0, max(0, m.start() - 32)) + 1
-        around_years.append(head[start : m.end() + 12])
+    for m in _YEAR.finditer(head):  # whole words on both sides: a cut "07/16/2018" would read as 2020
+        start = max(head.rfind(" ", 0, max(0, m.start() - 32)), head.rfind("\n", 0, max(0, m.start() - 32))) + 1
+        ends = [i for i in (head.find(" ", m.end() + 12), head.find("\n", m.end() + 12)) if i != -1]
+        around_years.append(head[start : min(ends, default=len(head))])
     for piece in [*around_years, head]:
         for hit in _dates.find_dates(piece, None):
             if hit.value and len(hit.value) == 10 and hit.value[4] == "-":

@@ -212,6 +212,8 @@ def test_seed_article_sentences(seed_text: str) -> None:
         ("The 2018 budget, explained\nJanuary 26, 2018\nThe body.", dt.date(2018, 1, 26)),  # a year alone is no date
         ("Title: 1999 things\nMarch 3rd, 2001", dt.date(2001, 3, 3)),
         ("A very long headline " + "word " * 10 + "on Wednesday, 12 December 2012 and more", dt.date(2012, 12, 12)),
+        ("Copyright 2018 on 07/16/2018", dt.date(2018, 7, 16)),  # the first year's words don't cut the date
+        ("Page 1999 on 12/31/1998", dt.date(1998, 12, 31)),
         ("Nothing dated here\nat all", None),
     ],
 )

@@ -6,6 +6,8 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -136,3 +138,52 @@ def test_cli_workers(tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypa
     records = read_records(out)
     assert len(records) == 4 and all(r["ok"] for r in records)
     assert SECRET not in out.read_text(encoding="utf-8")
+
+
+def test_worker_log_lines_reach_the_callers_handlers(caplog: pytest.LogCaptureFixture) -> None:
+    limited = threading.Event()
+
+    def once_limited(request: dict[str, Any]) -> Reply:
+        if not limited.is_set():
+            limited.set()
+            return Reply.error(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"})
+        return handler(request)
+
+    with FakeOpenAIServer(handler=once_limited) as server, caplog.at_level("INFO", logger="factkit"):
+        records = remote_extractor(server).extract_many(short_articles(2), progress=False, workers=1)
+    assert all(r.ok for r in records)
+    lines = [r.getMessage() for r in caplog.records if r.name == "factkit"]
+    assert any("HTTP 429" in line and "retry 1 of" in line for line in lines)  # logged in the worker
+    assert not any(SECRET in line for line in lines)
+
+
+def test_a_published_value_that_cannot_travel_gets_the_same_record() -> None:
+    def not_a_date() -> None: ...
+
+    with FakeOpenAIServer(handler=handler) as server:
+        ex = remote_extractor(server)
+        alone = ex.extract_many(short_articles(1), published=not_a_date, progress=False)
+        in_workers = ex.extract_many(short_articles(1), published=not_a_date, progress=False, workers=1)
+    assert [comparable(r) for r in in_workers] == [comparable(r) for r in alone]
+    assert alone[0].error is not None and alone[0].error.type == "UsageError"
+
+
+SCRIPT_WITHOUT_GUARD = """
+import os, sys
+from factkit import Extractor, UsageError
+ex = Extractor(base_url=os.environ["URL"], api_key="sk-test-0123456789", model="fake-model", cache=False)
+try:
+    ex.extract_many(["Maria Lopez said in Paris that the audit was done."], progress=False, workers=1)
+except UsageError as exc:
+    print("USAGE ERROR:", exc)
+"""
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path: Path) -> None:
+    script = tmp_path / "no_guard.py"
+    script.write_text(SCRIPT_WITHOUT_GUARD, encoding="utf-8")
+    with FakeOpenAIServer(handler=handler) as server:
+        env = {**os.environ, "URL": server.base_url}
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert "USAGE ERROR:" in done.stdout, done.stderr[-2000:]
+    assert 'if __name__ == "__main__":' in done.stdout
