@@ -35,7 +35,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
@@ -431,8 +431,8 @@ class BatchRunner:
                     return self._not_started(rid, source, sha, estimate), "not_started"
                 reserved = True
             result = self._extract(text, published=job.published)
-        except WorkersGone:
-            raise  # not this article's failure: the batch stops, a re-run picks up the rest
+        except (WorkersGone, CancelledError):
+            raise  # not this article's failure: the batch stops (or was stopped), a re-run picks up the rest
         except Exception as exc:  # one article's failure, whatever it is, is its record
             record = self._failure(rid, source, sha, exc)
             if reserved and self.budget is not None:

@@ -278,6 +278,9 @@ class WorkerPool:
             name = worker.process.name
             log.warning("factkit: %s ended (exit code %s%s) with %d article(s) in flight", name, code, why, len(held))
         for future in held.values():
+            if self._closing:  # the batch is being torn down (interrupted): nothing will record these
+                future.cancel()
+                continue
             future.set_exception(
                 TransportError(
                     f"the worker process extracting this article ended (exit code {worker.process.exitcode}) before "
