@@ -143,3 +143,18 @@ def test_fast_grammar_sampler_picks_the_same_tokens_as_llama_cpp(extractor: fact
         del llm._init_sampler
     assert fast == stock
     Answer.model_validate_json(fast)
+
+
+def test_cached_answers_are_keyed_by_the_decoder_version(
+    extractor: factkit.Extractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decoding change (a new sampler rule) must not be served answers cached under the old one."""
+    from factkit._cache import cache_key
+    from factkit._wire import WireFacts
+    from factkit.backends import local
+
+    messages = [{"role": "user", "content": "facts, please"}]
+    before = cache_key(extractor.backend.cache_identity(), "extract@5", WireFacts, messages)
+    monkeypatch.setattr(local, "DECODER", local.DECODER + "-next")
+    after = cache_key(extractor.backend.cache_identity(), "extract@5", WireFacts, messages)
+    assert before != after

@@ -138,6 +138,11 @@ def _adapt_response_format(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+#: Bump when factkit's decoding changes what the model writes for the same prompt (the sampler's rules, say the
+#: list that stops at a repeated item): cached calls are keyed by it, so older answers are not served as new ones.
+DECODER = "greedy-grammar/2"
+
+
 class LocalBackend(ChatBackend):
     name = "local"
     max_chars = MAX_CHARS
@@ -186,6 +191,9 @@ class LocalBackend(ChatBackend):
             endpoint="in-process",
             sampling={"temperature": settings.temperature, "max_tokens": max_tokens},
         )
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {**super().cache_identity(), "decoder": DECODER}
 
     @classmethod
     def shared(cls, settings: Settings) -> LocalBackend:
