@@ -61,7 +61,7 @@ def on_request_sent(callback: Callable[[], None]) -> Iterator[None]:
         _sending.callback = previous
 
 
-def request_sent(*_: Any) -> None:
+def request_sent() -> None:
     """Tell whoever waits on this thread (:func:`on_request_sent`) that its request is built and on its way."""
     callback = getattr(_sending, "callback", None)
     if callback is not None:
