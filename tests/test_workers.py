@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,19 @@ def handler(request: dict[str, Any]) -> Reply:
     if POISON in json.dumps(request["messages"]):
         return Reply.error(400, {"error": {"message": "this article is refused"}})
     return Reply.json(grounded_answer(request))
+
+
+def rate_limited_once() -> Callable[[dict[str, Any]], Reply]:
+    """:func:`handler`, except that the first request gets a 429 (retried at once: Retry-After 0)."""
+    limited = threading.Event()
+
+    def once_limited(request: dict[str, Any]) -> Reply:
+        if not limited.is_set():
+            limited.set()
+            return Reply.error(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"})
+        return handler(request)
+
+    return once_limited
 
 
 def comparable(record: BatchRecord) -> dict[str, Any]:
@@ -116,15 +130,7 @@ def test_cli_workers(tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypa
     for i, text in enumerate(short_articles(4, seed=9)):
         (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
     out = tmp_path / "results.jsonl"
-    limited = threading.Event()
-
-    def once_limited(request: dict[str, Any]) -> Reply:
-        if not limited.is_set():
-            limited.set()
-            return Reply.error(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"})
-        return handler(request)
-
-    with FakeOpenAIServer(handler=once_limited) as server:
+    with FakeOpenAIServer(handler=rate_limited_once()) as server:
         monkeypatch.setenv("FACTKIT_BASE_URL", server.base_url)
         monkeypatch.setenv("FACTKIT_API_KEY", SECRET)
         monkeypatch.setenv("FACTKIT_MODEL", "fake-model")
@@ -141,15 +147,7 @@ def test_cli_workers(tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypa
 
 
 def test_worker_log_lines_reach_the_callers_handlers(caplog: pytest.LogCaptureFixture) -> None:
-    limited = threading.Event()
-
-    def once_limited(request: dict[str, Any]) -> Reply:
-        if not limited.is_set():
-            limited.set()
-            return Reply.error(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "0"})
-        return handler(request)
-
-    with FakeOpenAIServer(handler=once_limited) as server, caplog.at_level("INFO", logger="factkit"):
+    with FakeOpenAIServer(handler=rate_limited_once()) as server, caplog.at_level("INFO", logger="factkit"):
         records = remote_extractor(server).extract_many(short_articles(2), progress=False, workers=1)
     assert all(r.ok for r in records)
     lines = [r.getMessage() for r in caplog.records if r.name == "factkit"]
