@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -145,6 +146,16 @@ class Document:
         return "\n".join(
             f"[{s.index}] {INJECTION_PLACEHOLDER if looks_like_injection(s.text) else s.text}" for s in sentences
         )
+
+
+def per_document(compute: Callable[[Document], T]) -> Callable[[Document], T]:
+    """Decorator: ``compute(doc)`` is computed once per document and kept on it (:meth:`Document.derived`)."""
+
+    @functools.wraps(compute)
+    def once(doc: Document) -> T:
+        return doc.derived(compute)
+
+    return once
 
 
 INJECTION_PLACEHOLDER = "(text addressed to AI systems, omitted)"

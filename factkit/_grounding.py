@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ._dates import NUM_TENS, NUM_UNITS
-from ._document import Document, Sentence, looks_like_injection
+from ._document import Document, Sentence, looks_like_injection, per_document
 from ._models import Evidence, MatchKind, Span
 
 FUZZY_THRESHOLD = 0.85
@@ -307,31 +307,22 @@ def _fit(doc: Document, a: int, b: int, near: str | None, hint: int | None) -> t
     return (round(fit, 3), round(before, 3), round(after, 3), distance)
 
 
-# What grounding reads of a whole article, computed once per Document (see Document.derived).
-def _fold_article(doc: Document) -> tuple[str, list[int]]:
+# What grounding reads of a whole article, computed once per Document (prepared while the calls are in flight).
+@per_document
+def normalized_article(doc: Document) -> tuple[str, list[int]]:
+    """The article normalised (:func:`normalize_with_map`) with the map back to its offsets."""
     return normalize_with_map(doc.text)
 
 
-def _numbers_of_article(doc: Document) -> tuple[NumberHit, ...]:
+@per_document
+def article_numbers(doc: Document) -> tuple[NumberHit, ...]:
     return find_numbers(doc.text)
 
 
-def _words_of_article(doc: Document) -> frozenset[str]:
-    return _words_of(normalized_article(doc)[0].strip())
-
-
-def normalized_article(doc: Document) -> tuple[str, list[int]]:
-    """The article normalised (:func:`normalize_with_map`) with the map back to its offsets."""
-    return doc.derived(_fold_article)
-
-
-def article_numbers(doc: Document) -> tuple[NumberHit, ...]:
-    return doc.derived(_numbers_of_article)
-
-
+@per_document
 def article_words(doc: Document) -> frozenset[str]:
     """The article's content words (as :func:`content_words`)."""
-    return doc.derived(_words_of_article)
+    return _words_of(normalized_article(doc)[0].strip())
 
 
 def _fuzzy(doc: Document, needle: str) -> tuple[int, int, MatchKind, float] | None:

@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import _dates
-from ._document import Document, Sentence, looks_like_injection
+from ._document import Document, Sentence, looks_like_injection, per_document
 from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
     article_numbers,
@@ -178,17 +178,10 @@ def clean_name(raw: str) -> str:
     return trimmed if any(ch.isupper() for ch in trimmed) else name
 
 
-def places_in(text: str) -> list[str]:
-    """The places of :data:`AUTO_PLACES` spelled exactly so somewhere in ``text`` (whole words or not)."""
-    return [p for p in AUTO_PLACES if p in text]
-
-
-def _places_of_article(doc: Document) -> list[str]:
-    return places_in(doc.text)
-
-
+@per_document
 def article_places(doc: Document) -> list[str]:
-    return doc.derived(_places_of_article)
+    """The places of :data:`AUTO_PLACES` spelled exactly so somewhere in the article (whole words or not)."""
+    return [p for p in AUTO_PLACES if p in doc.text]
 
 
 def _typed(name: str, listed: EntityType) -> EntityType:

@@ -369,9 +369,13 @@ def test_a_statement_copied_from_its_evidence_becomes_the_source_text(statement:
     assert snap_to_source(statement, evidence) == " ".join(expected.split())
 
 
-def test_places_named_in_the_text_are_found_by_exact_spelling() -> None:
-    from factkit._records import places_in
+def test_places_named_in_the_text_are_found_by_exact_spelling_once_per_document() -> None:
+    from factkit._records import article_places
 
-    found = places_in("Officials of Cambodia met envoys from South Sudan; cambodia in lowercase is not a spelling.")
+    doc = Document.from_text(
+        "Officials of Cambodia met envoys from South Sudan; cambodia in lowercase is not a spelling."
+    )
+    found = article_places(doc)
     assert "Cambodia" in found and "South Sudan" in found and "Sudan" in found  # grounding then keeps whole words
     assert "France" not in found
+    assert article_places(doc) is found  # kept on the document: grounding each answer reads it again
