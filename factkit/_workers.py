@@ -272,15 +272,15 @@ class WorkerPool:
         with worker.lock:
             worker.alive = False
             held, worker.pending = worker.pending, {}
-        if held and not self._closing:
+        if self._closing:  # the batch is being torn down (interrupted): nothing will record these
+            for future in held.values():
+                future.cancel()
+            return
+        if held:
             worker.process.join(timeout=1)
-            code = worker.process.exitcode
-            name = worker.process.name
+            code, name = worker.process.exitcode, worker.process.name
             log.warning("factkit: %s ended (exit code %s%s) with %d article(s) in flight", name, code, why, len(held))
         for future in held.values():
-            if self._closing:  # the batch is being torn down (interrupted): nothing will record these
-                future.cancel()
-                continue
             future.set_exception(
                 TransportError(
                     f"the worker process extracting this article ended (exit code {worker.process.exitcode}) before "
@@ -303,9 +303,3 @@ class WorkerPool:
                 worker.process.terminate()
                 worker.process.join(timeout=5)
             worker.conn.close()
-
-    def __enter__(self) -> WorkerPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
