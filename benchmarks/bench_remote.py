@@ -80,13 +80,40 @@ def _settings(base_url: str, **kw: Any) -> Any:
     return resolve_settings(base_url=base_url, api_key="sk-bench-not-a-key", model="fake-model", timeout=30, **kw)
 
 
+def bare_requests(ex: Any, texts: list[str]) -> list[dict[str, Any]]:
+    """The requests factkit sends for each text (entities, then facts), as arguments for a bare openai client."""
+    from factkit._document import Document
+    from factkit._prompts import escape_article
+    from factkit._wire import WireEntities, WireFacts
+
+    requests = []
+    for text in texts:
+        doc = Document.from_text(text)
+        published = doc.published.isoformat() if doc.published else None
+        for task, model in (("entities", WireEntities), ("facts", WireFacts)):
+            messages = ex.prompt.render(task, article=escape_article(doc.numbered()), published=published)
+            fmt = {"type": "json_schema", "json_schema": {"name": model.__name__, "schema": model.model_json_schema()}}
+            requests.append({"messages": messages, "response_format": fmt})
+    return requests
+
+
+def bare_sender(base_url: str) -> Any:
+    """Sends one request with a bare openai client and reads its JSON answer, nothing more."""
+    import openai
+
+    client = openai.OpenAI(base_url=base_url, api_key="sk-bench-not-a-key", max_retries=0, timeout=30)
+
+    def send(req: dict[str, Any]) -> None:
+        reply = client.chat.completions.create(model="fake-model", temperature=0.0, **req)
+        json.loads(reply.choices[0].message.content or "{}")
+
+    return send
+
+
 def overhead(base_url: str, runs: int) -> tuple[float, float, float]:
     """Median seconds per article: factkit's extract (its two calls sent together), and the same two requests
     with a bare openai client, one after the other and sent together (two threads), as factkit sends them."""
-    import openai
-
     from factkit import Extractor
-    from factkit._wire import WireEntities, WireFacts
 
     text = SEED.read_text(encoding="utf-8")
     ex = Extractor(settings=_settings(base_url, cache=False))
@@ -97,20 +124,8 @@ def overhead(base_url: str, runs: int) -> tuple[float, float, float]:
         ex.extract(text)
         lib.append(time.perf_counter() - started)
 
-    from factkit._document import Document
-
-    doc = Document.from_text(text)
-    article = doc.numbered()
-    requests = []
-    for task, model in (("entities", WireEntities), ("facts", WireFacts)):
-        messages = ex.prompt.render(task, article=article, published=None)
-        fmt = {"type": "json_schema", "json_schema": {"name": model.__name__, "schema": model.model_json_schema()}}
-        requests.append({"messages": messages, "response_format": fmt})
-    client = openai.OpenAI(base_url=base_url, api_key="sk-bench-not-a-key", max_retries=0, timeout=30)
-
-    def send(req: dict[str, Any]) -> None:
-        reply = client.chat.completions.create(model="fake-model", temperature=0.0, **req)
-        json.loads(reply.choices[0].message.content or "{}")
+    requests = bare_requests(ex, [text])
+    send = bare_sender(base_url)
 
     pool = ThreadPoolExecutor(max_workers=1)
     sequential, concurrent = [], []
@@ -133,25 +148,10 @@ def raw_ceiling(base_url: str, n_articles: int, in_flight: int) -> tuple[float, 
     """Articles per second a bare openai client reaches with the same number of requests in flight (two
     requests an article, no parsing beyond json.loads): the ceiling this machine and client put on any library;
     and the client's CPU seconds per article."""
-    import openai
-
     from factkit import Extractor
-    from factkit._document import Document
-    from factkit._wire import WireEntities, WireFacts
 
-    ex = Extractor(settings=_settings(base_url, cache=False))
-    client = openai.OpenAI(base_url=base_url, api_key="sk-bench-not-a-key", max_retries=0, timeout=30)
-    requests = []
-    for text in articles(n_articles, seed=5):
-        article = Document.from_text(text).numbered()
-        for task, model in (("entities", WireEntities), ("facts", WireFacts)):
-            messages = ex.prompt.render(task, article=article, published=None)
-            fmt = {"type": "json_schema", "json_schema": {"name": model.__name__, "schema": model.model_json_schema()}}
-            requests.append({"messages": messages, "response_format": fmt})
-
-    def send(req: dict[str, Any]) -> None:
-        reply = client.chat.completions.create(model="fake-model", temperature=0.0, **req)
-        json.loads(reply.choices[0].message.content or "{}")
+    requests = bare_requests(Extractor(settings=_settings(base_url, cache=False)), articles(n_articles, seed=5))
+    send = bare_sender(base_url)
 
     with ThreadPoolExecutor(max_workers=in_flight) as pool:
         list(pool.map(send, requests[:in_flight]))  # warm up the connections
