@@ -10,9 +10,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Everything: the library, the embedded model (llama-cpp-python compiles once, ~10 min on 2 cores;
-# pip caches the wheel), the eval extra and the dev tools.
+# llama.cpp's AMX kernels crash on some Intel Xeons (Sapphire Rapids class; see the README). Compile them out and
+# keep everything else native (-march=native, the AVX2/AVX-512/NEON repacked Q4_K kernels): -U wins over the
+# compiler's own AMX macros wherever it stands on the command line, and is harmless where there is no AMX.
+LLAMA_CMAKE_ARGS := -DCMAKE_C_FLAGS=-U__AMX_INT8__ -DCMAKE_CXX_FLAGS=-U__AMX_INT8__
+
+# Everything: the library, the embedded model (llama-cpp-python compiles once, 4-10 min on 2 cores, without
+# pip's wheel cache, which may hold a build with the AMX kernels), the eval extra and the dev tools.
 setup: $(BIN)/python
+	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
+		CMAKE_ARGS="$(CMAKE_ARGS) $(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
+		"llama-cpp-python==$$(sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)"
 	$(BIN)/python -m pip install --quiet -e '.[local,eval,dev]'
 
 # The main job on the seed article, offline, with the embedded local model (no key needed).

@@ -3,8 +3,9 @@
 Prints three figures, measured on this machine:
   1. full extraction of the seed article, model loaded: median of 5 runs (warm: the previous run's
      article prefix is still in llama.cpp's KV cache, as in a long-lived process; cold: cache reset first);
-  2. peak RSS of this process;
-  3. `factkit extract seeds/...` as a fresh process, model already assembled, call cache off.
+  2. peak RSS of this process and the model's child process;
+  3. `factkit extract seeds/...` as a fresh process, model already assembled, call cache off;
+  4. what the model's child process costs a call: the median round trip of an article-sized message.
 
 With --ab, also cold runs with llama-cpp-python's own sampler interleaved with factkit's (their ratio holds
 on a machine whose speed drifts; absolute times here vary by ~40% between quiet and busy hours).
@@ -50,9 +51,18 @@ def main() -> int:
     backend = extractor.backend
     load_s = time.perf_counter() - t0
 
+    # what running the model in a child process costs a call: a round trip of a prompt-sized message
+    payload = {"pad": text}
+    trips = []
+    for _ in range(200):
+        t = time.perf_counter()
+        backend.call("reset", payload)  # type: ignore[attr-defined]
+        trips.append(time.perf_counter() - t)
+    trip_ms = statistics.median(trips) * 1000
+
     def once(cold: bool) -> tuple[float, factkit.Extraction]:
         if cold:
-            backend.llm.reset()  # type: ignore[attr-defined]  # forget the KV prefix of the previous run
+            backend.call("reset")  # type: ignore[attr-defined]  # forget the KV prefix of the previous run
         start = time.perf_counter()
         result = extractor.extract(text, published="2018-01-26")
         return time.perf_counter() - start, result
@@ -61,22 +71,18 @@ def main() -> int:
     warm_runs = [once(False) for _ in range(args.runs)]
     warm = [t for t, _ in warm_runs]
     result = warm_runs[-1][1]
-    rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    # the model runs in a child process: its peak (VmHWM) plus this process's
+    rss_gb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + child_peak_kb(backend)) / 1024 / 1024
 
     ab: dict[str, list[float]] = {"factkit": [], "stock": []}
     if args.ab:
-        import functools
-
-        import llama_cpp
-
-        llm = backend.llm  # type: ignore[attr-defined]
         for _ in range(args.runs):
             ab["factkit"].append(once(True)[0])
-            llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)
+            backend.call("sampler", {"name": "stock"})  # type: ignore[attr-defined]
             try:
                 ab["stock"].append(once(True)[0])
             finally:
-                del llm._init_sampler
+                backend.call("sampler", {"name": "fast"})  # type: ignore[attr-defined]
 
     env = {**os.environ, "FACTKIT_CACHE": "0"}
     start = time.perf_counter()
@@ -96,6 +102,7 @@ def main() -> int:
         "seed_warm_median_s": round(statistics.median(warm), 1),
         "seed_warm_runs_s": [round(t, 1) for t in warm],
         "peak_rss_gb": round(rss_gb, 2),
+        "child_round_trip_ms": round(trip_ms, 3),
         "fresh_process_s": round(fresh_s, 1),
         "fresh_process_rc": proc.returncode,
         "prompt_tokens": result.usage.prompt_tokens,
@@ -108,7 +115,11 @@ def main() -> int:
     print(f"model load                 {figures['model_load_s']:>6} s")
     print(f"seed extraction, cold      {figures['seed_cold_median_s']:>6} s median of {args.runs} {times_list(cold)}")
     print(f"seed extraction, warm      {figures['seed_warm_median_s']:>6} s median of {args.runs} {times_list(warm)}")
-    print(f"peak RSS                   {figures['peak_rss_gb']:>6} GB")
+    print(f"peak RSS                   {figures['peak_rss_gb']:>6} GB (this process + the model's)")
+    print(
+        f"child-process round trip   {trip_ms:>6.3f} ms a call ({len(text):,} characters each way; an extraction "
+        "makes 2 calls)"
+    )
     print(f"fresh `factkit extract`    {figures['fresh_process_s']:>6} s (exit {proc.returncode})")
     print(
         f"tokens per extraction      {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion"
@@ -124,6 +135,17 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if proc.returncode == 0 else 1
+
+
+def child_peak_kb(backend: object) -> int:
+    pid = getattr(getattr(backend, "process", None), "pid", None)
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def times_list(times: list[float]) -> str:

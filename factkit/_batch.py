@@ -44,7 +44,7 @@ from pydantic import TypeAdapter
 
 from ._cost import PriceTable, format_usd, resolve_prices
 from ._document import decode_bytes
-from ._errors import BudgetError, FactkitError, InputError, UsageError, describe, redact
+from ._errors import BudgetError, ConfigError, FactkitError, InputError, UsageError, describe, redact
 from ._models import CallUsage, Extraction, Usage
 from ._results import BatchError, BatchRecord, ResultsFile
 from ._workers import WorkerPool, WorkersGone, WorkerSpec
@@ -216,8 +216,8 @@ class Budget:
     """Money spent so far plus what the articles in flight may cost, against a limit (USD)."""
 
     def __init__(self, limit: float) -> None:
-        if limit < 0:
-            raise UsageError(f"max_cost={limit} is negative; give a budget in USD, e.g. 5.00")
+        if not math.isfinite(limit) or limit < 0:
+            raise UsageError(f"max_cost={limit} is not a budget; give a finite, non-negative amount in USD, e.g. 5.00")
         self.limit = limit
         self.spent = 0.0
         self.reserved = 0.0
@@ -369,7 +369,9 @@ class BatchRunner:
                     '"output": 0.6}} (USD per million tokens)'
                 )
             self.budget = Budget(max_cost)
-        self.max_input_chars = DEFAULT_MAX_INPUT_CHARS if max_input_chars is None else max_input_chars
+        if max_input_chars is not None and max_input_chars <= 0:
+            raise UsageError(f"max_input_chars={max_input_chars} must be a positive number of characters")
+        self.max_input_chars = extractor.settings.max_input_chars if max_input_chars is None else max_input_chars
         self.retry_errors = retry_errors
         if workers is not None and workers < 0:
             raise UsageError(f"workers={workers}; give 0 (extract in this process) or more")
@@ -383,6 +385,8 @@ class BatchRunner:
         self._completion_tokens = 0
         self._completion_calls = 0
         self._overhead: dict[str, int] | None = None
+        #: The configuration error (a rejected key, an unknown model) that stopped the batch.
+        self._stop: ConfigError | None = None
 
     # -- per article -----------------------------------------------------------------------------------------
     def _prepare(self, item: BatchInput) -> tuple[BatchRecord, str] | _Job:
@@ -400,6 +404,8 @@ class BatchRunner:
         if done is not None:
             return BatchRecord.from_line(done), "skipped"
         job = _Job(rid, source, sha, data, item.published)
+        if len(data) > (self.max_input_chars if isinstance(data, str) else 4 * self.max_input_chars):
+            return self._run(job)  # too long: its error, never a cached result that predates the limit
         cache = self.extractor.cache
         if cache is not None:
             job.key = self._result_key(sha, item.published)
@@ -417,6 +423,8 @@ class BatchRunner:
         rid, source, sha = job.id, job.source, job.sha
         estimate = 0.0
         reserved = False
+        if self._stop is not None:  # a configuration error stopped the batch: not tried, no record
+            return self._failure(rid, source, sha, self._stop), "not_started"
         try:
             text = decode_bytes(job.data, source=source) if isinstance(job.data, bytes) else job.data
             if len(text) > self.max_input_chars:
@@ -433,6 +441,12 @@ class BatchRunner:
             result = self._extract(text, published=job.published)
         except (WorkersGone, CancelledError):
             raise  # not this article's failure: the batch stops (or was stopped), a re-run picks up the rest
+        except ConfigError as exc:  # a rejected key or unknown model fails every article the same way: stop
+            self._stop = self._stop or exc
+            record = self._failure(rid, source, sha, exc)
+            if reserved and self.budget is not None:
+                self.budget.settle(estimate, record.cost_usd or 0.0)
+            return record, "failed"
         except Exception as exc:  # one article's failure, whatever it is, is its record
             record = self._failure(rid, source, sha, exc)
             if reserved and self.budget is not None:
@@ -440,7 +454,10 @@ class BatchRunner:
             return record, "failed"
         cost = self.prices.cost(result.usage, self.model, self.backend_name)
         if reserved and self.budget is not None:
-            self.budget.settle(estimate, cost or 0.0)
+            # an unknown cost (impossible usage from the server) counts as the estimate: the budget stays a bound
+            self.budget.settle(
+                estimate, estimate if cost is None and self.prices.price(self.model, self.backend_name) else cost or 0.0
+            )
         self._observe(result.usage)
         cache = self.extractor.cache
         if cache is not None and job.key is not None:
@@ -581,7 +598,7 @@ class BatchRunner:
                         await asyncio.sleep(0)  # let finished extractions report
                         continue
                     await slots.acquire()
-                    if failure:
+                    if failure or self._stop is not None:
                         slots.release()
                         break
                     task = asyncio.ensure_future(one(index, prepared))
@@ -591,6 +608,11 @@ class BatchRunner:
                     await asyncio.wait(set(tasks))
             if failure:
                 raise failure[0]
+            if self._stop is not None:
+                raise ConfigError(
+                    f"{self._stop}; the batch stopped there ({outcome.extracted} extracted, {outcome.failed} failed); "
+                    "fix the setting and re-run the same command: the inputs not done are picked up"
+                )
         finally:
             for task in tasks:
                 task.cancel()

@@ -2,8 +2,11 @@
 
 The key hashes everything that decides the model's answer: backend, model, endpoint, sampling settings,
 prompt version, response schema and the rendered messages (which hold the input text). API keys are never
-part of a key or a value. The folder is created readable by its owner only (0700), the database and its
-WAL/SHM side files too (0600).
+part of a key or a value. A folder factkit creates is readable by its owner only (0700), the database and its
+WAL/SHM side files too (0600); a folder or file that exists already keeps the mode its owner gave it.
+
+A cache that can't be used (a truncated or corrupt file, a read-only folder, a full disk) never stops an
+extraction: factkit warns once and goes on without it.
 
 Besides model calls, the file holds whole-article results for batch runs (``results``): derived data, keyed
 by the article, every call's identity and the code that grounds them (see :mod:`factkit._batch`).
@@ -48,11 +51,18 @@ def cache_key(
 
 
 def _private_file(path: Path) -> None:
-    """Create ``path`` (if missing) readable and writable by its owner only; tighten it if it exists."""
+    """Create ``path`` (if missing) readable and writable by its owner only; an existing file keeps its mode."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o600)
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` and the folders above it that are missing, each 0700; existing ones keep their mode."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o700)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -72,25 +82,50 @@ def _use_wal(conn: sqlite3.Connection) -> None:
 
 
 class CallCache:
-    """``get``/``put`` of raw model output by key; one connection per thread."""
+    """``get``/``put`` of raw model output by key; one connection per thread. Never raises on a broken cache:
+    the first failure is logged once and the cache is off from then on (``get`` finds nothing, ``put`` keeps
+    nothing)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(path.parent, 0o700)
+        self.broken: str | None = None
         self._local = threading.local()
-        # SQLite gives its -wal and -shm files the database file's permissions, so 0600 covers all three.
-        _private_file(path)
-        for side in ("-wal", "-shm"):
-            if Path(f"{path}{side}").exists():
-                _private_file(Path(f"{path}{side}"))
-        conn = self._conn()
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, usage TEXT NOT NULL,"
-            " created REAL NOT NULL)"
-        )
-        conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)")
+        self._warn_lock = threading.Lock()
+        try:
+            private_folder(path.parent)
+            # SQLite gives its -wal and -shm files the database file's permissions, so 0600 covers all three.
+            _private_file(path)
+            conn = self._conn()
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, usage TEXT NOT NULL,"
+                " created REAL NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)"
+            )
+        except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._warn_lock:
+            if self.broken is None:
+                self.broken = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "factkit: the cache %s can't be used (%s); going on without it. Move it aside or set "
+                    "FACTKIT_CACHE_DIR to a writable folder (FACTKIT_CACHE=0 turns it off)",
+                    self.path,
+                    self.broken,
+                )
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        """One statement, or ``None`` once the cache is broken."""
+        if self.broken is not None:
+            return None
+        try:
+            return self._conn().execute(sql, args).fetchone()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            self._fail(exc)
+            return None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -104,33 +139,36 @@ class CallCache:
         return conn
 
     def get(self, key: str) -> tuple[str, CallUsage] | None:
-        row = self._conn().execute("SELECT output, usage FROM calls WHERE key = ?", (key,)).fetchone()
+        row = self._run("SELECT output, usage FROM calls WHERE key = ?", (key,))
         if row is None:
             return None
-        return row[0], CallUsage.model_validate_json(row[1])
+        try:
+            return str(row[0]), CallUsage.model_validate_json(row[1])
+        except ValueError as exc:
+            self._fail(exc)
+            return None
 
     def put(self, key: str, output: str, usage: CallUsage) -> None:
-        self._conn().execute(
+        self._run(
             "INSERT OR REPLACE INTO calls (key, output, usage, created) VALUES (?, ?, ?, ?)",
             (key, output, usage.model_dump_json(), time.time()),
         )
 
     def get_result(self, key: str) -> str | None:
         """A whole-article result stored by :meth:`put_result`, or ``None``."""
-        row = self._conn().execute("SELECT output FROM results WHERE key = ?", (key,)).fetchone()
+        row = self._run("SELECT output FROM results WHERE key = ?", (key,))
         return None if row is None else str(row[0])
 
     def put_result(self, key: str, output: str) -> None:
-        self._conn().execute(
-            "INSERT OR REPLACE INTO results (key, output, created) VALUES (?, ?, ?)", (key, output, time.time())
-        )
+        self._run("INSERT OR REPLACE INTO results (key, output, created) VALUES (?, ?, ?)", (key, output, time.time()))
 
     def __bool__(self) -> bool:
         return True  # an empty cache is still a cache: ``if cache:`` must not fall back on __len__
 
     def __len__(self) -> int:
-        """Number of cached model calls."""
-        return int(self._conn().execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+        """Number of cached model calls (0 for a broken cache)."""
+        row = self._run("SELECT COUNT(*) FROM calls")
+        return 0 if row is None else int(row[0])
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -30,6 +30,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_CACHE": "set to 0 to turn the model-call cache off",
     "FACTKIT_LOCAL_MODEL": "path to a GGUF file to use instead of the bundled model",
     "FACTKIT_LOCAL_THREADS": "CPU threads for the local model (default: all cores)",
+    "FACTKIT_LOCAL_KERNELS": "llama.cpp CPU kernels: auto (default: fast, but never the AMX ones), safe, fast",
+    "FACTKIT_MAX_INPUT_CHARS": "longer articles are refused before any model call (default 1,000,000)",
     "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
 }
 
@@ -56,7 +58,13 @@ class Settings(BaseModel):
     cache_dir: Path | None = None
     local_model_path: Path | None = None
     local_threads: int | None = Field(None, gt=0)
+    local_kernels: Literal["auto", "safe", "fast"] = Field(
+        "auto", description="llama.cpp's CPU kernels: auto (fast, but never AMX), safe (portable), fast (all)."
+    )
     prices_path: Path | None = None
+    max_input_chars: int = Field(
+        1_000_000, gt=0, description="Longer articles are refused before any model call (an InputError)."
+    )
 
     def describe(self) -> str:
         where = self.base_url or ("in-process" if self.backend == "local" else "api.openai.com")
@@ -129,6 +137,12 @@ def resolve_settings(
     prices = _env(env, "FACTKIT_PRICES")
     if prices:
         values["prices_path"] = Path(prices).expanduser()
+    max_input = _number(env, "FACTKIT_MAX_INPUT_CHARS", int)
+    if max_input is not None:
+        values["max_input_chars"] = max_input
+    kernels = _env(env, "FACTKIT_LOCAL_KERNELS")
+    if kernels:
+        values["local_kernels"] = kernels.lower()
     local_model = _env(env, "FACTKIT_LOCAL_MODEL")
     if local_model:
         values["local_model_path"] = Path(local_model).expanduser()
@@ -151,3 +165,16 @@ def cache_root(settings: Settings) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("factkit"))
+
+
+def backend_forced(env: Mapping[str, str] | None = None) -> bool:
+    """Whether FACTKIT_BACKEND chose the backend (for ``factkit doctor``'s "why")."""
+    return _env(os.environ if env is None else env, "FACTKIT_BACKEND") is not None
+
+
+def child_environment(prepend_path: str, **extra: str) -> dict[str, str]:
+    """The environment for a child process of factkit's: this one's, with ``prepend_path`` first on PYTHONPATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (prepend_path, env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env

@@ -95,7 +95,8 @@ class PriceTable:
         return self.prices[max(prefixes, key=len)] if prefixes else None
 
     def cost(self, usage: Usage | CallUsage | Iterable[CallUsage], model: str, backend: str = "openai") -> float | None:
-        """USD spent on ``usage`` (cache hits are free); ``None`` if the model has no price."""
+        """USD spent on ``usage`` (cache hits are free); ``None`` if the model has no price or a call's usage
+        is unknown (the endpoint reported impossible token counts)."""
         price = self.price(model, backend)
         if price is None:
             return None
@@ -104,7 +105,9 @@ class PriceTable:
         elif isinstance(usage, CallUsage):
             calls = [usage]
         else:
-            calls = usage
+            calls = list(usage)
+        if any(c.usage_unknown for c in calls):
+            return None
         return sum(price.of(c.prompt_tokens, c.completion_tokens) for c in calls if not c.cached)
 
 

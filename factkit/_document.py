@@ -112,8 +112,10 @@ class Document:
         return value
 
     @classmethod
-    def from_text(cls, text: object, published: object = None, *, source: str | None = None) -> Document:
-        text = check_text(text, source=source)
+    def from_text(
+        cls, text: object, published: object = None, *, source: str | None = None, max_chars: int | None = None
+    ) -> Document:
+        text = check_text(text, source=source, max_chars=max_chars)
         try:
             pub = _dates.parse_published(published)  # type: ignore[arg-type]
         except (ValueError, TypeError) as exc:
@@ -200,10 +202,13 @@ def guess_published(text: str) -> dt.date | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def check_text(text: object, *, source: str | None = None) -> str:
+def check_text(text: object, *, source: str | None = None, max_chars: int | None = None) -> str:
     """Reject unusable input before any model call, with a message that says how to fix it."""
+    if max_chars is not None and isinstance(text, bytes | bytearray) and len(text) > 4 * max_chars:
+        text = text[: 4 * max_chars + 4]  # enough to know it is too long, without decoding megabytes more
     if isinstance(text, bytes | bytearray):
         text = decode_bytes(bytes(text), source=source)
     if isinstance(text, os.PathLike):
@@ -213,8 +218,22 @@ def check_text(text: object, *, source: str | None = None) -> str:
         )
     if not isinstance(text, str):
         raise UsageError(f"article text must be str, got {type(text).__name__}")
+    if max_chars is not None and len(text) > max_chars:
+        raise InputError(
+            f"the article has {len(text):,}{'+' * (len(text) > 4 * max_chars)} characters, more than the limit of "
+            f"{max_chars:,}; split it, or raise the limit (FACTKIT_MAX_INPUT_CHARS / max_input_chars= / "
+            "--max-input-chars)",
+            source=source,
+        )
     if not text.strip():
         raise InputError("the article is empty or only whitespace; pass the article's text", source=source)
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        raise InputError(
+            f"the article holds a lone surrogate (U+{ord(surrogate.group()):04X}) at offset {surrogate.start()}, "
+            "which is not text; decode the source with errors='replace' or fix it",
+            source=source,
+        )
     if "\x00" in text:
         raise InputError("the article contains NUL bytes, so it looks like a binary file; pass text", source=source)
     controls = len(_CONTROL.findall(text, 0, 4096))

@@ -7,7 +7,8 @@
     ├── InputError            the article itself is unusable (empty, binary, not UTF-8, missing file)
     ├── ConfigError           settings are missing or wrong (no key, missing extra, bad model file)
     ├── ModelError            the model or its transport failed (carries ``provider`` and ``original``)
-    │   └── TransportError    network, timeout, rate limit, 5xx after every retry
+    │   ├── TransportError    network, timeout, rate limit, 5xx after every retry
+    │   └── ModelCrashError   the embedded model's native code crashed (its child process died)
     ├── OutputError           the model answered, but never with valid output (carries ``last_output``, ``usage``)
     └── BudgetError           a cost budget would be exceeded
 
@@ -29,18 +30,54 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(api[_-]?key['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9_\-\.]{8,}"),
 ]
 _registered_secrets: set[str] = set()
+#: A run of this many characters of a registered secret is a leak of it (a proxy that echoes "the key minus its
+#: first characters", say); shorter secrets are matched whole.
+FRAGMENT_CHARS = 12
+_fragments: re.Pattern[str] | None = None
 
 
 def register_secret(secret: str | None) -> None:
-    """Remember a secret so that :func:`redact` removes it from any text, whatever its shape."""
-    if secret and len(secret) >= 4:
+    """Remember a secret so that :func:`redact` removes it, and any long fragment of it, from any text."""
+    global _fragments
+    if secret and len(secret) >= 4 and secret not in _registered_secrets:
         _registered_secrets.add(secret)
+        grams = {
+            s[i : i + FRAGMENT_CHARS]
+            for s in _registered_secrets
+            if len(s) >= FRAGMENT_CHARS + 4
+            for i in range(len(s) - FRAGMENT_CHARS + 1)
+        }
+        _fragments = re.compile("(?=(" + "|".join(re.escape(g) for g in sorted(grams)) + "))") if grams else None
+
+
+def has_secrets() -> bool:
+    return bool(_registered_secrets)
+
+
+def _cut_fragments(text: str) -> str:
+    if _fragments is None:
+        return text
+    spans: list[list[int]] = []
+    for match in _fragments.finditer(text):
+        start, end = match.start(), match.start() + len(match.group(1))
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], "[REDACTED]"]
+        last = end
+    return "".join([*out, text[last:]])
 
 
 def redact(text: str) -> str:
-    """Remove API keys (registered ones and common key shapes) from ``text``."""
+    """Remove API keys (registered ones, any run of 12+ of their characters, common key shapes) from ``text``."""
     for secret in _registered_secrets:
         text = text.replace(secret, "[REDACTED]")
+    text = _cut_fragments(text)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "[REDACTED]", text)
     return text
@@ -87,6 +124,19 @@ class ModelError(FactkitError):
 
 class TransportError(ModelError):
     """The endpoint could not be reached or kept failing (timeouts, 429, 5xx) after every retry."""
+
+
+class ModelCrashError(ModelError):
+    """The embedded model's process died in native code (a signal such as SIGSEGV, or an abort).
+
+    The model runs in a child process, so the caller's process lives on; ``signal`` names how the child ended
+    and ``trace`` holds the tail of its own fault trace. The next call starts a new child.
+    """
+
+    def __init__(self, message: str, *, provider: str = "local", signal: str = "", trace: str = "") -> None:
+        self.signal = signal
+        self.trace = redact(trace)
+        super().__init__(message, provider=provider)
 
 
 class OutputError(FactkitError):

@@ -18,7 +18,7 @@ from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
-from ._errors import FactkitError, OutputError
+from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
 from ._prompts import Prompt, escape_article, load_prompt
@@ -27,6 +27,7 @@ from ._records import (
     article_places,
     attribute_quotes,
     date_mentions,
+    drop_hidden,
     ground_entity_list,
     ground_fact_list,
     ground_summary,
@@ -139,14 +140,19 @@ class Extractor:
 
         With ``schema``, fills the caller's Pydantic model instead; its ``Evidence`` fields are grounded.
         """
-        doc = Document.from_text(text, published)
+        if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            raise UsageError(
+                f"schema must be a Pydantic model class, not {type(schema).__name__!r}"
+                f"{' (an instance)' if isinstance(schema, BaseModel) else ''}; pass e.g. schema=Ruling, not Ruling(...)"
+            )
+        doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
         if schema is not None:
             return self._extract_custom(doc, schema)
         return self._extract(doc)
 
     def summarize(self, text: str | bytes, *, published: Any = None) -> Summary:
         """Headline, one-sentence tldr and key points, each point with the spans that support it."""
-        doc = Document.from_text(text, published)
+        doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
         chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
         grounded, _ = self._run_grounded(
             doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w)
@@ -181,6 +187,7 @@ class Extractor:
         fact_parts: list[Grounded] = [g for g, _ in results[1::2]]
         known = merge(entity_parts)
         attribute_quotes(doc, known)
+        drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
         link_facts(merged.facts, known.entities, known.quotes, dates)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected

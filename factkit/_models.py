@@ -110,6 +110,9 @@ class CallUsage(_Record):
     attempts: int = Field(1, description="Model calls made, re-asks and transport retries included.")
     latency_s: float = 0.0
     cached: bool = False
+    usage_unknown: bool = Field(
+        False, description="The endpoint reported impossible token counts (negative, huge): they are not counted."
+    )
 
 
 class Usage(_Record):

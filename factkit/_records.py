@@ -492,21 +492,25 @@ MIN_SUMMARY_SUPPORT = 0.5
 def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers.
 
-    One that isn't is rejected and replaced by the best-supported statement we have (or the first sentence).
+    One that isn't is rejected and replaced by the best-supported statement we have (or the first sentence that
+    isn't hidden from the model as text addressed to AI systems: what is hidden never reaches any output).
     """
-    fallback = out.key_points[0].text if out.key_points else doc.sentences[0].text
+    visible = (s.text for s in doc.sentences if not looks_like_injection(s.text))
+    fallback = out.key_points[0].text if out.key_points else next(visible, "")
     for field_name in ("headline", "tldr"):
         value = getattr(out, field_name)
         missing = unsupported_numbers(value, doc.text, article_numbers(doc))
         words = content_words(value) if value else frozenset()
         support = len(words & article_words(doc)) / len(words) if words else 0.0
-        if value and support >= MIN_SUMMARY_SUPPORT and not missing:
+        hidden = bool(value) and looks_like_injection(value)
+        if value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden:
             continue
-        reason = (
-            f"{field_name} {value[:60]!r} states {', '.join(missing)}, which the article does not say"
-            if missing
-            else f"{field_name} {value[:60]!r} is not about the article (only {support:.0%} of its words are in it)"
-        )
+        if hidden:
+            reason = f"{field_name} {value[:60]!r} repeats text addressed to AI systems"
+        elif missing:
+            reason = f"{field_name} {value[:60]!r} states {', '.join(missing)}, which the article does not say"
+        else:
+            reason = f"{field_name} {value[:60]!r} is not about the article (only {support:.0%} of its words are in it)"
         out.reject("summary", {field_name: value}, reason, problems)
         setattr(out, field_name, fallback)
 
@@ -552,6 +556,23 @@ def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str
         out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
     check_headline(doc, out, problems)
     return out, problems
+
+
+def drop_hidden(doc: Document, known: Grounded, dates: list[DateMention]) -> None:
+    """Drop entity mentions, quotes and dates inside sentences hidden from the model as text addressed to AI
+    systems: nothing hidden may reach an output field, even what rules found there."""
+    if not looks_like_injection(doc.text):
+        return
+    hidden = [(s.start, s.end) for s in doc.sentences if looks_like_injection(s.text)]
+
+    def inside(span: Span) -> bool:
+        return any(a <= span.start and span.end <= b for a, b in hidden)
+
+    for entity in known.entities:
+        entity.mentions = [m for m in entity.mentions if not inside(m)]
+    known.entities = [e for e in known.entities if e.mentions]
+    known.quotes = [q for q in known.quotes if not inside(q.span)]
+    dates[:] = [d for d in dates if not inside(d.span)]
 
 
 def summary_of(g: Grounded) -> Summary:

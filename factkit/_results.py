@@ -6,9 +6,12 @@
   appending, and the file is fsynced at least once a second and at the end. A process killed with ``kill -9``
   loses at most the articles in flight. A run takes an exclusive lock on the file.
 * **Resume.** Opening an existing file collects every ``(id, sha256)`` that already has a record: a result, or
-  an error of a permanent kind. Records of transient errors (:data:`RETRIED_ERRORS`) are dropped so those
-  inputs are retried (``retry_errors=True`` drops every error). A trailing partial line or any line that isn't
-  a valid record is dropped; the file is then rewritten through a temporary file and an atomic rename.
+  an error about the article itself (:data:`PERMANENT_ERRORS`: unusable input, output that never validated).
+  Every other error record (transport, budget, configuration, a crashed model, a full disk...) is dropped so
+  that input is retried (``retry_errors=True`` drops every error). A trailing partial record (cut by a kill) is
+  dropped; the file is then rewritten through a temporary file and an atomic rename, locked before it takes
+  the name. A file that holds any line that is not a factkit record is refused, never rewritten: factkit only
+  rewrites files it wrote.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import contextlib
 import json
 import logging
 import os
+import re
+import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,8 +35,9 @@ from ._models import Extraction, Usage
 
 log = logging.getLogger("factkit")
 
-#: Error records a resume retries; any other error record is permanent and kept.
-RETRIED_ERRORS = frozenset({"TransportError", "BudgetError"})
+#: Error records a resume keeps: the error is about the article itself, so a retry would fail the same way.
+#: Any other error (transport, budget, configuration, a crashed model, a full disk) is retried on resume.
+PERMANENT_ERRORS = frozenset({"InputError", "OutputError"})
 #: Seconds between two fsyncs of the results file (it is also synced when the batch ends).
 FSYNC_INTERVAL_S = 1.0
 
@@ -47,7 +54,7 @@ class BatchError(BaseModel):
     @property
     def retried(self) -> bool:
         """Whether a resume retries this input (a transient error) rather than keeping the record."""
-        return self.type in RETRIED_ERRORS
+        return self.type not in PERMANENT_ERRORS
 
 
 class BatchRecord(BaseModel):
@@ -94,6 +101,55 @@ def _lock(fd: int, path: Path) -> None:
         raise UsageError(f"another factkit run is writing to {path}; wait for it or choose another --out") from None
 
 
+def _open_locked(path: Path) -> int:
+    """Open and lock the file that ``path`` names *after* the lock is taken.
+
+    A run that rewrites the file renames a new one into place; a second run that opened the old file just before
+    could otherwise lock that orphan and both would write. So after locking, check that the path still names
+    the locked file, and start again if it doesn't.
+    """
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        _lock(fd, path)
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+    raise UsageError(f"{path} keeps being replaced by another process; choose another --out")
+
+
+#: How every line factkit writes starts: a line that starts so but isn't JSON is factkit's, cut short.
+_RECORD_START = re.compile(rb'^\s*\{\s*"id"\s*:')
+
+
+def _check_is_results_file(path: Path, data: bytes) -> None:
+    """Refuse a file that holds anything but factkit records: it was not written by factkit."""
+    lines = data.split(b"\n")
+    tail = lines.pop()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:  # a record cut short can only be factkit's if it starts like one
+            obj, foreign = None, not _RECORD_START.match(line)
+        else:  # valid JSON that is not a record (an input line, say) is never factkit's
+            foreign = _record_key(obj) is None
+        if foreign:
+            raise UsageError(
+                f"{path} line {number} is not a factkit record ({line[:40].decode('utf-8', 'replace')!r}...): "
+                "factkit never rewrites a file it did not write; choose another --out"
+            )
+    if tail.strip() and not _RECORD_START.match(tail):
+        raise UsageError(
+            f"{path} ends with a line that is not a factkit record ({tail[:40].decode('utf-8', 'replace')!r}...): "
+            "factkit never rewrites a file it did not write; choose another --out"
+        )
+
+
 def _record_key(obj: Any) -> tuple[str, str] | None:
     """``(id, sha256)`` of a parsed line, or ``None`` when it isn't a record."""
     if not isinstance(obj, dict):
@@ -124,11 +180,19 @@ class ResultsFile:
 
     def open(self) -> ResultsFile:
         """Lock the file, read what earlier runs finished, and drop what must be redone."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        _lock(fd, self.path)
+        self.path = Path(os.path.realpath(self.path))  # a symlink's target is the results file, not the link
+        if self.path.exists() and not stat.S_ISREG(self.path.stat().st_mode):
+            raise UsageError(f"--out {self.path} is not a regular file (a folder or a device); name a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _open_locked(self.path)
+        except PermissionError:
+            raise UsageError(f"--out {self.path}: permission denied; choose a place you can write to") from None
+        except OSError as exc:
+            raise UsageError(f"--out {self.path}: {exc.strerror or exc}; choose another file") from None
         try:
             data = self.path.read_bytes()
+            _check_is_results_file(self.path, data)
             keep = self._scan(data)
             if sum(self.dropped.values()):
                 fd = self._rewrite(fd, keep)
@@ -164,7 +228,7 @@ class ResultsFile:
                 drops["invalid line"] += 1
                 continue
             ok = bool(obj["ok"])
-            if not ok and (self.retry_errors or str(obj["error"].get("type")) in RETRIED_ERRORS):
+            if not ok and (self.retry_errors or str(obj["error"].get("type")) not in PERMANENT_ERRORS):
                 drops["error to retry"] += 1
                 continue
             if key in keep:
@@ -178,10 +242,11 @@ class ResultsFile:
 
     def _rewrite(self, old_fd: int, lines: list[bytes]) -> int:
         """Replace the file by ``lines`` atomically; the new file is locked before it takes the name."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
         mode = os.fstat(old_fd).st_mode & 0o777
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, mode)
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        tmp = Path(name)
         try:
+            os.fchmod(fd, mode)
             _lock(fd, tmp)
             _write_all(fd, b"".join(line + b"\n" for line in lines))
             os.fsync(fd)

@@ -96,6 +96,9 @@ def _child(spec: WorkerSpec, conn: Connection, threads: int) -> None:
     Messages to the parent: ``("ready",)`` once, ``("done", task, ok, value_or_error)`` per article,
     ``("log", level, text)`` per log line, or ``("failed", why)`` if it cannot start.
     """
+    from .backends._child import die_with_parent
+
+    die_with_parent()  # a killed parent (kill -9) must not leave workers sending requests
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
     send_lock = threading.Lock()
 

@@ -4,6 +4,10 @@
   objects, ``Reply.json(...)``, exceptions, or a function of the request returning any of those) and pass it
   as ``Extractor(backend=FakeModel(...))``.
   It goes through the same instructor parsing, validation, re-asking and grounding as a real model.
+* :class:`CrashingModel`: a runner for the embedded model's child process
+  (``LocalBackend(settings, runner="factkit.testing:CrashingModel")``) that answers like
+  :func:`grounded_answer` and kills its own process with a real SIGSEGV when the request holds a marker, so
+  the isolation of native crashes can be tested without a broken CPU.
 * :class:`FakeOpenAIServer`: a scriptable OpenAI-compatible HTTP server on 127.0.0.1, for testing the real
   ``openai`` client path: scripted replies, 429 with Retry-After, 500s, dropped connections, hangs,
   truncated bodies. Point ``base_url`` at ``server.base_url``.
@@ -28,7 +32,15 @@ from ._errors import UsageError
 from ._fakeserver import FakeOpenAIServer, RecordedRequest, Reply
 from .backends.base import ChatBackend, Mode, RetryPolicy
 
-__all__ = ["FakeModel", "FakeOpenAIServer", "RecordedRequest", "Reply", "grounded_answer", "request_article"]
+__all__ = [
+    "CrashingModel",
+    "FakeModel",
+    "FakeOpenAIServer",
+    "RecordedRequest",
+    "Reply",
+    "grounded_answer",
+    "request_article",
+]
 
 ScriptedReply = dict[str, Any] | list[Any] | str | BaseModel | Reply | BaseException | Callable[[dict[str, Any]], Any]
 
@@ -151,3 +163,53 @@ def grounded_answer(request: dict[str, Any]) -> dict[str, Any]:
         "tldr": _cut(first, 200),
         "facts": [{"s": [n], "kind": "event", "statement": _cut(text, 90)} for n, text in picks],
     }
+
+
+class CrashingModel:
+    """A runner for :class:`factkit.backends._child.ModelProcess` that crashes for real.
+
+    Config keys: ``crash_on`` (a text; a request whose messages hold it crashes the child with SIGSEGV),
+    ``crash_unless_safe`` (crash on every request, and at load, unless ``kernels`` is ``safe``: a machine whose
+    fast kernels are broken). Other requests get :func:`grounded_answer`'s reply.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.notes: list[str] = []
+        self.info = {"kernels": config.get("kernels")}
+        self.calls = 0
+        if config.get("crash_at_load_unless_safe") and config.get("kernels") != "safe":
+            self._crash()
+
+    @staticmethod
+    def _crash() -> None:
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    def handle(self, op: str, args: dict[str, Any]) -> Any:
+        if op == "reset":
+            return None
+        if op != "chat":
+            raise ValueError(f"unknown operation {op!r}")
+        self.calls += 1
+        text = json.dumps(args.get("messages"))
+        marker = self.config.get("crash_on")
+        if (marker and marker in text) or (
+            self.config.get("crash_unless_safe") and self.config.get("kernels") != "safe"
+        ):
+            self._crash()
+        content = json.dumps(grounded_answer(args))
+        return {
+            "id": f"crashing-{self.calls}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "crashing-model",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            "usage": {
+                "prompt_tokens": len(text) // 4,
+                "completion_tokens": len(content) // 4,
+                "total_tokens": len(text) // 4 + len(content) // 4,
+            },
+        }

@@ -150,3 +150,15 @@ def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ConfigError("test tried to load the embedded local model; give it a base_url or a FakeModel")
 
     monkeypatch.setattr(local.LocalBackend, "shared", classmethod(refuse))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A crash of the embedded model's child process fails one test; show the child's own fault trace with it."""
+    from factkit import ModelCrashError
+
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, ModelCrashError) and error.trace:
+        report.sections.append(("the model process's trace", error.trace))

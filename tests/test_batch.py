@@ -24,7 +24,7 @@ from test_batch_support import (
     wire_for,
 )
 
-from factkit import BatchInput, BatchRecord, Extraction, Extractor, TransportError
+from factkit import BatchInput, BatchRecord, Extraction, Extractor, TransportError, UsageError
 from factkit._batch import DEFAULT_CONCURRENCY, BatchRunner, read_inputs
 from factkit._cost import PriceTable, resolve_prices
 from factkit._models import CallUsage, Usage
@@ -465,3 +465,117 @@ def test_a_progress_bar_with_rate_and_eta_on_a_terminal(tmp_path: Path, fake_ser
     text = shown.decode("utf-8", "replace")
     assert "extracting" in text and "30/30" in text and "/s" in text and "ETA" in text and "0 failed" in text
     assert "30 input(s): 30 extracted" in text
+
+
+# ---- the results file is factkit's alone ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"name,score\nann,3\n", b'{"text": "an input line, not a record"}\n', b"# notes\n", b"just one line, no newline"],
+)
+def test_out_never_rewrites_a_file_factkit_did_not_write(tmp_path: Path, content: bytes) -> None:
+    out = tmp_path / "notes.csv"
+    out.write_bytes(content)
+    ex, model = fake_extractor(cache=False)
+    with pytest.raises(UsageError, match="not a factkit record"):
+        ex.extract_many(short_articles(2), out=out)
+    assert out.read_bytes() == content and not model.requests
+
+
+def test_cli_out_pointed_at_the_input_file_exits_2_and_keeps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [json.dumps({"id": f"a{i}", "text": t}) + "\n" for i, t in enumerate(short_articles(2))]
+    feed, other_feed = tmp_path / "in.jsonl", tmp_path / "tomorrow.jsonl"
+    feed.write_text(lines[0])
+    other_feed.write_text(lines[1])
+    assert main(["extract", str(feed), "--out", str(other_feed), "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    assert "not a factkit record" in capsys.readouterr().err
+    assert other_feed.read_text() == lines[1]
+
+
+@pytest.mark.parametrize("where", ["folder", "devnull"])
+def test_out_that_is_not_a_regular_file_is_a_usage_error(tmp_path: Path, where: str) -> None:
+    out = tmp_path if where == "folder" else Path("/dev/null")
+    ex, _ = fake_extractor(cache=False)
+    with pytest.raises(UsageError, match="not a regular file"):
+        ex.extract_many(short_articles(1), out=out)
+
+
+def test_out_in_a_read_only_place_is_a_usage_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        out = Path("/proc/factkit-results.jsonl")  # root may write anywhere else
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        out = locked / "results.jsonl"
+    ex, _ = fake_extractor(cache=False)
+    with pytest.raises(UsageError, match="--out"):
+        ex.extract_many(short_articles(1), out=out)
+
+
+def test_a_symlinked_out_stays_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    ex, _ = fake_extractor(cache=False)
+    ex.extract_many(short_articles(2), out=link)
+    real.write_bytes(real.read_bytes() + b'{"id": "2", "sha')  # a cut line: the resume rewrites the file
+    ex.extract_many(short_articles(3), out=link)
+    assert link.is_symlink() and len(read_records(real)) == 3
+
+
+def test_a_rewrite_never_clobbers_a_file_next_to_the_results(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    neighbour = tmp_path / "results.jsonl.tmp"
+    neighbour.write_text("mine")
+    ex, _ = fake_extractor(cache=False)
+    ex.extract_many(short_articles(1), out=out)
+    out.write_bytes(out.read_bytes() + b'{"id": "9", "sha')
+    ex.extract_many(short_articles(2), out=out)
+    assert neighbour.read_text() == "mine"
+
+
+def test_environment_errors_are_retried_on_resume(tmp_path: Path) -> None:
+    import sqlite3
+
+    out = tmp_path / "results.jsonl"
+    texts = short_articles(2)
+    broken = FakeModel([sqlite3.OperationalError("database or disk is full")], handler=wire_for)
+    ex = Extractor(backend=broken, cache=False)
+    first = ex.extract_many(texts[:1], out=out)
+    assert first[0].error is not None and first[0].error.retried
+    second = ex.extract_many(texts[:1], out=out)
+    assert second[0].ok and len(read_records(out)) == 1
+
+
+def test_resume_does_not_lock_a_file_that_was_replaced_meanwhile(tmp_path: Path) -> None:
+    """A second run that opened the old file just before the first run's rewrite renamed a new one into place
+    must not lock that orphan and write beside the first run."""
+    from factkit import _results
+
+    out = tmp_path / "results.jsonl"
+    out.write_bytes(b"")
+    real_lock = _results._lock
+    replaced = {"done": False}
+
+    def lock_after_a_rename(fd: int, path: Path) -> None:
+        if not replaced["done"] and path == out:
+            replaced["done"] = True
+            first = ResultsFile(out).open()  # the first run: it rewrites (a cut line) and holds the new file
+            first.close()
+            (tmp_path / "swap").write_bytes(b'{"id": "0", "sha')
+            os.replace(tmp_path / "swap", out)
+            held.append(ResultsFile(out).open())
+        real_lock(fd, path)
+
+    held: list[ResultsFile] = []
+    _results._lock = lock_after_a_rename  # type: ignore[assignment]
+    try:
+        with pytest.raises(UsageError, match="another factkit run"):
+            ResultsFile(out).open()
+    finally:
+        _results._lock = real_lock
+        for r in held:
+            r.close()

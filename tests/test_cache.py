@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import stat
 from pathlib import Path
 
-from factkit import Extractor
+import pytest
+
+from factkit import Extractor, resolve_settings
 from factkit._cache import CallCache
 from factkit._models import CallUsage
 from factkit.testing import FakeModel
@@ -49,14 +52,85 @@ def test_cache_files_are_owner_only(tmp_path: Path) -> None:
     cache.close()
 
 
-def test_loose_permissions_are_tightened(tmp_path: Path) -> None:
+def test_modes_are_set_only_on_what_factkit_creates(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # a user's shared folder (or their home) given as FACTKIT_CACHE_DIR
+    CallCache(shared / "calls.sqlite3").close()
+    assert _mode(shared) == 0o1777
+    assert _mode(shared / "calls.sqlite3") == 0o600  # the file factkit created is private
+    mine = tmp_path / "kept"
+    mine.mkdir()
+    existing = mine / "calls.sqlite3"
+    CallCache(existing).close()
+    existing.chmod(0o444)
+    cache = CallCache(existing)  # read-only now: the cache is off, the mode stays the owner's
+    cache.put("k", "{}", CallUsage(purpose="facts"))
+    assert _mode(existing) == 0o444
+    cache.close()
+    nested = tmp_path / "new" / "deeper"
+    CallCache(nested / "calls.sqlite3").close()
+    assert _mode(nested) == _mode(nested.parent) == 0o700
+
+
+def test_a_broken_cache_warns_once_and_extraction_goes_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
     folder = tmp_path / "cache"
-    folder.mkdir(mode=0o755)
+    folder.mkdir()
+    good = CallCache(folder / "calls.sqlite3")
+    for i in range(300):
+        good.put(f"k{i}", "x" * 500, CallUsage(purpose="facts"))
+    good.close()
     path = folder / "calls.sqlite3"
-    path.touch(mode=0o644)
-    path.chmod(0o644)
-    CallCache(path).close()
-    assert _mode(folder) == 0o700 and _mode(path) == 0o600
+    for side in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{side}")
+    damaged = {
+        "truncated": lambda data: data[: len(data) // 3],
+        "garbage": lambda data: b"not a database at all " * 100,
+        "corrupt page": lambda data: data[:8192] + b"\xff" * 4096 + data[12288:],
+    }
+    for name, damage in damaged.items():
+        path.write_bytes(
+            damage((folder / "calls.sqlite3").read_bytes() if name == "truncated" else _pristine(tmp_path))
+        )
+        for side in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{path}{side}")
+        caplog.clear()
+        model = FakeModel(handler=lambda kw: ENTITIES if "named entities" in str(kw["messages"]) else FACTS)
+        settings = resolve_settings(backend="fake", model="fake", cache_dir=folder, env={})
+        ex = Extractor(backend=model, settings=settings)
+        for _ in range(3):
+            for i in range(2):
+                ex.cache.get(f"k{i * 150}") if ex.cache is not None else None
+            assert ex.extract(ARTICLE).facts, name
+        warnings = [r for r in caplog.records if "can't be used" in r.getMessage()]
+        assert len(warnings) <= 1, name
+        if ex.cache is not None and ex.cache.broken:
+            assert len(warnings) == 1
+
+
+def _pristine(tmp_path: Path) -> bytes:
+    cache = CallCache(tmp_path / "pristine" / "calls.sqlite3")
+    for i in range(300):
+        cache.put(f"k{i}", "x" * 500, CallUsage(purpose="facts"))
+    cache.close()
+    return (tmp_path / "pristine" / "calls.sqlite3").read_bytes()
+
+
+def test_a_read_only_cache_folder_is_no_error(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        folder = Path("/proc/factkit-cache")  # root can write to any mode
+    else:
+        folder = tmp_path / "ro"
+        folder.mkdir(mode=0o500)
+    cache = CallCache(folder / "calls.sqlite3")
+    cache.put("k", "{}", CallUsage(purpose="facts"))
+    assert cache.get("k") is None and cache.broken
 
 
 def _worker(path: str, worker: int, n: int, workers: int) -> int:

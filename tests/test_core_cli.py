@@ -411,7 +411,7 @@ def test_verbose_logs_go_to_stderr(
     capsys: pytest.CaptureFixture[str], endpoint: FakeOpenAIServer, article: Path
 ) -> None:
     endpoint.push(Reply.error(503, headers={"Retry-After": "0"}))
-    code, out, err = run(capsys, "summarize", str(article), "--no-cache", "--format", "json")
+    code, out, err = run(capsys, "-v", "summarize", str(article), "--no-cache", "--format", "json")
     assert code == 0 and json.loads(out)["headline"]
     assert "transient error from" in err and "retry 1 of 4" in err
     assert SECRET_KEY not in err

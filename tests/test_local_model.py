@@ -111,38 +111,57 @@ def test_prompt_injection_in_the_article_changes_nothing(extractor: factkit.Extr
     assert any("bridge" in f.evidence.text for f in result.facts)
 
 
+_SAMPLER_SCRIPT = """
+import functools, json, sys
+import llama_cpp
+from pydantic import BaseModel, Field
+from factkit.backends.local import LlamaRunner
+
+class Answer(BaseModel):
+    people: list[str] = Field(max_length=3)
+    year: int
+    short: str = Field(max_length=12)  # a cap the model must be forced to respect: the grammar's slow path
+
+runner = LlamaRunner({"path": sys.argv[1], "threads": 2, "kernels": "auto"})
+llm = runner.llm
+kwargs = {
+    "messages": [{"role": "user", "content": "Ada Lovelace met Charles Babbage in 1833. Reply in JSON."}],
+    "response_format": {"type": "json_object", "schema": Answer.model_json_schema()},
+    "temperature": 0.0,
+    "max_tokens": 60,
+}
+llm.reset()
+fast = llm.create_chat_completion(**kwargs)["choices"][0]["message"]["content"]
+sampler = llm.last_sampler
+llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)  # the stock sampler
+llm.reset()
+stock = llm.create_chat_completion(**kwargs)["choices"][0]["message"]["content"]
+Answer.model_validate_json(fast)
+print(json.dumps({"fast": fast, "stock": stock, "steps": sampler.steps, "full_passes": sampler.full_passes}))
+"""
+
+
 def test_fast_grammar_sampler_picks_the_same_tokens_as_llama_cpp(extractor: factkit.Extractor) -> None:
-    """The one-token grammar check gives exactly the tokens of llama-cpp-python's own grammar sampler."""
-    import functools
+    """The one-token grammar check gives exactly the tokens of llama-cpp-python's own grammar sampler.
 
-    import llama_cpp
-    from pydantic import BaseModel, Field
+    Run in a child process of its own, like every use of the model: a native crash fails this test alone."""
+    import json
+    import subprocess
+    import sys
 
-    class Answer(BaseModel):
-        people: list[str] = Field(max_length=3)
-        year: int
-        short: str = Field(max_length=12)  # a cap the model must be forced to respect: the grammar's slow path
-
-    llm = extractor.backend.llm  # type: ignore[attr-defined]
-    kwargs = {
-        "messages": [{"role": "user", "content": "Ada Lovelace met Charles Babbage in 1833. Reply in JSON."}],
-        "response_format": {"type": "json_object", "schema": Answer.model_json_schema()},
-        "temperature": 0.0,
-        "max_tokens": 60,
-    }
-    llm.reset()
-    fast = llm.create_chat_completion(**kwargs)["choices"][0]["message"]["content"]
-    sampler = llm.last_sampler
-    assert sampler is not None and sampler.steps > 5
-    assert sampler.full_passes >= 1  # the slow path ran too (where the grammar overruled the model)
-    llm._init_sampler = functools.partial(llama_cpp.Llama._init_sampler, llm)  # the stock sampler
-    try:
-        llm.reset()
-        stock = llm.create_chat_completion(**kwargs)["choices"][0]["message"]["content"]
-    finally:
-        del llm._init_sampler
-    assert fast == stock
-    Answer.model_validate_json(fast)
+    path = extractor.backend.config["path"]  # type: ignore[attr-defined]
+    proc = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", _SAMPLER_SCRIPT, path],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr[-4000:]}"
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["steps"] > 5
+    assert got["full_passes"] >= 1  # the slow path ran too (where the grammar overruled the model)
+    assert got["fast"] == got["stock"]
 
 
 def test_cached_answers_are_keyed_by_the_decoder_version(

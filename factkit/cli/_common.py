@@ -30,6 +30,8 @@ def extractor_from(args: argparse.Namespace) -> Extractor:
     overrides: dict[str, Any] = {}
     if getattr(args, "no_cache", False):
         overrides["cache"] = False
+    if getattr(args, "max_input_chars", None) is not None:
+        overrides["max_input_chars"] = args.max_input_chars
     settings = resolve_settings(
         model=getattr(args, "model", None),
         base_url=getattr(args, "base_url", None),

@@ -61,7 +61,8 @@ def add_parser(sub: Any) -> None:
         "--max-input-chars",
         type=int,
         metavar="N",
-        help=f"longer articles get an error record (default {DEFAULT_MAX_INPUT_CHARS:,})",
+        help=f"longer articles are refused (an error record in a batch; default {DEFAULT_MAX_INPUT_CHARS:,}, "
+        "or FACTKIT_MAX_INPUT_CHARS)",
     )
     batch.add_argument(
         "--retry-errors", action="store_true", help="retry every input whose record is an error (not only transient)"

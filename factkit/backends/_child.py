@@ -1,0 +1,260 @@
+"""A model that runs in a child process, so that a crash in its native code ends the child, never the caller.
+
+llama.cpp is C++: a bad kernel for some CPU (the AMX kernels on some Sapphire Rapids machines) ends the process
+with SIGSEGV, and Python cannot catch that. So the embedded model lives in a child process started with
+``python -m factkit.backends._child`` (not ``multiprocessing``: a user's script without a main guard must work).
+The parent sends requests over a pipe and reads the answers; when the child dies, the parent gets a
+:class:`~factkit.ModelCrashError` that names the signal, shows the tail of the child's own trace
+(``faulthandler``), and says what to do. The next request starts a new child.
+
+The protocol is one JSON message each way per request, framed by :class:`multiprocessing.connection.Connection`
+over two pipes the child inherits (its stdout and stderr go to a log file, so nothing native writes can mix
+with the caller's output). The child dies with its parent (a thread watches the parent's pid). A runner is any
+class ``Runner(config: dict)`` with ``handle(op: str, args: dict) -> JSON`` and a ``notes`` list; the embedded
+model's is :class:`factkit.backends.local.LlamaRunner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from .._config import child_environment
+from .._errors import ModelCrashError
+
+log = logging.getLogger("factkit")
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+_TRACE_LINES = 12
+
+
+def _signal_name(returncode: int | None) -> str:
+    if returncode is None:
+        return "no exit status"
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+class ModelProcess:
+    """The parent's handle on one child process running ``runner`` with ``config``. Thread-safe."""
+
+    def __init__(self, runner: str, config: dict[str, Any], *, what: str = "the embedded model", fix: str = "") -> None:
+        self.runner = runner
+        self.config = config
+        self.what = what
+        self.fix = fix
+        self.loaded: dict[str, Any] = {}  # what the runner reported when it started
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._send: Connection | None = None
+        self._recv: Connection | None = None
+        self._log: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def call(self, op: str, args: dict[str, Any] | None = None) -> Any:
+        """Run ``op`` in the child (started first if needed) and return its answer.
+
+        A Python error in the runner comes back as the same builtin type (``ValueError``, ``RuntimeError``...);
+        the child's death is a :class:`ModelCrashError`, after which the next call starts a new child.
+        """
+        with self._lock:
+            if self._proc is None:
+                self._start()
+            return self._exchange(op, args or {}, doing=f"running {op!r}")
+
+    def start(self) -> dict[str, Any]:
+        """Start the child and load the runner, unless it runs already; what the runner reported."""
+        with self._lock:
+            if self._proc is None:
+                self._start()
+            return self.loaded
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    # -- internals ------------------------------------------------------------------------------------------
+    def _start(self) -> None:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        self._log = tempfile.TemporaryFile(prefix="factkit-model-")  # noqa: SIM115  # the child's output, kept open
+        env = child_environment(_PACKAGE_PARENT, PYTHONFAULTHANDLER="1")
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "factkit.backends._child", str(req_r), str(rep_w), self.runner],
+                pass_fds=(req_r, rep_w),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=self._log,
+                env=env,
+                close_fds=True,
+            )
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self._send = Connection(req_w, readable=False)
+        self._recv = Connection(rep_r, writable=False)
+        try:
+            self.loaded = self._exchange("load", self.config, doing="loading") or {}
+        except Exception:
+            self._stop()
+            raise
+        for note in self.loaded.get("notes", []):
+            log.info("factkit: %s", note)
+
+    def _exchange(self, op: str, args: dict[str, Any], *, doing: str) -> Any:
+        assert self._send is not None and self._recv is not None
+        try:
+            self._send.send_bytes(json.dumps({"op": op, "args": args}).encode())
+            reply = json.loads(self._recv.recv_bytes())
+        except (EOFError, OSError) as exc:
+            raise self._crashed(doing) from exc
+        if not reply.get("ok"):
+            error_type = _BUILTIN_ERRORS.get(reply.get("type", ""), RuntimeError)
+            raise error_type(reply.get("message", "the model process failed"))
+        return reply.get("value")
+
+    def _crashed(self, doing: str) -> ModelCrashError:
+        proc = self._proc
+        returncode: int | None = None
+        if proc is not None:
+            try:
+                returncode = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                returncode = proc.wait()
+        trace = self._trace()
+        self._stop()
+        why = _signal_name(returncode)
+        first = next((line for line in trace.splitlines() if "Fatal Python error" in line), "")
+        message = (
+            f"{self.what} crashed in native code while {doing} ({why}{'; ' + first.strip() if first else ''}); "
+            f"factkit and this process are unharmed and the next call starts it again. {self.fix}".strip()
+        )
+        return ModelCrashError(message, provider="local", signal=why, trace=trace)
+
+    def _trace(self) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0, os.SEEK_END)
+            size = self._log.tell()
+            self._log.seek(max(0, size - 16_000))
+            tail = self._log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        return "\n".join(tail.splitlines()[-_TRACE_LINES * 4 :])
+
+    def _stop(self) -> None:
+        for conn in (self._send, self._recv):
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
+        self._send = self._recv = None
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.close()
+            self._log = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stop()
+
+
+_BUILTIN_ERRORS: dict[str, type[Exception]] = {
+    e.__name__: e for e in (ValueError, RuntimeError, TypeError, KeyError, MemoryError, OSError, FileNotFoundError)
+}
+
+
+# -- the child ----------------------------------------------------------------------------------------------
+
+
+def die_with_parent(interval: float = 0.2) -> None:
+    """End this process soon after its parent dies, even in the middle of native code.
+
+    A thread watches the parent's pid (the child is re-parented when it dies). ``PR_SET_PDEATHSIG`` is not used:
+    it fires when the parent's *thread* that started the child ends, which in a thread pool is any time.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="factkit-parent-watch", daemon=True).start()
+
+
+def _load_runner(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def serve(req_fd: int, rep_fd: int, runner_spec: str) -> int:
+    recv = Connection(req_fd, writable=False)
+    send = Connection(rep_fd, readable=False)
+    runner: Any = None
+    while True:
+        try:
+            message = json.loads(recv.recv_bytes())
+        except EOFError:
+            return 0  # the parent closed the pipe: its work is done, or it died
+        op, args = message.get("op", ""), message.get("args") or {}
+        started = time.perf_counter()
+        try:
+            if op == "load":
+                runner = _load_runner(runner_spec)(args)
+                value: Any = {
+                    "notes": list(getattr(runner, "notes", [])),
+                    "info": dict(getattr(runner, "info", {})),
+                    "seconds": round(time.perf_counter() - started, 3),
+                    "pid": os.getpid(),
+                }
+            elif runner is None:
+                raise RuntimeError("the model process got a request before 'load'")
+            else:
+                value = runner.handle(op, args)
+            reply: dict[str, Any] = {"ok": True, "value": value}
+        except Exception as exc:  # a Python error: report it, the process stays usable
+            reply = {"ok": False, "type": type(exc).__name__, "message": str(exc)}
+        send.send_bytes(json.dumps(reply).encode())
+
+
+def main(argv: list[str]) -> int:
+    die_with_parent()
+    import faulthandler
+
+    faulthandler.enable(all_threads=True)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return serve(int(argv[0]), int(argv[1]), argv[2])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,148 @@
+"""A crash in the embedded model's native code ends its child process, never the caller's (issue: every CPU).
+
+These tests crash a real child process with a real SIGSEGV (``factkit.testing.CrashingModel``): no llama.cpp,
+no model file, so they run everywhere in a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import factkit
+from factkit import ModelCrashError, resolve_settings
+from factkit._results import PERMANENT_ERRORS
+from factkit.backends._child import ModelProcess
+from factkit.backends.local import LocalBackend
+
+RUNNER = "factkit.testing:CrashingModel"
+ARTICLE = (
+    "The city council of Springfield voted on Tuesday to build a new bridge over the river, Mayor Ann Lopez said. "
+    "The bridge will cost 12 million dollars and open in 2021, the council said in a statement."
+)
+
+
+def _backend(tmp_path: Path, **config: Any) -> LocalBackend:
+    settings = resolve_settings(backend="local", env={}, cache_dir=tmp_path / "cache")
+    return LocalBackend(settings, runner=RUNNER, config=config)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0): read its state
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return True
+    return state != "Z"
+
+
+def test_a_segfault_in_the_model_is_an_error_and_the_next_call_works(tmp_path: Path) -> None:
+    backend = _backend(tmp_path, crash_on="KABOOM")
+    extractor = factkit.Extractor(backend=backend, cache=False)
+    first_pid = backend.process.pid
+    with pytest.raises(ModelCrashError) as err:
+        extractor.extract(ARTICLE + " KABOOM.", published="2019-03-08")
+    message = str(err.value)
+    assert "SIGSEGV" in message and "crashed in native code" in message and "factkit doctor" in message
+    assert err.value.signal == "SIGSEGV"
+    assert "Segmentation fault" in err.value.trace  # the child's own fault trace, for the bug report
+    assert isinstance(err.value, factkit.ModelError) and isinstance(err.value, factkit.FactkitError)
+    assert first_pid is not None and not _alive(first_pid)
+    # this process is alive (we are here), and the next article gets a new child
+    result = extractor.extract(ARTICLE, published="2019-03-08")
+    assert result.facts and backend.process.pid not in (None, first_pid)
+    backend.close()
+
+
+def test_a_batch_gets_one_error_record_per_crashed_article_and_loses_no_line(tmp_path: Path) -> None:
+    backend = _backend(tmp_path, crash_on="KABOOM")
+    extractor = factkit.Extractor(backend=backend, cache=False)
+    items = [
+        {"id": f"a{i}", "text": ARTICLE + (" KABOOM." if i in (1, 4) else f" Item {i}."), "published": "2019-03-08"}
+        for i in range(6)
+    ]
+    out = tmp_path / "results.jsonl"
+    records = extractor.extract_many(items, out=out)
+    assert [r.id for r in records] == [f"a{i}" for i in range(6)]
+    failed = {r.id: r.error.type for r in records if not r.ok and r.error is not None}
+    assert failed == {"a1": "ModelCrashError", "a4": "ModelCrashError"}
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(line["id"] for line in lines) == [f"a{i}" for i in range(6)]  # each once: none lost, none twice
+    assert {line["id"] for line in lines if not line["ok"]} == {"a1", "a4"}
+    # a crash may come from the machine, not the article: a resume retries those records
+    assert "ModelCrashError" not in PERMANENT_ERRORS
+    backend.close()
+
+
+def test_broken_fast_kernels_fall_back_to_the_portable_ones_and_the_verdict_is_kept(tmp_path: Path) -> None:
+    backend = _backend(tmp_path, crash_unless_safe=True)
+    assert backend.config["kernels"] == "auto"
+    result = factkit.Extractor(backend=backend, cache=False).extract(ARTICLE, published="2019-03-08")
+    assert result.facts  # the request that crashed was answered by the restarted child
+    assert backend.config["kernels"] == "safe"
+    verdicts = json.loads((tmp_path / "cache" / "local-kernels.json").read_text())
+    assert verdicts[backend.machine] == "safe"
+    backend.close()
+    again = _backend(tmp_path, crash_unless_safe=True)  # a later process starts with the portable kernels at once
+    assert again.config["kernels"] == "safe"
+    again.close()
+
+
+def test_a_crash_while_loading_falls_back_too(tmp_path: Path) -> None:
+    backend = _backend(tmp_path, crash_at_load_unless_safe=True)
+    assert backend.config["kernels"] == "safe" and backend.process.loaded["info"]["kernels"] == "safe"
+    backend.close()
+
+
+def test_without_the_fallback_a_crash_at_load_is_a_clear_error(tmp_path: Path) -> None:
+    settings = resolve_settings(backend="local", env={"FACTKIT_LOCAL_KERNELS": "fast"}, cache_dir=tmp_path)
+    with pytest.raises(ModelCrashError, match="while loading"):
+        LocalBackend(settings, runner=RUNNER, config={"crash_at_load_unless_safe": True})
+
+
+def test_a_python_error_in_the_child_keeps_its_type_and_the_child() -> None:
+    proc = ModelProcess(RUNNER, {})
+    proc.start()
+    pid = proc.pid
+    with pytest.raises(ValueError, match="unknown operation 'explode'"):
+        proc.call("explode")
+    messages = [{"role": "user", "content": "<article>\n[1] Ann Lopez spoke.\n</article> facts"}]
+    answer = proc.call("chat", {"messages": messages})
+    assert answer["choices"][0]["message"]["content"] and proc.pid == pid
+    proc.close()
+
+
+def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from factkit import resolve_settings
+        from factkit.backends.local import LocalBackend
+        b = LocalBackend(resolve_settings(backend="local", env={{}}, cache_dir={str(tmp_path)!r}), runner={RUNNER!r})
+        print(b.process.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
