@@ -34,6 +34,18 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
+        "--kernels-ab",
+        action="store_true",
+        help="also time cold runs with llama.cpp's portable kernels (FACTKIT_LOCAL_KERNELS=safe, what a build with "
+        "AMX kernels gets) interleaved with the default ones",
+    )
+    parser.add_argument(
+        "--isolation-ab",
+        action="store_true",
+        help="also time cold runs with the model loaded in this process (as before it moved to a child process), "
+        "interleaved with the child-process runs: what the isolation costs an article",
+    )
+    parser.add_argument(
         "--ab",
         action="store_true",
         help="also time cold runs with llama-cpp-python's own sampler, interleaved with factkit's (a ratio that "
@@ -84,6 +96,27 @@ def main() -> int:
             finally:
                 backend.call("sampler", {"name": "fast"})  # type: ignore[attr-defined]
 
+    iso: dict[str, list[float]] = {"child": [], "in_process": []}
+    if args.isolation_ab:
+        inproc = in_process_extractor(backend, settings)
+        for _ in range(args.runs):
+            iso["child"].append(once(True)[0])
+            inproc.backend.runner.handle("reset", {})  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            inproc.extract(text, published="2018-01-26")
+            iso["in_process"].append(time.perf_counter() - start)
+
+    kern: dict[str, list[float]] = {"auto": [], "safe": []}
+    if args.kernels_ab:
+        safe = factkit.Extractor(settings=settings.model_copy(update={"local_kernels": "safe"}))
+        for _ in range(args.runs):
+            kern["auto"].append(once(True)[0])
+            safe.backend.call("reset")  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            safe.extract(text, published="2018-01-26")
+            kern["safe"].append(time.perf_counter() - start)
+        safe.backend.close()  # type: ignore[attr-defined]
+
     env = {**os.environ, "FACTKIT_CACHE": "0"}
     start = time.perf_counter()
     proc = subprocess.run(
@@ -132,9 +165,57 @@ def main() -> int:
             f"sampler A/B, cold, interleaved: factkit {fast:.1f} s {times_list(ab['factkit'])} vs llama-cpp-python "
             f"{stock:.1f} s {times_list(ab['stock'])}: {stock / fast:.2f}x"
         )
+    if args.kernels_ab:
+        fast_s, safe_s = statistics.median(kern["auto"]), statistics.median(kern["safe"])
+        figures["kernels_auto_runs_s"] = [round(t, 1) for t in kern["auto"]]
+        figures["kernels_safe_runs_s"] = [round(t, 1) for t in kern["safe"]]
+        print(
+            f"kernels A/B, cold, interleaved: default {fast_s:.1f} s {times_list(kern['auto'])} vs portable (safe) "
+            f"{safe_s:.1f} s {times_list(kern['safe'])}: {safe_s / fast_s:.2f}x"
+        )
+    if args.isolation_ab:
+        child, inproc_s = statistics.median(iso["child"]), statistics.median(iso["in_process"])
+        figures["iso_child_runs_s"] = [round(t, 1) for t in iso["child"]]
+        figures["iso_in_process_runs_s"] = [round(t, 1) for t in iso["in_process"]]
+        print(
+            f"isolation A/B, cold, interleaved: child process {child:.1f} s {times_list(iso['child'])} vs in-process "
+            f"{inproc_s:.1f} s {times_list(iso['in_process'])}: {100 * (child / inproc_s - 1):+.1f} %"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if proc.returncode == 0 else 1
+
+
+def in_process_extractor(child: object, settings: object) -> object:
+    """An Extractor whose model is loaded in this process, as before the child process: the same runner and
+    request handling, without the pipe."""
+    from openai.types.chat import ChatCompletion
+
+    import factkit
+    from factkit.backends.base import ChatBackend, Mode, RetryPolicy
+    from factkit.backends.local import LlamaRunner, _adapt_response_format
+
+    config = dict(child.config)  # type: ignore[attr-defined]
+    runner = LlamaRunner(config)
+
+    def create(**kwargs: object) -> ChatCompletion:
+        kwargs = _adapt_response_format(dict(kwargs))
+        kwargs.pop("model", None)
+        return ChatCompletion.model_validate(runner.handle("chat", kwargs))
+
+    backend = ChatBackend(
+        create,
+        model=child.model,  # type: ignore[attr-defined]
+        modes=[Mode.JSON_SCHEMA],
+        retry=RetryPolicy(retries=0),
+        endpoint="in-process",
+        sampling=dict(child.sampling),  # type: ignore[attr-defined]
+    )
+    backend.name = "local"
+    backend.default_reasks = 0  # type: ignore[attr-defined]
+    backend.max_chars = child.max_chars  # type: ignore[attr-defined]
+    backend.runner = runner  # type: ignore[attr-defined]
+    return factkit.Extractor(backend=backend, settings=settings)  # type: ignore[arg-type]
 
 
 def child_peak_kb(backend: object) -> int:

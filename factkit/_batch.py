@@ -102,20 +102,52 @@ def sha256_of(data: str | bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    files = [
-        p
-        for p in folder.rglob("*")
-        if p.suffix.lower() in TEXT_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+def _folder_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The text files under ``folder`` (sorted, hidden ones skipped), and the folders that could not be read."""
+    files: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or str(exc)))
+
+    for root, dirs, names in os.walk(folder, onerror=failed):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            p = Path(root) / name
+            if not name.startswith(".") and p.suffix.lower() in TEXT_SUFFIXES and p.is_file():
+                files.append(p)
+    if not files and not unreadable:
+        log.warning("factkit: %s holds no %s files", folder, " or ".join(f"*{s}" for s in TEXT_SUFFIXES))
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix()), unreadable
 
 
 def _jsonl_count(path: Path) -> int:
+    """Lines of a JSONL file; refuses ids used on two lines (they would share one record)."""
+    count = 0
+    lines_of: dict[str, list[int]] = {}
     with open(path, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            count += 1
+            if b'"id"' not in line:
+                continue
+            try:
+                obj = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            raw_id = obj.get("id") if isinstance(obj, dict) else None
+            if isinstance(raw_id, str | int) and not isinstance(raw_id, bool):
+                lines_of.setdefault(str(raw_id), []).append(number)
+    repeated = {i: n for i, n in lines_of.items() if len(n) > 1}
+    if repeated:
+        shown = "; ".join(f"id {i!r} on lines {', '.join(map(str, n[:5]))}" for i, n in list(repeated.items())[:3])
+        more = f" (and {len(repeated) - 3} more ids)" if len(repeated) > 3 else ""
+        raise UsageError(
+            f'{path}: {shown}{more}: each line needs its own id (7 and "7" are the same id); make them '
+            "unique, or drop 'id' to use file:line"
+        )
+    return count
 
 
 def _jsonl_inputs(path: Path, published: Any) -> Iterator[BatchInput]:
@@ -131,14 +163,17 @@ def _jsonl_item(raw: bytes, source: str, published: Any) -> BatchInput:
     fallback_id = source
     try:
         obj = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         problem = f"the line is not JSON ({_short(str(exc))}); write one object per line with a 'text' string"
         return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
     if not isinstance(obj, dict):
         problem = f"the line is a JSON {type(obj).__name__}, not an object with a 'text' string"
         return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
     raw_id = obj.get("id")
-    item_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else fallback_id
+    if raw_id is not None and not (isinstance(raw_id, str | int) and not isinstance(raw_id, bool)):
+        problem = f"the line's 'id' is {json.dumps(raw_id)[:40]}; give a string (or an integer), or drop it"
+        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
+    item_id = fallback_id if raw_id is None else str(raw_id)
     text = obj.get("text")
     if not isinstance(text, str):
         what = "has no 'text'" if text is None else f"has a 'text' that is a {type(text).__name__}, not a string"
@@ -159,9 +194,9 @@ def read_inputs(paths: Sequence[str | Path], *, published: Any = None) -> tuple[
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files = _folder_files(path)
-            parts.append(("folder", (path, files)))
-            total += len(files)
+            files, unreadable = _folder_files(path)
+            parts.append(("folder", (path, files, unreadable)))
+            total += len(files) + len(unreadable)
         elif path.suffix.lower() == ".jsonl" and path.is_file():
             parts.append(("jsonl", path))
             total += _jsonl_count(path)
@@ -172,9 +207,12 @@ def read_inputs(paths: Sequence[str | Path], *, published: Any = None) -> tuple[
     def generate() -> Iterator[BatchInput]:
         for kind, value in parts:
             if kind == "folder":
-                folder, files = value
+                folder, files, unreadable = value
                 for f in files:
                     yield BatchInput(id=f.relative_to(folder).as_posix(), source=str(f), path=f, published=published)
+                for where, why in unreadable:  # its articles can't be listed: one error record says so
+                    rel = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else str(where)
+                    yield BatchInput(id=rel + "/", source=str(where), problem=f"cannot read this folder ({why})")
             elif kind == "jsonl":
                 yield from _jsonl_inputs(value, published)
             else:

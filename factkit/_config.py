@@ -25,7 +25,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_BASE_URL": "an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, LM Studio); else OPENAI_BASE_URL",
     "FACTKIT_API_KEY": "API key for the endpoint; else OPENAI_API_KEY",
     "FACTKIT_BACKEND": "force a backend: openai, local",
-    "FACTKIT_TIMEOUT": "seconds per model request (default 120)",
+    "FACTKIT_TIMEOUT": "seconds per model request, a deadline however slowly the server answers (default 120)",
+    "FACTKIT_MAX_RESPONSE_BYTES": "a model response larger than this is an error (default 4 MiB)",
     "FACTKIT_CACHE_DIR": "where the model-call cache and the assembled local model live",
     "FACTKIT_CACHE": "set to 0 to turn the model-call cache off",
     "FACTKIT_LOCAL_MODEL": "path to a GGUF file to use instead of the bundled model",
@@ -62,6 +63,9 @@ class Settings(BaseModel):
         "auto", description="llama.cpp's CPU kernels: auto (fast, but never AMX), safe (portable), fast (all)."
     )
     prices_path: Path | None = None
+    max_response_bytes: int = Field(
+        4 << 20, gt=0, description="A model response larger than this is an error (bounded memory per request)."
+    )
     max_input_chars: int = Field(
         1_000_000, gt=0, description="Longer articles are refused before any model call (an InputError)."
     )
@@ -137,6 +141,9 @@ def resolve_settings(
     prices = _env(env, "FACTKIT_PRICES")
     if prices:
         values["prices_path"] = Path(prices).expanduser()
+    max_response = _number(env, "FACTKIT_MAX_RESPONSE_BYTES", int)
+    if max_response is not None:
+        values["max_response_bytes"] = max_response
     max_input = _number(env, "FACTKIT_MAX_INPUT_CHARS", int)
     if max_input is not None:
         values["max_input_chars"] = max_input

@@ -134,7 +134,7 @@ def _check_is_results_file(path: Path, data: bytes) -> None:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:  # a record cut short can only be factkit's if it starts like one
+        except (ValueError, RecursionError):  # a record cut short can only be factkit's if it starts like one
             obj, foreign = None, not _RECORD_START.match(line)
         else:  # valid JSON that is not a record (an input line, say) is never factkit's
             foreign = _record_key(obj) is None
@@ -143,7 +143,11 @@ def _check_is_results_file(path: Path, data: bytes) -> None:
                 f"{path} line {number} is not a factkit record ({line[:40].decode('utf-8', 'replace')!r}...): "
                 "factkit never rewrites a file it did not write; choose another --out"
             )
-    if tail.strip() and not _RECORD_START.match(tail):
+    try:
+        tail_obj = json.loads(tail) if tail.strip() else None
+    except (ValueError, RecursionError):
+        tail_obj = None
+    if tail.strip() and (not _RECORD_START.match(tail) or (tail_obj is not None and _record_key(tail_obj) is None)):
         raise UsageError(
             f"{path} ends with a line that is not a factkit record ({tail[:40].decode('utf-8', 'replace')!r}...): "
             "factkit never rewrites a file it did not write; choose another --out"
@@ -221,7 +225,7 @@ class ResultsFile:
                 continue
             try:
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 obj = None
             key = _record_key(obj)
             if key is None:

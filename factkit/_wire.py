@@ -42,40 +42,55 @@ class _Grounded(BaseModel):
 STATEMENT_CHARS = 100
 
 
+def _chars(n: int) -> dict[str, Any]:
+    """A length cap for the schema, so for a grammar, but not for validation: a server that can't enforce it
+    (JSON mode without a grammar) must not fail the call; grounding snaps, trims or rejects what is too long."""
+    return {"maxLength": n}
+
+
+def _items(n: int, at_least: int | None = None) -> dict[str, Any]:
+    """A count cap for the schema only (see :func:`_chars`); ``at_least`` asks for more than validation needs."""
+    return {"maxItems": n} if at_least is None else {"maxItems": n, "minItems": at_least}
+
+
 class WireFact(BaseModel):
-    s: list[int] = Field(min_length=1, max_length=3, description="Numbers of the sentences that state it.")
+    s: list[int] = Field(
+        min_length=1, json_schema_extra=_items(3), description="Numbers of the sentences that state it."
+    )
     kind: FactKind
     # A cap in the schema is a cap in the grammar: a model that starts copying a long sentence is cut off
     # (and the library snaps a cut copy back to the exact source sentence), which bounds output tokens.
-    statement: str = Field(max_length=STATEMENT_CHARS, description="One short self-contained sentence.")
+    statement: str = Field(json_schema_extra=_chars(STATEMENT_CHARS), description="One short self-contained sentence.")
     value: float | None = Field(None, description="For kind quantity: the number.")
-    unit: str | None = Field(None, max_length=60, description="For kind quantity: what is counted.")
+    unit: Annotated[str, Field(json_schema_extra=_chars(60))] | None = Field(
+        None, description="For kind quantity: what is counted."
+    )
 
 
 class WireFacts(_Grounded):
-    headline: str = Field(max_length=100)
-    tldr: str = Field(max_length=220)
-    # The schema asks for at least 3 (a grammar-constrained model then can't stop after one); validation
+    headline: str = Field(json_schema_extra=_chars(100))
+    tldr: str = Field(json_schema_extra=_chars(220))
+    # The schema asks for at least 4 (a grammar-constrained model then can't stop after one); validation
     # accepts 1, so a short article is not an error.
-    facts: list[WireFact] = Field(min_length=1, max_length=6, json_schema_extra={"minItems": 4})
+    facts: list[WireFact] = Field(min_length=1, json_schema_extra=_items(6, at_least=4))
 
 
-_Name = Annotated[str, Field(max_length=70)]
+_Name = Annotated[str, Field(json_schema_extra=_chars(70))]
 
 
 class WireEntities(_Grounded):
-    people: list[_Name] = Field(max_length=12)
-    organizations: list[_Name] = Field(max_length=12)
-    places: list[_Name] = Field(max_length=12)
-    other: list[_Name] = Field(max_length=4)
+    people: list[_Name] = Field(json_schema_extra=_items(12))
+    organizations: list[_Name] = Field(json_schema_extra=_items(12))
+    places: list[_Name] = Field(json_schema_extra=_items(12))
+    other: list[_Name] = Field(json_schema_extra=_items(4))
 
 
 class WirePoint(BaseModel):
-    text: str = Field(max_length=240)
-    s: list[int] = Field(min_length=1, max_length=4)
+    text: str = Field(json_schema_extra=_chars(240))
+    s: list[int] = Field(min_length=1, json_schema_extra=_items(4))
 
 
 class WireSummary(_Grounded):
-    headline: str = Field(max_length=120)
-    tldr: str = Field(max_length=300)
-    points: list[WirePoint] = Field(min_length=1, max_length=7, json_schema_extra={"minItems": 3})
+    headline: str = Field(json_schema_extra=_chars(120))
+    tldr: str = Field(json_schema_extra=_chars(300))
+    points: list[WirePoint] = Field(min_length=1, json_schema_extra=_items(7, at_least=3))

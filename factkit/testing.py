@@ -191,6 +191,11 @@ class CrashingModel:
     def handle(self, op: str, args: dict[str, Any]) -> Any:
         if op == "reset":
             return None
+        if op == "echo":  # for tests of the pipe: the value back, after ``sleep`` seconds
+            time.sleep(float(args.get("sleep", 0)))
+            return args.get("value")
+        if op == "unserialisable":
+            return {1, 2}
         if op != "chat":
             raise ValueError(f"unknown operation {op!r}")
         self.calls += 1

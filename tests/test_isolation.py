@@ -146,3 +146,65 @@ def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+def test_an_interrupted_call_never_hands_its_answer_to_the_next_one() -> None:
+    import threading
+
+    proc = ModelProcess(RUNNER, {})
+    proc.start()
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+    timer = threading.Timer(0.3, lambda: signal.pthread_kill(main_thread, signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        proc.call("echo", {"value": 1, "sleep": 1.0})
+    assert proc.call("echo", {"value": 2}) == 2
+    proc.close()
+
+
+def test_only_a_crash_of_the_code_falls_back_and_is_remembered(tmp_path: Path) -> None:
+    backend = _backend(tmp_path)
+    os.kill(backend.process.pid, signal.SIGKILL)  # the OOM killer, say: not the kernels' fault
+    with pytest.raises(ModelCrashError, match="SIGKILL"):
+        backend.call("echo", {"value": 1})
+    assert backend.config["kernels"] == "auto" and not (tmp_path / "cache" / "local-kernels.json").exists()
+    assert backend.call("echo", {"value": 3}) == 3
+    backend.close()
+
+
+def test_a_value_the_runner_cant_send_is_a_python_error_not_a_crash() -> None:
+    proc = ModelProcess(RUNNER, {})
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        proc.call("unserialisable")
+    assert proc.call("echo", {"value": 4}) == 4
+    proc.close()
+
+
+def test_a_module_in_the_callers_folder_does_not_shadow_the_childs(tmp_path: Path) -> None:
+    (tmp_path / "json.py").write_text("raise ImportError('the caller folder was on the path')\n")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        proc = ModelProcess(RUNNER, {})
+        assert proc.call("echo", {"value": 5}) == 5
+        proc.close()
+    finally:
+        os.chdir(here)
+
+
+def test_after_fork_the_child_starts_a_model_process_of_its_own() -> None:
+    proc = ModelProcess(RUNNER, {})
+    proc.start()
+    parent_child = proc.pid
+    pid = os.fork()
+    if pid == 0:  # the forked process: must not talk through the parent's pipes
+        try:
+            ok = proc.call("echo", {"value": 6}) == 6 and proc.pid != parent_child
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert proc.pid == parent_child and proc.call("echo", {"value": 7}) == 7
+    proc.close()

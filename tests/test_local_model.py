@@ -177,3 +177,74 @@ def test_cached_answers_are_keyed_by_the_decoder_version(
     monkeypatch.setattr(local, "DECODER", local.DECODER + "-next")
     after = cache_key(extractor.backend.cache_identity(), "extract@5", WireFacts, messages)
     assert before != after
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_seed_through_llama_cpp_pythons_own_server(extractor: factkit.Extractor, tmp_path: Path) -> None:
+    """A real OpenAI-compatible server behind the remote path: llama-cpp-python's, with the embedded model. It
+    refuses ``json_schema`` with a 500 and has no grammar in JSON mode: factkit must fall back once per call and
+    survive answers that ignore the schema's caps."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] is not installed")
+    port = _free_port()
+    path = extractor.backend.config["path"]  # type: ignore[attr-defined]
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            path,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "8192",
+            "--verbose",
+            "False",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        settings = resolve_settings(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            model="qwen",
+            cache=False,
+            env={},
+            timeout=600,
+            retry_wait_multiplier=0.0,
+        )
+        text = SEED.read_text(encoding="utf-8")
+        result = factkit.Extractor(settings=settings).extract(text, published="2018-01-26")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    assert result.backend == "openai" and result.facts and result.entities
+    for span in _spans(result):
+        assert text[span.start : span.end] == span.text
+    attempts = sum(c.attempts for c in result.usage.calls)
+    assert attempts <= 2 * 3, result.usage  # one refusal of json_schema a call, and a re-ask at most

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -158,3 +159,230 @@ def test_a_rejected_key_stops_the_batch_and_a_rerun_after_the_fix_does_everythin
     assert all(r.ok for r in records)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(line["id"] for line in lines) == sorted(str(i) for i in range(40)) and all(x["ok"] for x in lines)
+
+
+class _Dripping:
+    """A raw HTTP server on 127.0.0.1 that sends its answer one byte at a time (headers or body)."""
+
+    def __init__(self, phase: str, interval: float = 0.1) -> None:
+        import socket
+        import threading
+
+        self.phase, self.interval = phase, interval
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.stop = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn) -> None:  # type: ignore[no-untyped-def]
+        import time
+
+        try:
+            conn.recv(65536)
+            body = b'{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []}' * 50
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            slow, fast = (head, b"") if self.phase == "headers" else (body, head)
+            conn.sendall(fast)
+            for i in range(len(slow)):
+                if self.stop.is_set():
+                    break
+                conn.sendall(slow[i : i + 1])
+                time.sleep(self.interval)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_the_timeout_is_a_deadline_however_slowly_the_server_sends(phase: str) -> None:
+    import time
+
+    from factkit import TransportError
+
+    server = _Dripping(phase)
+    try:
+        settings = resolve_settings(
+            base_url=server.base_url,
+            api_key="sk-x-0123456789",
+            model="m",
+            timeout=1.0,
+            transport_retries=1,
+            retry_wait_multiplier=0,
+            cache=False,
+        )
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="did not answer in time"):
+            Extractor(settings=settings).summarize(short_articles(1)[0])
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert took < 2 * 1.0 + 1.5, took  # two tries of one second each, not minutes
+
+
+def test_a_huge_response_is_one_error_and_is_not_downloaded_again(fake_server: FakeOpenAIServer) -> None:
+    from factkit import ModelError
+
+    def padded(request: dict) -> Reply:
+        return Reply.json(json.dumps(grounded_answer(request)) + " " * (3 << 20))
+
+    fake_server.set_handler(padded)
+    settings = resolve_settings(
+        base_url=fake_server.base_url,
+        api_key="sk-x-0123456789",
+        model="m",
+        retry_wait_multiplier=0,
+        cache=False,
+        env={"FACTKIT_MAX_RESPONSE_BYTES": str(1 << 20)},
+    )
+    with pytest.raises(ModelError, match=r"sent too much.*larger than 1,048,576 bytes"):
+        Extractor(settings=settings).summarize(short_articles(1)[0])
+    assert len(fake_server.chat_requests) == 1
+    records = Extractor(settings=settings).extract_many(short_articles(3))
+    assert [r.error.type for r in records if r.error] == ["ModelError"] * 3
+
+
+def test_jsonl_ids_used_twice_are_refused_with_their_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    texts = short_articles(4)
+    feed = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "d1", "text": texts[0]},
+        {"id": 7, "text": texts[1]},
+        {"id": "d1", "text": texts[2]},
+        {"id": "7", "text": texts[3]},
+        {"id": "d1", "text": texts[3]},
+    ]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["extract", str(feed), "--out", str(tmp_path / "r.jsonl"), "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    err = capsys.readouterr().err
+    assert "id 'd1' on lines 1, 3, 5" in err and "id '7' on lines 2, 4" in err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_an_id_that_is_not_a_string_or_integer_is_that_lines_error(tmp_path: Path) -> None:
+    from factkit._batch import read_inputs
+
+    feed = tmp_path / "in.jsonl"
+    feed.write_text(json.dumps({"id": 1.5, "text": "Ann Lopez spoke."}) + "\n")
+    items, total = read_inputs([feed])
+    item = next(items)
+    assert total == 1 and item.problem is not None and "'id' is 1.5" in item.problem
+
+
+def test_an_unreadable_subfolder_is_reported_and_an_empty_folder_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    from factkit._batch import read_inputs
+
+    folder = tmp_path / "articles"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "a.txt").write_text(short_articles(1)[0])
+    (folder / "locked" / "b.txt").write_text(short_articles(1)[0])
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):  # type: ignore[no-untyped-def]  # root may read any folder: refuse one
+        for root, dirs, names in real_walk(top, onerror=onerror, **kw):
+            if Path(root).name == "locked":
+                onerror(PermissionError(13, "Permission denied", root))
+                continue
+            yield root, dirs, names
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "walk", walk)
+        items, total = read_inputs([folder])
+        listed = list(items)
+    assert total == 2 and [i.id for i in listed] == ["a.txt", "locked/"]
+    assert listed[1].problem is not None and "Permission denied" in listed[1].problem
+    ex, _ = fake_extractor(cache=False)
+    records = ex.extract_many(listed)
+    assert [r.ok for r in records] == [True, False]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with caplog.at_level("WARNING", logger="factkit"):
+        _, total = read_inputs([empty])
+    assert total == 0 and any("holds no" in r.getMessage() for r in caplog.records)
+
+
+def _llama_cpp_server_like(request: dict) -> Reply:
+    """What llama-cpp-python's own server does: json_schema is a 500 naming the field; JSON mode has no grammar,
+    so answers ignore the schema's caps (long statements, too many facts)."""
+    fmt = request.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        detail = "1 validation error for CreateChatCompletionRequest response_format.type: Input should be 'text'"
+        return Reply.error(500, {"error": {"message": detail}})
+    answer = grounded_answer(request)
+    if "facts" in answer:
+        answer["facts"] = answer["facts"] * 3  # more than the schema's 6
+        for fact in answer["facts"]:
+            fact["statement"] = (fact["statement"] + " ") * 3  # far past the schema's 100 characters
+    return Reply.json(answer)
+
+
+def test_a_server_without_json_schema_costs_one_refusal_per_call_and_caps_never_fail_a_call() -> None:
+    with FakeOpenAIServer(handler=_llama_cpp_server_like) as server:
+        settings = resolve_settings(
+            base_url=server.base_url, api_key="sk-x-0123456789", model="qwen", retry_wait_multiplier=0, cache=False
+        )
+        result = Extractor(settings=settings).extract(short_articles(1)[0])
+        assert result.facts and result.entities
+        refused = [r for r in server.chat_requests if (r.response_format or {}).get("type") == "json_schema"]
+        assert len(refused) <= 2  # the two calls sent at once, each refused once: no transient retries
+        before = len(server.chat_requests)
+        Extractor(settings=settings).extract(short_articles(2)[1])  # a new Extractor knows the mode already
+        later = server.chat_requests[before:]
+        assert len(later) == 2 and all((r.response_format or {}).get("type") != "json_schema" for r in later)
+
+
+def test_the_size_cap_counts_what_is_kept_not_what_is_sent(fake_server: FakeOpenAIServer) -> None:
+    """A gzip body of 200 KB that inflates to 200 MB must hit a 1 MiB cap: responses are asked uncompressed."""
+
+    def padded(request: dict) -> Reply:
+        return Reply.json(json.dumps(grounded_answer(request)) + " " * (3 << 20))
+
+    fake_server.set_handler(padded)
+    settings = resolve_settings(
+        base_url=fake_server.base_url,
+        api_key="sk-x-0123456789",
+        model="m",
+        retry_wait_multiplier=0,
+        cache=False,
+        env={"FACTKIT_MAX_RESPONSE_BYTES": str(1 << 20)},
+    )
+    from factkit import ModelError
+
+    with pytest.raises(ModelError, match="sent too much"):
+        Extractor(settings=settings).summarize(short_articles(1)[0])
+    assert fake_server.chat_requests[-1].headers.get("accept-encoding") == "identity"
+
+
+def test_a_one_line_input_file_is_not_taken_for_a_cut_record(tmp_path: Path) -> None:
+    out = tmp_path / "in.jsonl"
+    line = json.dumps({"id": "a1", "text": "Ann Lopez spoke."})
+    out.write_text(line)  # no newline: it looks like the tail of a cut file, but it is valid JSON
+    ex, _ = fake_extractor(cache=False)
+    with pytest.raises(UsageError, match="not a factkit record"):
+        ex.extract_many(short_articles(1), out=out)
+    assert out.read_text() == line

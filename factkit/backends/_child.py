@@ -64,6 +64,7 @@ class ModelProcess:
         self._send: Connection | None = None
         self._recv: Connection | None = None
         self._log: Any = None
+        self._owner = os.getpid()
         self._lock = threading.Lock()
 
     @property
@@ -77,6 +78,7 @@ class ModelProcess:
         the child's death is a :class:`ModelCrashError`, after which the next call starts a new child.
         """
         with self._lock:
+            self._forget_if_forked()
             if self._proc is None:
                 self._start()
             return self._exchange(op, args or {}, doing=f"running {op!r}")
@@ -84,13 +86,20 @@ class ModelProcess:
     def start(self) -> dict[str, Any]:
         """Start the child and load the runner, unless it runs already; what the runner reported."""
         with self._lock:
+            self._forget_if_forked()
             if self._proc is None:
                 self._start()
             return self.loaded
 
     def close(self) -> None:
         with self._lock:
+            self._forget_if_forked()
             self._stop()
+
+    def _forget_if_forked(self) -> None:
+        """After ``fork()`` (a pre-loading web server, say) the child and its pipes are the parent's: start anew."""
+        if self._proc is not None and self._owner != os.getpid():
+            self._proc = self._send = self._recv = self._log = None
 
     # -- internals ------------------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -100,22 +109,33 @@ class ModelProcess:
         env = child_environment(_PACKAGE_PARENT, PYTHONFAULTHANDLER="1")
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "factkit.backends._child", str(req_r), str(rep_w), self.runner],
+                # -c, not -m: the caller's current folder must not come first on the child's path (a json.py
+                # there would break it), and the child's path is factkit's own
+                [sys.executable, "-c", _CHILD_MAIN, str(req_r), str(rep_w), self.runner],
                 pass_fds=(req_r, rep_w),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=self._log,
                 env=env,
                 close_fds=True,
+                start_new_session=True,  # a Ctrl-C in the terminal is the caller's to handle, not a crash
             )
+        except BaseException:
+            for fd in (req_w, rep_r):
+                os.close(fd)
+            self._log.close()
+            self._log = None
+            raise
         finally:
             os.close(req_r)
             os.close(rep_w)
+        self._owner = os.getpid()
         self._send = Connection(req_w, readable=False)
         self._recv = Connection(rep_r, writable=False)
+        self.loaded = {}
         try:
             self.loaded = self._exchange("load", self.config, doing="loading") or {}
-        except Exception:
+        except BaseException:
             self._stop()
             raise
         for note in self.loaded.get("notes", []):
@@ -128,6 +148,9 @@ class ModelProcess:
             reply = json.loads(self._recv.recv_bytes())
         except (EOFError, OSError) as exc:
             raise self._crashed(doing) from exc
+        except BaseException:  # interrupted (Ctrl-C) mid-call: its late answer must never be the next call's
+            self._stop()
+            raise
         if not reply.get("ok"):
             error_type = _BUILTIN_ERRORS.get(reply.get("type", ""), RuntimeError)
             raise error_type(reply.get("message", "the model process failed"))
@@ -188,6 +211,8 @@ class ModelProcess:
             self._stop()
 
 
+_CHILD_MAIN = "import sys; del sys.path[0]; from factkit.backends._child import main; sys.exit(main(sys.argv[1:]))"
+
 _BUILTIN_ERRORS: dict[str, type[Exception]] = {
     e.__name__: e for e in (ValueError, RuntimeError, TypeError, KeyError, MemoryError, OSError, FileNotFoundError)
 }
@@ -241,14 +266,15 @@ def serve(req_fd: int, rep_fd: int, runner_spec: str) -> int:
                 raise RuntimeError("the model process got a request before 'load'")
             else:
                 value = runner.handle(op, args)
-            reply: dict[str, Any] = {"ok": True, "value": value}
+            data = json.dumps({"ok": True, "value": value}).encode()
         except Exception as exc:  # a Python error: report it, the process stays usable
-            reply = {"ok": False, "type": type(exc).__name__, "message": str(exc)}
-        send.send_bytes(json.dumps(reply).encode())
+            data = json.dumps({"ok": False, "type": type(exc).__name__, "message": str(exc)}).encode()
+        send.send_bytes(data)
 
 
 def main(argv: list[str]) -> int:
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it stops calling, or closes the pipe
     import faulthandler
 
     faulthandler.enable(all_threads=True)

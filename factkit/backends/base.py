@@ -38,6 +38,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from .._context import validation_context
 from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, has_secrets, redact
 from .._models import CallUsage, Usage
+from ._transport import too_large
 
 log = logging.getLogger("factkit")
 # instructor logs every failed attempt as a multi-line block at WARNING/ERROR. Where the caller configured no
@@ -144,6 +145,8 @@ def _retry_after(exc: BaseException | None) -> float | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Transport faults worth retrying: timeouts, dropped connections, 408/409/429 and 5xx."""
+    if too_large(exc) is not None:  # the server would send it again: one error, not four more downloads
+        return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -342,11 +345,13 @@ class ChatBackend:
     def _create_with_retries(self, mode: Mode, state: _CallState, kwargs: dict[str, Any]) -> Any:
         policy = self.retry
 
+        def rejects_mode(exc: BaseException) -> bool:
+            # A server that refuses this structured-output mode refuses it every time, whichever call saw it
+            # first: never a transient fault, whatever its status (llama-cpp-python's server answers 500).
+            return not state.mode_succeeded and _looks_like_mode_rejection(exc)
+
         def worth_retrying(exc: BaseException) -> bool:
-            # A server that refuses this structured-output mode refuses it every time: fall back at once.
-            if not state.mode_succeeded and mode in self.modes[:-1] and _looks_like_mode_rejection(exc):
-                return False
-            return is_transient(exc)
+            return not rejects_mode(exc) and is_transient(exc)
 
         retrying = Retrying(
             stop=stop_after_attempt(policy.retries + 1),
@@ -371,7 +376,7 @@ class ChatBackend:
                         request_sent()
                     response = self._create(**kwargs)
         except openai.APIStatusError as exc:
-            if not state.mode_succeeded and _looks_like_mode_rejection(exc) and mode in self.modes[:-1]:
+            if rejects_mode(exc):
                 raise ModeRejected(f"HTTP {exc.status_code}") from None
             raise self._translate(exc, state) from None
         except Exception as exc:
@@ -406,6 +411,9 @@ class ChatBackend:
     def _translate(self, exc: BaseException, state: _CallState) -> FactkitError:
         where = self.endpoint or self.name
         what = _describe(exc)
+        big = too_large(exc)
+        if big is not None:
+            return ModelError(f"{where} sent too much: {big}; raise the cap if that is right", provider=self.name)
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             return ConfigError(f"{where} rejected the API key ({what}); set a valid FACTKIT_API_KEY or OPENAI_API_KEY")
         if isinstance(exc, openai.NotFoundError):

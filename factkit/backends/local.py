@@ -275,6 +275,9 @@ class KernelVerdicts:
             os.replace(tmp, self.path)
 
 
+#: How a native crash ends a process: a fault of the code (or its CPU kernels), not a kill from outside.
+_CRASH_SIGNALS = frozenset({"SIGSEGV", "SIGILL", "SIGBUS", "SIGABRT", "SIGFPE"})
+
 _CRASH_FIX = (
     "If it happens again, run `factkit doctor`, try FACTKIT_LOCAL_KERNELS=safe, or use a remote model "
     "(FACTKIT_BASE_URL / OPENAI_API_KEY)."
@@ -358,7 +361,10 @@ class LocalBackend(ChatBackend):
         try:
             return self._once(op, args)
         except ModelCrashError as exc:
-            if self.config["kernels"] != "auto":
+            # Fall back only from the fast kernels (unknown when the load itself crashed), and only for a
+            # crash of the code itself: not a kill (the OOM killer, a user), not a Python exit.
+            used_fast = self.process.loaded.get("info", {}).get("extra_buffer_types") is not False
+            if self.config["kernels"] != "auto" or not used_fast or exc.signal not in _CRASH_SIGNALS:
                 raise
             log.warning(
                 "factkit: the embedded model crashed with llama.cpp's fast kernels (%s); retrying with its portable "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import openai
 
 from .._config import Settings
 from .._errors import ConfigError, register_secret
+from ._transport import bounded_client
 from .base import ChatBackend, Mode, RetryPolicy, request_sent
 
 
@@ -19,6 +21,12 @@ def _on_trace(event: str, info: Any) -> None:
     # The request is written and the client starts waiting for the answer: the moment other work may run.
     if event.endswith("receive_response_headers.started"):
         request_sent()
+
+
+#: The structured-output modes an endpoint accepts, found once per process and shared by every backend (and so
+#: every call) that talks to the same endpoint and model: a fallback one call learned is every call's.
+_MODES: dict[tuple[str, str], tuple[list[Mode], threading.Lock]] = {}
+_MODES_LOCK = threading.Lock()
 
 
 class OpenAIBackend(ChatBackend):
@@ -40,7 +48,12 @@ class OpenAIBackend(ChatBackend):
             timeout=settings.timeout,
             max_retries=0,  # transport retries are ours (tenacity), so they are counted and bounded once
             # Tells the extractor when a request is built and leaving, so its own work waits until then.
-            http_client=openai.DefaultHttpxClient(event_hooks={"request": [_trace_request]}),
+            # Every request has a deadline (the timeout, however slowly the server sends) and a size cap.
+            http_client=bounded_client(
+                deadline_s=settings.timeout,
+                max_bytes=settings.max_response_bytes,
+                event_hooks={"request": [_trace_request]},
+            ),
         )
         # OpenAI itself: native structured outputs, then tools. Compatible servers differ: try the JSON
         # schema first, then plain JSON mode with the schema in the prompt, then JSON in a markdown block.
@@ -64,3 +77,5 @@ class OpenAIBackend(ChatBackend):
             endpoint=str(settings.base_url or "api.openai.com"),
             sampling=sampling,
         )
+        with _MODES_LOCK:
+            self.modes, self._mode_lock = _MODES.setdefault((self.endpoint, self.model), (self.modes, self._mode_lock))
