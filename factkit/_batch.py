@@ -513,6 +513,7 @@ class BatchRunner:
             "backend": ex.backend.cache_identity(),
             "chunk": ex._chunk_chars(),
             "reasks": ex.settings.max_reasks,
+            "entities": [ex.settings.ner, ex.settings.entities, sorted(ex.only or ())],
         }
         return "article:" + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -33,6 +33,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_LOCAL_THREADS": "CPU threads for the local model (default: all cores)",
     "FACTKIT_LOCAL_KERNELS": "llama.cpp CPU kernels: auto (default: fast, but never the AMX ones), safe, fast",
     "FACTKIT_MAX_INPUT_CHARS": "longer articles are refused before any model call (default 1,000,000)",
+    "FACTKIT_NER": "named entities: auto (the pinned spaCy pipeline when installed), off, or a spaCy pipeline name",
+    "FACTKIT_ENTITIES": "entities from: auto (NER for the embedded model, NER + LLM for remote ones), ner, llm, both",
     "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
 }
 
@@ -63,6 +65,15 @@ class Settings(BaseModel):
         "auto", description="llama.cpp's CPU kernels: auto (fast, but never AMX), safe (portable), fast (all)."
     )
     prices_path: Path | None = None
+    ner: str = Field(
+        "auto",
+        description="Named entities: auto (the pinned spaCy pipeline when installed), off, or a pipeline name.",
+    )
+    entities: Literal["auto", "ner", "llm", "both"] = Field(
+        "auto",
+        description="Where entities come from: auto (NER for the embedded model, NER and the LLM merged for "
+        "remote ones), ner, llm, both.",
+    )
     max_response_bytes: int = Field(
         4 << 20, gt=0, description="A model response larger than this is an error (bounded memory per request)."
     )
@@ -147,6 +158,12 @@ def resolve_settings(
     max_input = _number(env, "FACTKIT_MAX_INPUT_CHARS", int)
     if max_input is not None:
         values["max_input_chars"] = max_input
+    ner = _env(env, "FACTKIT_NER")
+    if ner:
+        values["ner"] = ner
+    entities = _env(env, "FACTKIT_ENTITIES")
+    if entities:
+        values["entities"] = entities.lower()
     kernels = _env(env, "FACTKIT_LOCAL_KERNELS")
     if kernels:
         values["local_kernels"] = kernels.lower()

@@ -21,6 +21,7 @@ from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
+from ._ner import PIPELINE, load_pipeline, ner_wire
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
@@ -59,6 +60,20 @@ def _call_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+#: The parts of an extraction, for ``only=``.
+PARTS = frozenset({"entities", "quotes", "dates", "facts", "summary"})
+
+
+def _parts(only: Iterable[str] | None) -> frozenset[str]:
+    if only is None:
+        return PARTS
+    chosen = frozenset(p.strip() for p in (only.split(",") if isinstance(only, str) else only) if p.strip())
+    unknown = chosen - PARTS
+    if unknown or not chosen:
+        raise UsageError(f"only={sorted(chosen)!r}: choose among {', '.join(sorted(PARTS))}")
+    return chosen
+
+
 class Extractor:
     """Extracts grounded summaries and facts with one configured model. Reuse it: it holds the client.
 
@@ -79,6 +94,7 @@ class Extractor:
         cache: bool | None = None,
         max_reasks: int | None = None,
         max_chars: int | None = None,
+        only: Iterable[str] | None = None,
     ) -> None:
         if settings is None:
             overrides: dict[str, Any] = {}
@@ -101,6 +117,8 @@ class Extractor:
         self.prompt = load_prompt(prompt or "extract")
         self.custom_prompt = load_prompt(custom_prompt or "custom")
         self.max_chars = max_chars
+        #: The parts every :meth:`extract` returns unless it says otherwise (``None``: all of them).
+        self.only: frozenset[str] | None = None if only is None else _parts(only)
         self._cache: CallCache | None = None
         self._lock = threading.Lock()
 
@@ -129,17 +147,30 @@ class Extractor:
 
     # -- the public calls -----------------------------------------------------------------------------
     @overload
-    def extract(self, text: str | bytes, *, published: Any = None, schema: None = None) -> Extraction: ...
+    def extract(
+        self, text: str | bytes, *, published: Any = None, schema: None = None, only: Iterable[str] | None = None
+    ) -> Extraction: ...
     @overload
-    def extract(self, text: str | bytes, *, published: Any = None, schema: type[M]) -> CustomExtraction[M]: ...
+    def extract(
+        self, text: str | bytes, *, published: Any = None, schema: type[M], only: Iterable[str] | None = None
+    ) -> CustomExtraction[M]: ...
 
     def extract(
-        self, text: str | bytes, *, published: Any = None, schema: type[M] | None = None
+        self,
+        text: str | bytes,
+        *,
+        published: Any = None,
+        schema: type[M] | None = None,
+        only: Iterable[str] | None = None,
     ) -> Extraction | CustomExtraction[M]:
         """Summary, facts, entities, quotes and dates of one article, every item grounded by offsets.
 
         With ``schema``, fills the caller's Pydantic model instead; its ``Evidence`` fields are grounded.
+        With ``only`` (some of ``entities``, ``quotes``, ``dates``, ``facts``, ``summary``), only those parts are
+        extracted, the rest left empty: ``only={"entities", "quotes", "dates"}`` makes no model call at all
+        where the NER pipeline is installed (a fraction of a second an article).
         """
+        parts = _parts(self.only if only is None else only)
         if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
             raise UsageError(
                 f"schema must be a Pydantic model class, not {type(schema).__name__!r}"
@@ -148,7 +179,7 @@ class Extractor:
         doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
         if schema is not None:
             return self._extract_custom(doc, schema)
-        return self._extract(doc)
+        return self._extract(doc, parts)
 
     def summarize(self, text: str | bytes, *, published: Any = None) -> Summary:
         """Headline, one-sentence tldr and key points, each point with the spans that support it."""
@@ -160,8 +191,24 @@ class Extractor:
         return summary_of(grounded)
 
     # -- internals ------------------------------------------------------------------------------------
-    def _extract(self, doc: Document) -> Extraction:
-        chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1)
+    def _entity_sources(self) -> tuple[Any, bool]:
+        """The NER pipeline to use (or ``None``) and whether to ask the LLM for entities as well."""
+        choice = self.settings.entities
+        nlp = None if choice == "llm" else load_pipeline(PIPELINE if self.settings.ner == "auto" else self.settings.ner)
+        if nlp is None:
+            return None, True
+        if choice == "auto":
+            return nlp, self.settings.backend != "local"  # measured: the embedded model's list adds ~1 point, ~10 s
+        return nlp, choice == "both"
+
+    def _extract(self, doc: Document, parts: frozenset[str] = PARTS) -> Extraction:
+        nlp, ask_llm = self._entity_sources()
+        need_facts = bool(parts & {"facts", "summary"})
+        # quotes need the people for their speakers; a model-free sweep takes them from NER alone
+        ask_llm = ask_llm and bool(parts & {"entities", "quotes"}) and (need_facts or nlp is None)
+        # (the chunk size is the backend's: asked only when there is a model call to make, so a model-free
+        # sweep never loads the model)
+        chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1) if ask_llm or need_facts else []
 
         def entities(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             return self._run_grounded(
@@ -173,18 +220,27 @@ class Extractor:
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
         # once when they run back to back; a remote endpoint gets them all at once.
-        jobs = [functools.partial(task, chunk) for chunk in chunks for task in (entities, facts)]
+        tasks = [t for t, wanted in ((entities, ask_llm), (facts, need_facts)) if wanted]
+        jobs = [functools.partial(task, chunk) for chunk in chunks for task in tasks]
         dates: list[DateMention] = []
+        found: list[Grounded] = []
 
         def meanwhile() -> None:  # work that needs no model output, done while the calls are in flight
             dates[:] = date_mentions(doc)
             for prepare in (normalized_article, article_numbers, article_words, article_places):
                 prepare(doc)  # what grounding the replies reads
+            if nlp is not None:
+                found.append(ground_entity_list(doc, ner_wire(doc, nlp))[0])
 
-        results = self._run_calls(jobs, meanwhile)
+        if jobs:
+            results = self._run_calls(jobs, meanwhile)
+        else:  # nothing needs the model: it is not even loaded
+            meanwhile()
+            results = []
         calls = [usage for _, usage in results]
-        entity_parts: list[Grounded] = [g for g, _ in results[0::2]]
-        fact_parts: list[Grounded] = [g for g, _ in results[1::2]]
+        step = max(1, len(tasks))
+        entity_parts: list[Grounded] = [*found, *(g for g, _ in results[0::step])] if ask_llm else found
+        fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if need_facts else []
         known = merge(entity_parts)
         attribute_quotes(doc, known)
         drop_hidden(doc, known, dates)
@@ -192,15 +248,15 @@ class Extractor:
         link_facts(merged.facts, known.entities, known.quotes, dates)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
-            summary=summary_of(merged),
-            facts=merged.facts,
-            entities=known.entities,
-            quotes=known.quotes,
-            dates=dates,
+            summary=summary_of(merged) if "summary" in parts else Summary(headline="", tldr="", key_points=[]),
+            facts=merged.facts if "facts" in parts else [],
+            entities=known.entities if "entities" in parts else [],
+            quotes=known.quotes if "quotes" in parts else [],
+            dates=dates if "dates" in parts else [],
             rejected=merged.rejected,
             usage=Usage(calls=calls),
-            model=self.backend.model,
-            backend=self.backend.name,
+            model=self.backend.model if jobs else self.settings.model,
+            backend=self.backend.name if jobs else self.settings.backend,
             prompt_version=self.prompt.id,
             published=doc.published.isoformat() if doc.published else None,
         )
@@ -355,6 +411,8 @@ class Extractor:
 
 def merge(parts: list[Grounded]) -> Grounded:
     """Merge the grounded parts of a long article: offsets are already global; drop duplicates."""
+    if not parts:
+        return Grounded()
     if len(parts) == 1:
         return parts[0]
     out = Grounded(headline=parts[0].headline, tldr=parts[0].tldr)

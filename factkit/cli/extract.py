@@ -34,6 +34,12 @@ def add_parser(sub: Any) -> None:
         "inputs", nargs="+", metavar="INPUT", help="a text file, - for stdin, a folder, or a .jsonl file (a batch)"
     )
     p.add_argument("--format", choices=["json", "jsonl", "md"], default="json", help="output format (one article)")
+    p.add_argument(
+        "--only",
+        metavar="PARTS",
+        help="only these parts, comma-separated: entities,quotes,dates,facts,summary (entities,quotes,dates "
+        "makes no model call where the NER pipeline is installed)",
+    )
     p.add_argument("--published", help="publication date (YYYY-MM-DD) to resolve relative dates against")
     p.add_argument("--schema", help="your own pydantic model, as package.module:Class (one article)")
     add_model_options(p)
@@ -77,12 +83,19 @@ def _is_batch(args: argparse.Namespace) -> bool:
     return any(s != "-" and (Path(s).is_dir() or s.lower().endswith(".jsonl")) for s in args.inputs)
 
 
+def _only(args: argparse.Namespace) -> frozenset[str] | None:
+    from .._extract import _parts
+
+    return None if not args.only else _parts(args.only)
+
+
 def run(args: argparse.Namespace) -> int:
     if _is_batch(args):
         return run_batch(args)
     schema = load_schema(args.schema) if args.schema else None
     texts = [(source, read_input(source)) for source in args.inputs]  # all inputs checked before any call
     extractor = extractor_from(args)
+    extractor.only = _only(args)
     for _source, text in texts:
         result = extractor.extract(text, published=args.published, schema=schema)
         if args.format == "md":
@@ -104,6 +117,9 @@ def run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is also an input; write the results to another file")
     items, total = read_inputs(args.inputs, published=args.published)
     extractor = extractor_from(args)
+    extractor.only = _only(args)
+    if extractor.only is not None and args.workers:
+        raise UsageError("--only can't be combined with --workers yet; a model-free sweep needs no workers")
 
     def to_stdout(record: BatchRecord) -> None:
         if record.error is None or record.error.type != "BudgetError":

@@ -1,0 +1,100 @@
+"""Named entities from the spaCy pipeline (the NER path), and the model-free pass ``only=``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import factkit
+from factkit import UsageError, resolve_settings
+from factkit._ner import PIPELINE, load_pipeline
+from factkit.cli import main
+from factkit.testing import FakeModel, grounded_answer
+
+pytest.importorskip("spacy")
+if load_pipeline(PIPELINE) is None:
+    pytest.skip(f"the pinned spaCy pipeline {PIPELINE} is not installed", allow_module_level=True)
+
+ARTICLE = (
+    "WASHINGTON (Reuters) - U.S. District Judge Cormac Carney ruled on Thursday in Santa Ana, California, that "
+    "the Department of Justice cannot deport 92 Cambodians, the American Civil Liberties Union said.\n"
+    "\u201cThis is a victory,\u201d said Lee Gelernt, a lawyer with the ACLU. Carney wrote that the government "
+    "had waited too long. Trump administration officials did not comment.\n"
+    "Reporting by Dan Levine; Editing by Alistair Bell\n"
+)
+
+
+def _settings(**env: str) -> factkit.Settings:
+    return resolve_settings(backend="fake", model="fake", cache=False, env={"FACTKIT_NER": "auto", **env})
+
+
+def test_entities_come_from_the_pipeline_grounded_and_typed() -> None:
+    model = FakeModel(handler=grounded_answer)
+    result = factkit.Extractor(backend=model, settings=_settings(FACTKIT_ENTITIES="ner")).extract(ARTICLE)
+    by_name = {e.name: e for e in result.entities}
+    assert by_name["Cormac Carney"].type == "person"
+    assert [m.text for m in by_name["Cormac Carney"].mentions] == ["Cormac Carney", "Carney"]  # the surname too
+    assert by_name["Lee Gelernt"].type == "person"
+    assert any(e.type == "location" and e.name == "Santa Ana" for e in result.entities)
+    assert not {"Dan Levine", "Alistair Bell"} & set(by_name)  # the byline is not the story
+    for entity in result.entities:
+        for m in entity.mentions:
+            assert ARTICLE[m.start : m.end] == m.text
+    assert {q.speaker for q in result.quotes} == {"Lee Gelernt"}
+    assert all("named entities" not in str(r["messages"]) for r in model.requests)  # no LLM entity call
+
+
+def test_a_model_free_pass_makes_no_call_and_loads_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from factkit.backends import local
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(local.LocalBackend, "shared", classmethod(refuse))
+    settings = resolve_settings(backend="local", cache=False, env={"FACTKIT_NER": "auto"})
+    extractor = factkit.Extractor(settings=settings)
+    extractor.extract(ARTICLE, only="entities")  # the pipeline loads once
+    start = time.perf_counter()
+    result = extractor.extract(ARTICLE, published="2018-01-26", only={"entities", "quotes", "dates"})
+    assert time.perf_counter() - start < 5
+    assert result.usage.calls == [] and result.facts == [] and result.summary.headline == ""
+    assert result.entities and result.quotes and result.dates
+    assert [d.value for d in result.dates] == ["2018-01-25"]
+    with pytest.raises(UsageError, match="choose among"):
+        extractor.extract(ARTICLE, only={"names"})
+
+
+def test_its_records_are_those_of_a_full_extraction() -> None:
+    model = FakeModel(handler=grounded_answer)
+    extractor = factkit.Extractor(backend=model, settings=_settings(FACTKIT_ENTITIES="ner"))
+    full = extractor.extract(ARTICLE, published="2018-01-26")
+    calls = len(model.requests)
+    sweep = extractor.extract(ARTICLE, published="2018-01-26", only={"entities", "quotes", "dates"})
+    assert len(model.requests) == calls
+    assert sweep.entities == full.entities and sweep.quotes == full.quotes and sweep.dates == full.dates
+
+
+def test_cli_only(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTKIT_NER", "auto")
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    assert main(["extract", str(path), "--only", "entities,quotes,dates", "--published", "2018-01-26"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["usage"]["calls"] == [] and out["entities"] and out["facts"] == []
+    assert main(["extract", str(path), "--only", "entities,gossip"]) == 2
+
+
+def test_a_tampered_pipeline_is_refused(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from factkit import _ner
+
+    monkeypatch.setattr(_ner, "PIPELINE_SHA256", "0" * 64)
+    _ner.load_pipeline.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="factkit"):
+            assert _ner.load_pipeline(PIPELINE) is None
+        assert any("not the pinned" in r.getMessage() for r in caplog.records)
+    finally:
+        _ner.load_pipeline.cache_clear()
