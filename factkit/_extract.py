@@ -21,7 +21,7 @@ from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
-from ._ner import PIPELINE, load_pipeline, ner_wire
+from ._ner import PIPELINE, load_pipeline, ner_wire, parse, speaker_finder
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
@@ -242,7 +242,7 @@ class Extractor:
         entity_parts: list[Grounded] = [*found, *(g for g, _ in results[0::step])] if ask_llm else found
         fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if need_facts else []
         known = merge(entity_parts)
-        attribute_quotes(doc, known)
+        attribute_quotes(doc, known, speaker_finder(parse(doc, nlp)) if nlp is not None else None)
         drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
         link_facts(merged.facts, known.entities, known.quotes, dates)

@@ -84,15 +84,14 @@ def load_pipeline(name: str) -> Any | None:
     import spacy
 
     try:
-        return spacy.load(name, exclude=["lemmatizer"])
+        return spacy.load(name)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"spaCy could not load the pipeline {name!r} (FACTKIT_NER): {exc}") from None
 
 
 def ner_wire(doc: Document, nlp: Any) -> WireEntities:
     """The pipeline's named entities of ``doc`` as a wire record, ready for the same grounding as an LLM's."""
-    with _lock:  # a spaCy pipeline is not documented as thread-safe
-        parsed = nlp(doc.text)
+    parsed = parse(doc, nlp)
     lists: dict[str, list[str]] = {"people": [], "organizations": [], "places": [], "other": []}
     text = doc.text
     for ent in parsed.ents:
@@ -113,3 +112,152 @@ def ner_wire(doc: Document, nlp: Any) -> WireEntities:
     for key in ("organizations", "places", "other"):
         lists[key] = [n for n in lists[key] if " " in n or n not in surnames]
     return WireEntities(**lists)
+
+
+# ---- quote speakers from the dependency parse -------------------------------------------------------------
+
+#: Verbs that introduce what someone said (lemmas).
+SPEECH_LEMMAS = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "write",
+        "tweet",
+        "post",
+        "ask",
+        "answer",
+        "reply",
+        "respond",
+        "call",
+        "declare",
+        "note",
+        "explain",
+        "argue",
+        "claim",
+        "insist",
+        "warn",
+        "state",
+        "announce",
+        "continue",
+        "conclude",
+        "suggest",
+        "describe",
+        "acknowledge",
+        "admit",
+        "recall",
+        "joke",
+        "shout",
+        "vow",
+        "promise",
+        "charge",
+        "contend",
+        "complain",
+        "testify",
+        "urge",
+        "predict",
+        "boast",
+        "concede",
+        "observe",
+        "quip",
+        "remark",
+        "repeat",
+        "report",
+        "caution",
+        "counter",
+        "emphasize",
+        "stress",
+        "proclaim",
+        "scoff",
+        "lament",
+    ]
+)
+_SUBJECTS = ("nsubj", "nsubjpass")
+
+
+@functools.cache
+def _parser(nlp: Any) -> Any:
+    """One compute function per pipeline, so :meth:`Document.derived` keeps one parse per document and pipeline."""
+
+    def compute(d: Document) -> Any:
+        with _lock:  # a spaCy pipeline is not documented as thread-safe
+            return nlp(d.text)
+
+    return compute
+
+
+def parse(doc: Document, nlp: Any) -> Any:
+    """The pipeline's parse of ``doc`` (computed once per document and kept on it)."""
+    return doc.derived(_parser(nlp))
+
+
+def _name_of(token: Any) -> str | None:
+    """The name a subject token stands for: the person entity around it, its proper-noun chain, the name in
+    apposition to a common noun ('the senator, Bernie Sanders'); a pronoun as itself (resolved by the caller)."""
+    if token.pos_ == "PRON":
+        return str(token.text) if token.lower_ in ("he", "she", "they") else None
+    if token.pos_ == "PROPN":
+        if token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
+            for ent in token.doc.ents:
+                if ent.start <= token.i < ent.end:
+                    return str(ent.text)
+        chain = [t for t in token.subtree if t.pos_ == "PROPN" and t.dep_ in ("compound", "flat") and t.i < token.i]
+        start = min([token.i, *(t.i for t in chain)])
+        return str(token.doc[start : token.i + 1].text)
+    for child in token.children:
+        if child.dep_ in ("appos", "compound") and child.pos_ == "PROPN":
+            return _name_of(child)
+    return None
+
+
+def _subject_name(verb: Any, inside: Any) -> str | None:
+    for child in verb.children:
+        if child.dep_ in _SUBJECTS and not (inside.start <= child.i < inside.end):
+            return _name_of(child)
+    return None
+
+
+def speaker_finder(parsed: Any) -> Any:
+    """``find(start, end)``: who said the quotation at ``[start, end)``, from the parse, or ``None``.
+
+    Takes the speech verbs of the sentences the quotation touches (outside the quotation), nearest first, and
+    returns the name of the first one's subject ('Clinton said on the other hand, "...'; '..." Rep. Elijah
+    Cummings (D-Md.) said in an interview'; 'Obama called the holiday "...'). A pronoun subject is returned as
+    is, for the caller to resolve.
+    """
+    doc = parsed
+
+    def find(start: int, end: int) -> str | None:
+        inside = doc.char_span(start, end, alignment_mode="expand")
+        if inside is None:
+            return None
+        sents = {inside.sent}
+        for i in (inside.start - 1, inside.end):
+            if 0 <= i < len(doc):
+                sents.add(doc[i].sent)
+        verbs = [
+            t
+            for s in sents
+            for t in s
+            if t.lemma_.lower() in SPEECH_LEMMAS
+            and t.pos_ in ("VERB", "AUX")
+            and not (inside.start <= t.i < inside.end)
+        ]
+        verbs.sort(key=lambda t: min(abs(t.i - inside.start), abs(t.i - inside.end)))
+        for verb in verbs:
+            name = _subject_name(verb, inside)
+            if name:
+                return name
+        # No speech verb: whoever the quotation is attached to ('Japan branded North Korea an "outlaw nation"'):
+        # climb from the quotation's words to the first verb outside it that has a subject.
+        for token in inside:
+            head = token.head
+            while head.i != token.i and not (inside.start <= head.i < inside.end):
+                if head.pos_ in ("VERB", "AUX"):
+                    return _subject_name(head, inside)
+                if head.head.i == head.i:
+                    break
+                head = head.head
+        return None
+
+    return find

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -280,6 +281,7 @@ _SPEECH = (
 _NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
 _CLOSE = r"^[\s,;:.!?\"'”’»]*"  # the closing mark and punctuation between a quotation and its speaker
 _AFTER = [
+    re.compile(r"^[\s,;:.!?\"'”’»]*[―—–]\s*" + _NAME),  # ..." ― Veronica Cruz (vox pops)
     re.compile(_CLOSE + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
     re.compile(_CLOSE + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
     re.compile(_CLOSE + r"according to\s+" + _NAME),
@@ -291,8 +293,11 @@ _BEFORE = [
 _PRONOUNS = {"he", "she", "they"}
 
 
-def attribute_quotes(doc: Document, out: Grounded) -> None:
-    """Quotations (3+ words inside quotation marks) with their speakers, from the news patterns around them."""
+def attribute_quotes(
+    doc: Document, out: Grounded, find_speaker: Callable[[int, int], str | None] | None = None
+) -> None:
+    """Quotations (3+ words inside quotation marks) with their speakers, from the news patterns around them,
+    else from ``find_speaker`` (the dependency parse: the subject of a speech verb in the quotation's sentence)."""
     persons = [e for e in out.entities if e.type == "person"]
     last_speaker: str | None = None
     for region in quotation_spans(doc.text, min_words=3):
@@ -310,6 +315,11 @@ def attribute_quotes(doc: Document, out: Grounded) -> None:
                 if m:
                     name = m.group(1)
                     break
+        if name is not None:  # 'Monday. She said': a sentence ended inside what the pattern took for a name
+            last = re.split(r"(?<=[a-z])\.\s+", name)[-1]
+            name = last if last.casefold() in _PRONOUNS else name
+        if name is None and find_speaker is not None:
+            name = find_speaker(region.start, region.end)
         speaker: str | None = None
         if name and name.casefold() in _PRONOUNS:
             prior = [(mm.start, e.name) for e in persons for mm in e.mentions if mm.start < region.start]

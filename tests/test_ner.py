@@ -98,3 +98,34 @@ def test_a_tampered_pipeline_is_refused(monkeypatch: pytest.MonkeyPatch, caplog:
         assert any("not the pinned" in r.getMessage() for r in caplog.records)
     finally:
         _ner.load_pipeline.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ('Clinton said on the other hand, "I will do better than that for all of you."', "Clinton"),
+        (
+            '"We have a duty to move forward," Italian Prime Minister Matteo Renzi said after the meeting.',
+            "Matteo Renzi",
+        ),
+        ('Japan branded North Korea an "outlaw nation in the neighborhood" on Friday.', "Japan"),
+        ('Trump tweeted that, "the media is totally rigged against us" on Sunday.', "Trump"),
+        ('"This is only the beginning of a long fight," said Maria Lopez, a union leader.', "Maria Lopez"),
+        ('The plan was "a disaster for working families" across the state.', None),
+    ],
+)
+def test_quote_speakers_from_the_parse(text: str, speaker: str | None) -> None:
+    extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
+    quotes = extractor.extract(text, only={"quotes"}).quotes
+    assert len(quotes) == 1
+    got = quotes[0].speaker
+    assert (got is None) if speaker is None else (got is not None and speaker in got), got
+
+
+def test_a_pronoun_speaker_is_the_last_person_named() -> None:
+    text = (
+        "Senator Ann Lopez spoke in Denver on Monday. She said the bill was "
+        '"the worst idea this chamber has had in a decade" and left.'
+    )
+    extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
+    assert extractor.extract(text, only={"quotes"}).quotes[0].speaker == "Ann Lopez"
