@@ -34,6 +34,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
+        "--entities-ab",
+        action="store_true",
+        help="also time cold runs that ask the model for entities (FACTKIT_ENTITIES=llm, as before NER) interleaved "
+        "with the default (entities from NER, one model call)",
+    )
+    parser.add_argument(
         "--kernels-ab",
         action="store_true",
         help="also time cold runs with llama.cpp's portable kernels (FACTKIT_LOCAL_KERNELS=safe, what a build with "
@@ -106,6 +112,16 @@ def main() -> int:
             inproc.extract(text, published="2018-01-26")
             iso["in_process"].append(time.perf_counter() - start)
 
+    ents: dict[str, list[float]] = {"ner": [], "llm": []}
+    if args.entities_ab:
+        llm_entities = factkit.Extractor(settings=settings.model_copy(update={"entities": "llm"}))
+        for _ in range(args.runs):
+            ents["ner"].append(once(True)[0])
+            backend.call("reset")  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            llm_entities.extract(text, published="2018-01-26")
+            ents["llm"].append(time.perf_counter() - start)
+
     kern: dict[str, list[float]] = {"auto": [], "safe": []}
     if args.kernels_ab:
         safe = factkit.Extractor(settings=settings.model_copy(update={"local_kernels": "safe"}))
@@ -151,7 +167,7 @@ def main() -> int:
     print(f"peak RSS                   {figures['peak_rss_gb']:>6} GB (this process + the model's)")
     print(
         f"child-process round trip   {trip_ms:>6.3f} ms a call ({len(text):,} characters each way; an extraction "
-        "makes 2 calls)"
+        "makes 1 or 2 calls)"
     )
     print(f"fresh `factkit extract`    {figures['fresh_process_s']:>6} s (exit {proc.returncode})")
     print(
@@ -164,6 +180,14 @@ def main() -> int:
         print(
             f"sampler A/B, cold, interleaved: factkit {fast:.1f} s {times_list(ab['factkit'])} vs llama-cpp-python "
             f"{stock:.1f} s {times_list(ab['stock'])}: {stock / fast:.2f}x"
+        )
+    if args.entities_ab:
+        ner_s, llm_s = statistics.median(ents["ner"]), statistics.median(ents["llm"])
+        figures["entities_ner_runs_s"] = [round(t, 1) for t in ents["ner"]]
+        figures["entities_llm_runs_s"] = [round(t, 1) for t in ents["llm"]]
+        print(
+            f"entities A/B, cold, interleaved: from NER {ner_s:.1f} s {times_list(ents['ner'])} vs from the model "
+            f"{llm_s:.1f} s {times_list(ents['llm'])}: {llm_s - ner_s:.1f} s saved"
         )
     if args.kernels_ab:
         fast_s, safe_s = statistics.median(kern["auto"]), statistics.median(kern["safe"])

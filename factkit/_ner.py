@@ -47,8 +47,6 @@ _LISTS = {
     "PRODUCT": "other",
 }
 _CAPTION_TAIL = re.compile(r"(?:\s+(?:Image|Photo|Video|File)\b:?)+$")
-#: A news byline before a name on the same line: the reporters and editors are not in the story.
-_BYLINE = re.compile(r"(?i)\b(?:reporting|editing|writing|compiled|additional reporting|photos?)\s+by\b[^\n]*$")
 _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 _lock = threading.Lock()
 
@@ -97,9 +95,6 @@ def ner_wire(doc: Document, nlp: Any) -> WireEntities:
     for ent in parsed.ents:
         target = _LISTS.get(ent.label_)
         if target is None:
-            continue
-        line_start = text.rfind("\n", 0, ent.start_char) + 1
-        if _BYLINE.search(text, line_start, ent.start_char):
             continue
         name = _CAPTION_TAIL.sub("", ent.text.split("\n")[0]).strip()
         if _ACRONYM_CUT.fullmatch(name) and text.startswith(".", ent.end_char):
