@@ -217,6 +217,9 @@ def test_quotes_span_overlap_and_attribution() -> None:
     missing = match_quotes(gold, [Quote(text="92 Cambodians", span=span("92 Cambodians"), speaker="Carney")])
     assert (missing.tp, missing.fp, missing.fn) == (0, 1, 1)
     assert missing.attribution is not None and missing.attribution.total == 0
+    # over all gold quotes, a missed quote is a missed speaker
+    assert missing.speakers is not None and (missing.speakers.correct, missing.speakers.total) == (0, 1)
+    assert good.speakers is not None and (good.speakers.correct, good.speakers.total) == (1, 1)
 
 
 def test_quotes_without_gold_speaker_are_not_judged() -> None:

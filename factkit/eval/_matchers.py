@@ -178,7 +178,10 @@ def match_quotes(gold: Sequence[GoldQuote], pred: Sequence[Quote]) -> TypeResult
         speaker_ok,
     )
     judged = [m for m in result.matched if m.attribute_ok is not None]
-    result.attribution = Accuracy(correct=sum(1 for m in judged if m.attribute_ok), total=len(judged))
+    correct = sum(1 for m in judged if m.attribute_ok)
+    result.attribution = Accuracy(correct=correct, total=len(judged))
+    # over every gold quote with a known speaker: a missed quote's speaker is a missed speaker
+    result.speakers = Accuracy(correct=correct, total=sum(1 for g in gold if g.speaker is not None))
     return result
 
 

@@ -53,7 +53,8 @@ def score_rows(report: EvalReport) -> list[Row]:
         if s is None:
             continue
         note = _acc("normalised", s.normalised) if t == "dates" else ""
-        note = _acc("attributed", s.attribution) if t == "quotes" else note
+        if t == "quotes":
+            note = ", ".join(x for x in (_acc("attributed", s.attribution), _acc("speakers", s.speakers)) if x)
         if s.tp + s.fp + s.fn == 0:  # nothing labelled and nothing predicted: no score
             rows.append(Row(t, "-", "-", "-", "0", "0", "none labelled or predicted"))
             continue

@@ -250,6 +250,7 @@ def _type_scores(results: Sequence[CaseResult]) -> dict[ItemType, TypeScores]:
             cases=len(parts),
             normalised=_sum_accuracy([p.normalised for p in parts]),
             attribution=_sum_accuracy([p.attribution for p in parts]),
+            speakers=_sum_accuracy([p.speakers for p in parts]),
         )
     return out
 
@@ -333,7 +334,7 @@ LOWER_IS_BETTER = frozenset(
 def metric_names() -> list[str]:
     """Every metric name a report can hold (and a gate can name), sorted."""
     names = {f"{t}.{m}" for t in TYPES for m in ("precision", "recall", "f1")}
-    names |= {"dates.normalised_accuracy", "quotes.attribution_accuracy"}
+    names |= {"dates.normalised_accuracy", "quotes.attribution_accuracy", "quotes.speaker_accuracy"}
     names |= {f"overall.{k}_{m}" for k in ("micro", "macro") for m in ("precision", "recall", "f1")}
     names |= {"grounding.rate", "hallucination.rate"}
     names |= {f"summary.{r}{s}" for r in ("rouge1", "rouge2", "rougeL") for s in ("", "_mean")}
@@ -358,6 +359,8 @@ def flatten(
         out["dates.normalised_accuracy"] = round(types["dates"].normalised.accuracy, 4)
     if "quotes" in types and types["quotes"].attribution and types["quotes"].attribution.accuracy is not None:
         out["quotes.attribution_accuracy"] = round(types["quotes"].attribution.accuracy, 4)
+    if "quotes" in types and types["quotes"].speakers and types["quotes"].speakers.accuracy is not None:
+        out["quotes.speaker_accuracy"] = round(types["quotes"].speakers.accuracy, 4)
     for key in ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1"):
         out[f"overall.{key}"] = getattr(overall, key)
     if overall.grounding.rate is not None:

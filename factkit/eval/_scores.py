@@ -109,6 +109,9 @@ class TypeResult(_Score):
     spurious: list[Item] = Field(default_factory=list)
     normalised: Accuracy | None = Field(None, description="Dates: matched pairs with the gold ISO value.")
     attribution: Accuracy | None = Field(None, description="Quotes: matched quotes with the gold speaker.")
+    speakers: Accuracy | None = Field(
+        None, description="Quotes: gold quotes with a known speaker that were found with that speaker."
+    )
 
 
 class RougeScore(_Score):
@@ -177,6 +180,7 @@ class TypeScores(_Score):
     cases: int = Field(description="Cases in which this type was scored.")
     normalised: Accuracy | None = None
     attribution: Accuracy | None = None
+    speakers: Accuracy | None = None
 
 
 class OverallScores(_Score):
