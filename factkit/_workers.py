@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -90,7 +91,7 @@ class _ToParent(logging.Handler):
             self._send(("log", record.levelno, record.getMessage()))
 
 
-def _child(spec: WorkerSpec, conn: Connection, threads: int) -> None:
+def _child(spec: WorkerSpec, conn: Connection, threads: int, parent: int | None = None) -> None:
     """A worker process: extract what the parent sends, on ``threads`` threads, and send back each outcome.
 
     Messages to the parent: ``("ready",)`` once, ``("done", task, ok, value_or_error)`` per article,
@@ -98,7 +99,7 @@ def _child(spec: WorkerSpec, conn: Connection, threads: int) -> None:
     """
     from .backends._child import die_with_parent
 
-    die_with_parent()  # a killed parent (kill -9) must not leave workers sending requests
+    die_with_parent(parent)  # a killed parent (kill -9), even one killed while we started, must not leave workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
     send_lock = threading.Lock()
 
@@ -189,7 +190,10 @@ class WorkerPool:
             for n in range(workers):
                 parent_end, child_end = context.Pipe()
                 process = context.Process(
-                    target=_child, args=(spec, child_end, threads), name=f"factkit-worker-{n}", daemon=True
+                    target=_child,
+                    args=(spec, child_end, threads, os.getpid()),
+                    name=f"factkit-worker-{n}",
+                    daemon=True,
                 )
                 process.start()
                 child_end.close()

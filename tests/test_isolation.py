@@ -208,3 +208,12 @@ def test_after_fork_the_child_starts_a_model_process_of_its_own() -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert proc.pid == parent_child and proc.call("echo", {"value": 7}) == 7
     proc.close()
+
+
+def test_a_child_whose_parent_died_while_it_started_exits_at_once() -> None:
+    code = (
+        "from factkit.backends._child import die_with_parent; import time; die_with_parent(2**22 + 1); time.sleep(30)"
+    )
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], timeout=20, check=False)
+    assert proc.returncode == 1 and time.monotonic() - started < 10

@@ -129,3 +129,32 @@ def test_a_pronoun_speaker_is_the_last_person_named() -> None:
     )
     extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
     assert extractor.extract(text, only={"quotes"}).quotes[0].speaker == "Ann Lopez"
+
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "polnear" / "polnear_dev.jsonl.gz").exists(), reason="needs ../shared")
+def test_polnear_converts_to_fixtures_that_score_quotes_and_speakers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    monkeypatch.setenv("FACTKIT_NER", "auto")  # the model-free pass (conftest turns NER off)
+    from factkit.eval._fixtures import load_cases
+
+    spec = importlib.util.spec_from_file_location("convert_polnear", Path("evals/convert_polnear.py").resolve())
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--out", str(tmp_path)]) == 0
+    cases = load_cases(tmp_path)
+    assert len(cases) == 84 and sum(len(c.quotes) for c in cases) == 624  # as the shared scorer counts them
+    named = [q for c in cases for q in c.quotes if q.speaker]
+    assert len(named) > 300 and not any("(" in q.speaker or "," in q.speaker for q in named if q.speaker)
+    assert (
+        main(["eval", str(tmp_path), "--only", "entities,quotes", "--no-cache", "--json", str(tmp_path / "r.json")])
+        == 0
+    )
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert 0 < report["metrics"]["quotes.speaker_accuracy"] <= 1

@@ -111,7 +111,7 @@ class ModelProcess:
             self._proc = subprocess.Popen(
                 # -c, not -m: the caller's current folder must not come first on the child's path (a json.py
                 # there would break it), and the child's path is factkit's own
-                [sys.executable, "-c", _CHILD_MAIN, str(req_r), str(rep_w), self.runner],
+                [sys.executable, "-c", _CHILD_MAIN, str(req_r), str(rep_w), self.runner, str(os.getpid())],
                 pass_fds=(req_r, rep_w),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
@@ -221,13 +221,16 @@ _BUILTIN_ERRORS: dict[str, type[Exception]] = {
 # -- the child ----------------------------------------------------------------------------------------------
 
 
-def die_with_parent(interval: float = 0.2) -> None:
+def die_with_parent(parent: int | None = None, interval: float = 0.2) -> None:
     """End this process soon after its parent dies, even in the middle of native code.
 
-    A thread watches the parent's pid (the child is re-parented when it dies). ``PR_SET_PDEATHSIG`` is not used:
-    it fires when the parent's *thread* that started the child ends, which in a thread pool is any time.
+    A thread watches the parent's pid (the child is re-parented when it dies); ``parent`` is the pid the parent
+    gave, so a parent that died while this process was still starting is noticed at once. ``PR_SET_PDEATHSIG``
+    is not used: it fires when the parent's *thread* that started the child ends, which in a pool is any time.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -273,7 +276,7 @@ def serve(req_fd: int, rep_fd: int, runner_spec: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    die_with_parent()
+    die_with_parent(int(argv[3]) if len(argv) > 3 else None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it stops calling, or closes the pipe
     import faulthandler
 

@@ -76,6 +76,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, metavar="N", help="score only the first N cases (or xsum pairs)")
     runs.add_argument("--repeats", type=int, default=1, metavar="N", help="run N times; report mean and spread")
     runs.add_argument(
+        "--only",
+        metavar="PARTS",
+        help="extract only these parts (comma-separated; entities,quotes,dates needs no model where NER is "
+        "installed): e.g. quotes and speakers of evals/polnear in seconds",
+    )
+    runs.add_argument(
         "--matcher",
         choices=["lexical", "embeddings"],
         default="lexical",
@@ -203,6 +209,10 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
     extractor = None
     if recording is None or args.judge == "model":
         extractor = extractor_from(args)
+        if args.only:
+            from .._extract import _parts
+
+            extractor.only = _parts(args.only)
     judge: Judge | None = None
     if args.judge == "lexical":
         judge = LexicalJudge()
