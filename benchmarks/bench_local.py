@@ -173,41 +173,32 @@ def main() -> int:
     print(
         f"tokens per extraction      {result.usage.prompt_tokens} prompt + {result.usage.completion_tokens} completion"
     )
-    if args.ab:
-        fast, stock = statistics.median(ab["factkit"]), statistics.median(ab["stock"])
-        figures["ab_factkit_runs_s"] = [round(t, 1) for t in ab["factkit"]]
-        figures["ab_stock_runs_s"] = [round(t, 1) for t in ab["stock"]]
-        print(
-            f"sampler A/B, cold, interleaved: factkit {fast:.1f} s {times_list(ab['factkit'])} vs llama-cpp-python "
-            f"{stock:.1f} s {times_list(ab['stock'])}: {stock / fast:.2f}x"
-        )
-    if args.entities_ab:
-        ner_s, llm_s = statistics.median(ents["ner"]), statistics.median(ents["llm"])
-        figures["entities_ner_runs_s"] = [round(t, 1) for t in ents["ner"]]
-        figures["entities_llm_runs_s"] = [round(t, 1) for t in ents["llm"]]
-        print(
-            f"entities A/B, cold, interleaved: from NER {ner_s:.1f} s {times_list(ents['ner'])} vs from the model "
-            f"{llm_s:.1f} s {times_list(ents['llm'])}: {llm_s - ner_s:.1f} s saved"
-        )
-    if args.kernels_ab:
-        fast_s, safe_s = statistics.median(kern["auto"]), statistics.median(kern["safe"])
-        figures["kernels_auto_runs_s"] = [round(t, 1) for t in kern["auto"]]
-        figures["kernels_safe_runs_s"] = [round(t, 1) for t in kern["safe"]]
-        print(
-            f"kernels A/B, cold, interleaved: default {fast_s:.1f} s {times_list(kern['auto'])} vs portable (safe) "
-            f"{safe_s:.1f} s {times_list(kern['safe'])}: {safe_s / fast_s:.2f}x"
-        )
-    if args.isolation_ab:
-        child, inproc_s = statistics.median(iso["child"]), statistics.median(iso["in_process"])
-        figures["iso_child_runs_s"] = [round(t, 1) for t in iso["child"]]
-        figures["iso_in_process_runs_s"] = [round(t, 1) for t in iso["in_process"]]
-        print(
-            f"isolation A/B, cold, interleaved: child process {child:.1f} s {times_list(iso['child'])} vs in-process "
-            f"{inproc_s:.1f} s {times_list(iso['in_process'])}: {100 * (child / inproc_s - 1):+.1f} %"
-        )
+    comparisons = [
+        (args.ab, "sampler", ("factkit", ab["factkit"]), ("llama-cpp-python", ab["stock"]), "x"),
+        (args.entities_ab, "entities", ("from NER", ents["ner"]), ("from the model", ents["llm"]), "saved"),
+        (args.kernels_ab, "kernels", ("default", kern["auto"]), ("portable (safe)", kern["safe"]), "x"),
+        (args.isolation_ab, "isolation", ("child process", iso["child"]), ("in-process", iso["in_process"]), "%"),
+    ]
+    for wanted, name, (label_a, runs_a), (label_b, runs_b), verdict in comparisons:
+        if wanted:
+            print(report_ab(figures, name, label_a, runs_a, label_b, runs_b, verdict))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     return 0 if proc.returncode == 0 else 1
+
+
+def report_ab(
+    figures: dict[str, object], name: str, label_a: str, a: list[float], label_b: str, b: list[float], verdict: str
+) -> str:
+    """Record an interleaved A/B in ``figures`` and say it in one line (medians; ``verdict``: how B compares)."""
+    ma, mb = statistics.median(a), statistics.median(b)
+    figures[f"{name}_a_runs_s"] = [round(t, 1) for t in a]
+    figures[f"{name}_b_runs_s"] = [round(t, 1) for t in b]
+    compared = {"x": f"{mb / ma:.2f}x", "saved": f"{mb - ma:.1f} s saved", "%": f"{100 * (ma / mb - 1):+.1f} %"}
+    return (
+        f"{name} A/B, cold, interleaved: {label_a} {ma:.1f} s {times_list(a)} vs {label_b} {mb:.1f} s "
+        f"{times_list(b)}: {compared[verdict]}"
+    )
 
 
 def in_process_extractor(child: object, settings: object) -> object:
