@@ -149,6 +149,7 @@ _EDGE_WORDS = re.compile(r"^(?:(?:the|a|an|of)\s+)+|(?:\s+(?:[a-z][\w'’-]*))+$
 
 
 _ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
+_ACRONYM_END = re.compile(r"(?:\b[A-Z]\.){2,}$")
 _LONE_INITIAL = re.compile(r"(?<![.\w])([A-Z])\. (?=[A-Za-z]{2})")
 
 
@@ -175,6 +176,8 @@ def fix_initials(text: str, source: str | None = None) -> str:
 def clean_name(raw: str) -> str:
     """Trim quotes, punctuation and leading articles or trailing common nouns ('... spokesman')."""
     name = fix_initials(" ".join(raw.split()).strip(" .,;:\"'“”()"))
+    if _ACRONYM_END.search(raw.strip(" ,;:\"'“”()")) and not name.endswith("."):
+        name += "."  # 'U.S.' keeps its last period: 'U.S' is no alias of 'United States'
     trimmed = _EDGE_WORDS.sub("", name).strip(" ,")
     return trimmed if any(ch.isupper() for ch in trimmed) else name
 

@@ -379,3 +379,10 @@ def test_places_named_in_the_text_are_found_by_exact_spelling_once_per_document(
     assert "Cambodia" in found and "South Sudan" in found and "Sudan" in found  # grounding then keeps whole words
     assert "France" not in found
     assert article_places(doc) is found  # kept on the document: grounding each answer reads it again
+
+
+def test_an_acronym_keeps_its_last_period_so_its_alias_is_found() -> None:
+    from factkit._records import clean_name
+
+    assert clean_name("U.S.") == "U.S." and clean_name("the U.N.,") == "U.N."
+    assert clean_name("Acme Corp.") == "Acme Corp"  # a plain abbreviation still loses it, as before
