@@ -204,19 +204,14 @@ def report_ab(
 def in_process_extractor(child: object, settings: object) -> object:
     """An Extractor whose model is loaded in this process, as before the child process: the same runner and
     request handling, without the pipe."""
-    from openai.types.chat import ChatCompletion
-
     import factkit
     from factkit.backends.base import ChatBackend, Mode, RetryPolicy
-    from factkit.backends.local import LlamaRunner, _adapt_response_format
+    from factkit.backends.local import LlamaRunner, complete_with
 
-    config = dict(child.config)  # type: ignore[attr-defined]
-    runner = LlamaRunner(config)
+    runner = LlamaRunner(dict(child.config))  # type: ignore[attr-defined]
 
-    def create(**kwargs: object) -> ChatCompletion:
-        kwargs = _adapt_response_format(dict(kwargs))
-        kwargs.pop("model", None)
-        return ChatCompletion.model_validate(runner.handle("chat", kwargs))
+    def create(**kwargs: object) -> object:
+        return complete_with(lambda request: runner.handle("chat", request), kwargs)
 
     backend = ChatBackend(
         create,

@@ -104,6 +104,15 @@ def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) ->
         raise UsageError(f"{name}={raw!r} is not a number; set it to a {kind.__name__} or unset it") from None
 
 
+#: Numeric settings read from the environment: variable, Settings field, type.
+_NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
+    ("FACTKIT_TIMEOUT", "timeout", float),
+    ("FACTKIT_LOCAL_THREADS", "local_threads", int),
+    ("FACTKIT_MAX_RESPONSE_BYTES", "max_response_bytes", int),
+    ("FACTKIT_MAX_INPUT_CHARS", "max_input_chars", int),
+)
+
+
 def resolve_settings(
     *,
     model: str | None = None,
@@ -138,12 +147,10 @@ def resolve_settings(
         "base_url": base_url,
         "api_key": SecretStr(key) if key else None,
     }
-    timeout = _number(env, "FACTKIT_TIMEOUT", float)
-    if timeout is not None:
-        values["timeout"] = timeout
-    threads = _number(env, "FACTKIT_LOCAL_THREADS", int)
-    if threads is not None:
-        values["local_threads"] = threads
+    for variable, field_name, kind in _NUMBERS:
+        number = _number(env, variable, kind)
+        if number is not None:
+            values[field_name] = number
     if (_env(env, "FACTKIT_CACHE") or "").lower() in ("0", "false", "no", "off"):
         values["cache"] = False
     cache_dir = _env(env, "FACTKIT_CACHE_DIR")
@@ -152,12 +159,6 @@ def resolve_settings(
     prices = _env(env, "FACTKIT_PRICES")
     if prices:
         values["prices_path"] = Path(prices).expanduser()
-    max_response = _number(env, "FACTKIT_MAX_RESPONSE_BYTES", int)
-    if max_response is not None:
-        values["max_response_bytes"] = max_response
-    max_input = _number(env, "FACTKIT_MAX_INPUT_CHARS", int)
-    if max_input is not None:
-        values["max_input_chars"] = max_input
     ner = _env(env, "FACTKIT_NER")
     if ner:
         values["ner"] = ner

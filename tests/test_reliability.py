@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_batch_support import fake_extractor, short_articles
 
-from factkit import Extractor, InputError, UsageError, resolve_settings
+from factkit import Extractor, InputError, Settings, UsageError, resolve_settings
 from factkit._batch import BatchRunner
 from factkit._cost import Price, PriceTable
 from factkit._models import CallUsage, Usage
 from factkit.cli import main
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, grounded_answer
+
+
+def _remote(base_url: str, *, api_key: str = "sk-x-0123456789", model: str = "m", **overrides: Any) -> Settings:
+    """Settings for the real openai client against a test server: no retry waits, no cache."""
+    return resolve_settings(
+        base_url=base_url, api_key=api_key, model=model, retry_wait_multiplier=0, cache=False, **overrides
+    )
 
 
 def test_one_article_has_the_same_size_limit_as_a_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,13 +68,7 @@ def test_impossible_usage_is_unknown_not_counted(fake_server: FakeOpenAIServer, 
         return Reply.json(grounded_answer(request), prompt_tokens=counts[0], completion_tokens=counts[1])
 
     fake_server.set_handler(handler)
-    settings = resolve_settings(
-        base_url=fake_server.base_url,
-        api_key="sk-x-123456789",
-        model="gpt-4o-mini",
-        retry_wait_multiplier=0,
-        cache=False,
-    )
+    settings = _remote(fake_server.base_url, model="gpt-4o-mini")
     ex = Extractor(settings=settings)
     record = ex.extract_many(short_articles(1), max_cost=1.0)[0]
     assert record.ok and record.result is not None
@@ -145,9 +147,7 @@ def test_a_rejected_key_stops_the_batch_and_a_rerun_after_the_fix_does_everythin
     out = tmp_path / "results.jsonl"
     texts = short_articles(40)
     with FakeOpenAIServer(handler=handler) as server:
-        settings = resolve_settings(
-            base_url=server.base_url, api_key="sk-bad-0123456789abcdef", model="m", retry_wait_multiplier=0, cache=False
-        )
+        settings = _remote(server.base_url, api_key="sk-bad-0123456789abcdef")
         ex = Extractor(settings=settings)
         with pytest.raises(ConfigError, match=r"rejected the API key.*batch stopped"):
             ex.extract_many(texts, out=out, concurrency=4)
@@ -223,15 +223,7 @@ def test_the_timeout_is_a_deadline_however_slowly_the_server_sends(phase: str) -
 
     server = _Dripping(phase)
     try:
-        settings = resolve_settings(
-            base_url=server.base_url,
-            api_key="sk-x-0123456789",
-            model="m",
-            timeout=1.0,
-            transport_retries=1,
-            retry_wait_multiplier=0,
-            cache=False,
-        )
+        settings = _remote(server.base_url, timeout=1.0, transport_retries=1)
         started = time.monotonic()
         with pytest.raises(TransportError, match="did not answer in time"):
             Extractor(settings=settings).summarize(short_articles(1)[0])
@@ -248,14 +240,7 @@ def test_a_huge_response_is_one_error_and_is_not_downloaded_again(fake_server: F
         return Reply.json(json.dumps(grounded_answer(request)) + " " * (3 << 20))
 
     fake_server.set_handler(padded)
-    settings = resolve_settings(
-        base_url=fake_server.base_url,
-        api_key="sk-x-0123456789",
-        model="m",
-        retry_wait_multiplier=0,
-        cache=False,
-        env={"FACTKIT_MAX_RESPONSE_BYTES": str(1 << 20)},
-    )
+    settings = _remote(fake_server.base_url, env={"FACTKIT_MAX_RESPONSE_BYTES": str(1 << 20)})
     with pytest.raises(ModelError, match=r"sent too much.*larger than 1,048,576 bytes"):
         Extractor(settings=settings).summarize(short_articles(1)[0])
     assert len(fake_server.chat_requests) == 1
@@ -345,9 +330,7 @@ def _llama_cpp_server_like(request: dict) -> Reply:
 
 def test_a_server_without_json_schema_costs_one_refusal_per_call_and_caps_never_fail_a_call() -> None:
     with FakeOpenAIServer(handler=_llama_cpp_server_like) as server:
-        settings = resolve_settings(
-            base_url=server.base_url, api_key="sk-x-0123456789", model="qwen", retry_wait_multiplier=0, cache=False
-        )
+        settings = _remote(server.base_url, model="qwen")
         result = Extractor(settings=settings).extract(short_articles(1)[0])
         assert result.facts and result.entities
         refused = [r for r in server.chat_requests if (r.response_format or {}).get("type") == "json_schema"]

@@ -141,6 +141,15 @@ def _adapt_response_format(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def complete_with(chat: Any, kwargs: dict[str, Any]) -> Any:
+    """An openai ``ChatCompletion`` from ``chat(request)`` (a runner's ``chat``, here or in the child process),
+    for the request instructor built: its response format adapted for llama-cpp-python, its model name dropped."""
+    from openai.types.chat import ChatCompletion
+
+    request = {k: v for k, v in _adapt_response_format(kwargs).items() if k != "model"}
+    return ChatCompletion.model_validate(chat(request))
+
+
 #: Bump when factkit's decoding changes what the model writes for the same prompt (the sampler's rules, say the
 #: list that stops at a repeated item): cached calls are keyed by it, so older answers are not served as new ones.
 DECODER = "greedy-grammar/2"
@@ -385,8 +394,4 @@ class LocalBackend(ChatBackend):
         self.process.close()
 
     def _generate(self, **kwargs: Any) -> Any:
-        from openai.types.chat import ChatCompletion
-
-        kwargs = _adapt_response_format(kwargs)
-        kwargs.pop("model", None)
-        return ChatCompletion.model_validate(self.call("chat", kwargs))
+        return complete_with(lambda request: self.call("chat", request), kwargs)
