@@ -165,6 +165,36 @@ SPEECH_LEMMAS = frozenset(
         "proclaim",
         "scoff",
         "lament",
+        "sing",
+        "chant",
+        "demand",
+        "brand",
+        "dub",
+        "label",
+        "blast",
+        "scold",
+        "accuse",
+        "cite",
+        "hail",
+        "praise",
+        "criticize",
+        "condemn",
+        "dismiss",
+        "mock",
+        "deride",
+        "defend",
+        "deny",
+        "confirm",
+        "boast",
+        "plead",
+        "pledge",
+        "wonder",
+        "muse",
+        "exclaim",
+        "yell",
+        "testify",
+        "write",
+        "quote",
     ]
 )
 _SUBJECTS = ("nsubj", "nsubjpass")
@@ -186,11 +216,20 @@ def parse(doc: Document, nlp: Any) -> Any:
     return doc.derived(_parser(nlp))
 
 
+_DESCRIPTION_DEPS = ("det", "poss", "amod", "compound", "nummod", "case", "prep", "pobj", "nmod", "advmod")
+
+
 def _name_of(token: Any) -> str | None:
     """The name a subject token stands for: the person entity around it, its proper-noun chain, the name in
-    apposition to a common noun ('the senator, Bernie Sanders'); a pronoun as itself (resolved by the caller)."""
+    apposition to a common noun ('the senator, Bernie Sanders'), the noun a relative pronoun stands for
+    ('McConnell, who in 2010 said'); a pronoun as itself (resolved by the caller); else the common noun phrase
+    that describes the speaker ('the mayor', "Obama's former campaign strategist")."""
     if token.pos_ == "PRON":
-        return str(token.text) if token.lower_ in ("he", "she", "they") else None
+        if token.lower_ in ("he", "she", "they"):
+            return str(token.text)
+        if token.lower_ in ("who", "that") and token.head.dep_ == "relcl":
+            return _name_of(token.head.head)
+        return None
     if token.pos_ == "PROPN":
         if token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
             for ent in token.doc.ents:
@@ -200,16 +239,58 @@ def _name_of(token: Any) -> str | None:
         start = min([token.i, *(t.i for t in chain)])
         return str(token.doc[start : token.i + 1].text)
     for child in token.children:
-        if child.dep_ in ("appos", "compound") and child.pos_ == "PROPN":
-            return _name_of(child)
+        if child.pos_ == "PROPN" and (child.dep_ == "appos" or child.ent_type_ == "PERSON"):
+            return _name_of(child)  # 'the senator, Bernie Sanders'; 'Trump lawyer Marc Kasowitz'
+    if token.pos_ == "NOUN":
+        return _description(token)
     return None
 
 
-def _subject_name(verb: Any, inside: Any) -> str | None:
+def _description(token: Any) -> str:
+    """The noun phrase a common noun heads, as written ('the former secretary of state and current Democratic
+    presidential nominee'), up to a comma, a bracket or a clause, within its line."""
+    doc = token.doc
+    start, end = token.left_edge.i, token.right_edge.i + 1
+    while start < token.i and "\n" in doc[start : token.i + 1].text:
+        start += 1  # never over a line break ('5:45 p.m.\n\nGary Johnson's doctor')
+    for t in doc[token.i + 1 : end]:
+        if t.text in (",", "(", "—", "–", "-", "\n") or t.dep_ in ("relcl", "acl") or "\n" in t.text:
+            end = t.i
+            break
+    return str(doc[start:end].text)
+
+
+_PRONOUN_SUBJECTS = frozenset(["he", "she", "they"])
+
+
+def _subject_name(verb: Any, inside: Any, *, named_only: bool = False) -> str | None:
+    if verb.dep_ == "acl" and verb.head.pos_ in ("PROPN", "NOUN", "PRON"):
+        return _name_of(verb.head)  # 'footage of Hillary Clinton asking, "..."'
     for child in verb.children:
         if child.dep_ in _SUBJECTS and not (inside.start <= child.i < inside.end):
+            if named_only and child.pos_ == "NOUN":
+                return None  # 'the advertisement suggests that ...': a thing, not who spoke
             return _name_of(child)
     return None
+
+
+def _climb(verb: Any, inside: Any, *, speech: bool) -> str | None:
+    """The subject of ``verb``, else of the verbs it hangs on ('Trump attacked Clinton, saying, "..."'), within its
+    sentence; a pronoun or a description gives way to a name higher up ('Trump said he thought that drugs were
+    a "big factor"'). Unless ``verb`` is a speech verb, only a name or a pronoun counts as a speaker."""
+    found: str | None = None
+    for _ in range(8):
+        name = _subject_name(verb, inside, named_only=not speech)
+        if name and name[:1].isupper() and name.split()[0].casefold() not in ("the", "a", "an", *_PRONOUN_SUBJECTS):
+            return name
+        found = found or name
+        if verb.head.i == verb.i or verb.dep_ not in ("xcomp", "advcl", "conj", "ccomp", "pcomp", "dep"):
+            break
+        verb = verb.head
+        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+            verb = verb.head
+        speech = speech and verb.lemma_.lower() in SPEECH_LEMMAS
+    return found
 
 
 def speaker_finder(parsed: Any) -> Any:
@@ -217,8 +298,9 @@ def speaker_finder(parsed: Any) -> Any:
 
     Takes the speech verbs of the sentences the quotation touches (outside the quotation), nearest first, and
     returns the name of the first one's subject ('Clinton said on the other hand, "...'; '..." Rep. Elijah
-    Cummings (D-Md.) said in an interview'; 'Obama called the holiday "...'). A pronoun subject is returned as
-    is, for the caller to resolve.
+    Cummings (D-Md.) said in an interview'; 'Obama called the holiday "...'). A pronoun subject stands for the
+    nearest person named as a subject before the quotation ('Clinton says Trump's "..." She says'); where there
+    is none, it is returned as is, for the caller to resolve.
     """
     doc = parsed
 
@@ -226,6 +308,14 @@ def speaker_finder(parsed: Any) -> Any:
         inside = doc.char_span(start, end, alignment_mode="expand")
         if inside is None:
             return None
+        name = _find(inside)
+        if name and name.casefold() in _PRONOUN_SUBJECTS:
+            for t in reversed(doc[max(0, inside.start - 400) : inside.start]):
+                if t.dep_ in _SUBJECTS and t.ent_type_ == "PERSON":
+                    return _name_of(t) or name
+        return name
+
+    def _find(inside: Any) -> str | None:
         sents = {inside.sent}
         for i in (inside.start - 1, inside.end):
             if 0 <= i < len(doc):
@@ -240,7 +330,7 @@ def speaker_finder(parsed: Any) -> Any:
         ]
         verbs.sort(key=lambda t: min(abs(t.i - inside.start), abs(t.i - inside.end)))
         for verb in verbs:
-            name = _subject_name(verb, inside)
+            name = _climb(verb, inside, speech=True)
             if name:
                 return name
         # No speech verb: whoever the quotation is attached to ('Japan branded North Korea an "outlaw nation"'):
@@ -249,7 +339,7 @@ def speaker_finder(parsed: Any) -> Any:
             head = token.head
             while head.i != token.i and not (inside.start <= head.i < inside.end):
                 if head.pos_ in ("VERB", "AUX"):
-                    return _subject_name(head, inside)
+                    return _climb(head, inside, speech=head.lemma_.lower() in SPEECH_LEMMAS)
                 if head.head.i == head.i:
                     break
                 head = head.head

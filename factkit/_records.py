@@ -22,7 +22,7 @@ from ._grounding import (
     normalize_with_map,
     normalized_article,
     overlap,
-    quotation_spans,
+    quotations,
     sentences_span,
     span_of,
     unsupported_numbers,
@@ -279,7 +279,9 @@ def _entity_for(name: str, entities: list[Entity]) -> Entity | None:
 
 _SPEECH = (
     r"(?:said|says|say|wrote|writes|told|tells|added|adds|explained|stated|asked|noted|argued|claimed|"
-    r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded)"
+    r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded|"
+    r"demanded|shouted|boasted|tweeted|asks|asked|sang|sings|quipped|cautioned|countered|charged|acknowledged|"
+    r"admitted|predicted|emphasized|stressed|chanted|yelled|joked|complained|testified|conceded|remarked)"
 )
 _NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
 _CLOSE = r"^[\s,;:.!?\"'”’»]*"  # the closing mark and punctuation between a quotation and its speaker
@@ -288,26 +290,50 @@ _AFTER = [
     re.compile(_CLOSE + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
     re.compile(_CLOSE + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
     re.compile(_CLOSE + r"according to\s+" + _NAME),
+    re.compile(_CLOSE + _NAME + r",[^,\"“”\n]{3,80},\s+" + _SPEECH + r"\b"),  # ..." Flynn, a surrogate, said
 ]
 _BEFORE = [
     re.compile(_NAME + r"\s+" + _SPEECH + r"(?:\s+\w+){0,3}\s*[:,]?\s*$"),  # Carney said: "...
     re.compile(r"according to\s+" + _NAME + r"\s*,?\s*$"),
+    re.compile(r"\b[Ss]aid\s+" + _NAME + r"\s*[:,]\s*$"),  # Said Ellis: "...
 ]
 _PRONOUNS = {"he", "she", "they"}
+
+
+_SMALL_WORDS = frozenset(
+    ["a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "vs"]
+)
+_LABEL = re.compile(r"^([A-Z][A-Z.' -]{1,30}):\s")  # a transcript: '"WALLACE: Let's start with ...'
+
+
+def is_title(text: str) -> bool:
+    """A quoted name of a work, show or slogan ('"Fox News Sunday"', '"Contract with America"'): a few words, all
+    capitalised but the small ones, with no closing punctuation. Not a quotation of anybody's words."""
+    words = text.split()
+    if not words or len(words) > 8 or text[-1] in ".!?…":
+        return False
+    return words[0][:1].isupper() and all(w[:1].isupper() or not w[:1].isalpha() or w in _SMALL_WORDS for w in words)
 
 
 def attribute_quotes(
     doc: Document, out: Grounded, find_speaker: Callable[[int, int], str | None] | None = None
 ) -> None:
-    """Quotations (3+ words inside quotation marks) with their speakers, from the news patterns around them,
-    else from ``find_speaker`` (the dependency parse: the subject of a speech verb in the quotation's sentence)."""
+    """Quotations (the words inside quotation marks; not titles) with their speakers: a transcript's label, the
+    news patterns around them, the speaker of the paragraph a continued quotation started in, else
+    ``find_speaker`` (the dependency parse: the subject of a speech verb in the quotation's sentence)."""
     persons = [e for e in out.entities if e.type == "person"]
     last_speaker: str | None = None
-    for region in quotation_spans(doc.text, min_words=3):
+    chained: list[bool] = []  # per quote: it continues the one before
+    for region, continues in quotations(doc.text):
+        if is_title(region.text) or "<" in region.text:
+            continue
         after = doc.text[region.end : region.end + 80]
         before = doc.text[max(0, region.start - 81) : max(0, region.start - 1)]
         name: str | None = None
-        for pattern in _AFTER:
+        label = _LABEL.match(region.text)
+        if label:
+            name = label.group(1).strip().title()
+        for pattern in _AFTER if name is None else ():
             m = pattern.search(after)
             if m:
                 name = m.group(1)
@@ -321,17 +347,30 @@ def attribute_quotes(
         if name is not None:  # 'Monday. She said': a sentence ended inside what the pattern took for a name
             last = re.split(r"(?<=[a-z])\.\s+", name)[-1]
             name = last if last.casefold() in _PRONOUNS else name
-        if name is None and find_speaker is not None:
-            name = find_speaker(region.start, region.end)
+        if (name is None or name.casefold() in _PRONOUNS) and find_speaker is not None:
+            name = find_speaker(region.start, region.end) or name
+        prev = out.quotes[-1] if out.quotes else None
+        between = doc.text[prev.span.end : region.start] if prev is not None else "\n"
         speaker: str | None = None
-        if name and name.casefold() in _PRONOUNS:
+        if name is None and prev is not None and (continues or ("\n" not in between and len(between) < 120)):
+            speaker = prev.speaker  # a quotation continued, or resumed after its attribution ('," he said. "...')
+        elif name and name.casefold() in _PRONOUNS:
+            # 'she said': whoever spoke last nearby, else the last person named before
             prior = [(mm.start, e.name) for e in persons for mm in e.mentions if mm.start < region.start]
-            speaker = max(prior)[1] if prior else last_speaker
+            recent = prev is not None and region.start - prev.span.end < 1500 and prev.speaker in {p for _, p in prior}
+            speaker = last_speaker if recent or not prior else max(prior)[1]
         elif name:
             ent = _entity_for(strip_title(name), out.entities)
             speaker = ent.name if ent is not None else strip_title(name)
+        if speaker is None and len(region.text.split()) < 4 and not continues:
+            continue  # a term in quotation marks ('the "sex tape" reference'), not anybody's words
         out.quotes.append(Quote(text=region.text, span=region, speaker=speaker))
+        chained.append(continues)
         last_speaker = speaker or last_speaker
+    # a quotation run over paragraphs is often attributed in a later one: its first parts take that speaker
+    for i in range(len(out.quotes) - 2, -1, -1):
+        if chained[i + 1] and out.quotes[i].speaker is None:
+            out.quotes[i].speaker = out.quotes[i + 1].speaker
 
 
 # ---- facts ---------------------------------------------------------------------------------------------

@@ -305,6 +305,25 @@ def test_quotation_spans() -> None:
         assert text[s.start : s.end] == s.text
 
 
+def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
+    from factkit._grounding import quotations
+
+    text = (
+        '"We do not see a link," the mayor said, adding it would take "more hours\u201d before. '
+        "He is 6'3\" tall.\n\u201cI\u2019d rather live in what he calls \u201chell\u201d than there.\u201d\n\n"
+        "\u201cA quotation that goes on\n\n\u201cand on.\u201d"
+    )
+    found = quotations(text)
+    assert [(s.text, c) for s, c in found] == [
+        ("We do not see a link", False),
+        ("more hours", False),
+        ("I\u2019d rather live in what he calls \u201chell\u201d than there.", False),
+        ("A quotation that goes on", False),
+        ("and on.", True),
+    ]
+    assert all(text[s.start : s.end] == s.text for s, _ in found)
+
+
 def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:
     from factkit._grounding import quotation_spans
 

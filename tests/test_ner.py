@@ -131,6 +131,59 @@ def test_a_pronoun_speaker_is_the_last_person_named() -> None:
     assert extractor.extract(text, only={"quotes"}).quotes[0].speaker == "Ann Lopez"
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # a description where the article gives no name
+        ('"We do not see a link to terrorism," the mayor said on Sunday.', "the mayor"),
+        # the name in an apposition, and a pronoun that gives way to the sayer higher up
+        ('"It is a severe disconnect," Flynn, a top surrogate, said Thursday morning on Fox.', "Flynn"),
+        ('Donald Trump said he thought that drugs were a "very, very big factor" in the violence.', "Donald Trump"),
+        # a pronoun stands for the person named as a subject before, not the last name written
+        ('Clinton says Trump\'s "latest meltdown is unhinged, even for him." She says it underscores that.', "Clinton"),
+        # an inverted attribution
+        ('Said Ellis: "I do not get the sense she is the least bit interested in tax reform."', "Ellis"),
+    ],
+)
+def test_more_speakers_from_the_parse_and_the_patterns(text: str, speaker: str) -> None:
+    extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
+    quotes = extractor.extract(text, only={"quotes"}).quotes
+    assert len(quotes) == 1 and quotes[0].speaker is not None and speaker in quotes[0].speaker, quotes
+
+
+def test_continued_and_resumed_quotations_keep_their_speaker() -> None:
+    text = (
+        "\u201cWe will achieve justice in this case,\u201d Tulsa police Chief Chuck Jordan said Monday. "
+        "\u201cI want to assure our community.\u201d\n\n"
+        "Governor Mary Fallin spoke next. \u201cThis is a long statement that runs on over a paragraph break\n\n"
+        "\u201cand it ends here with the rest of the point,\u201d she said.\n\n"
+        'Partial transcript:\n\n"WALLACE: Let us start with the debate tonight, Governor."'
+    )
+    extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
+    quotes = extractor.extract(text, only={"entities", "quotes"}).quotes
+    assert [(q.speaker or "").casefold() for q in quotes] == [
+        "chuck jordan",
+        "chuck jordan",
+        "mary fallin",
+        "mary fallin",
+        "wallace",  # a transcript's label
+    ]
+    assert quotes[2].text.endswith("paragraph break") and quotes[3].text.startswith("and it ends")
+
+
+def test_titles_and_terms_in_quotation_marks_are_not_quotes() -> None:
+    text = (
+        'Pence spoke on "Fox News Sunday" about the "sex tape" story. Clinton called them "deplorables." '
+        "\u201dMr. Trump embodies the lasting legacy of racism here.\u201d \u2015 Sonya Herridge"
+    )
+    extractor = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings())
+    quotes = extractor.extract(text, only={"quotes"}).quotes
+    assert [(q.text, q.speaker) for q in quotes] == [
+        ("deplorables.", "Clinton"),  # a word or two with a speaker is a partial quote
+        ("Mr. Trump embodies the lasting legacy of racism here.", "Sonya Herridge"),  # marks typed the wrong way
+    ]
+
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
