@@ -87,11 +87,34 @@ def load_pipeline(name: str) -> Any | None:
         raise ConfigError(f"spaCy could not load the pipeline {name!r} (FACTKIT_NER): {exc}") from None
 
 
+_JOINED = re.compile(r"\s+(?:in|the|at)\s+")  # "Freewinds in Bonaire", "Rathbun the Scientology": two names
+_JOINS_OK = re.compile(r"^(?:The\s+)?(?:Council|Committee|Commission|Conference|Institute|Office|Court)\b")
+_EDGE_NUMBER = re.compile(r"^\d+\s+|\s+\d+$")  # 'Sweden 1', '2 England': a score beside a team
+
+
+def _clean_parts(name: str, lowered: set[str]) -> list[str]:
+    """The names in one of the pipeline's entity spans, cleaned: a score or an unclosed bracket cut off ('The
+    World Health Organisation (WHO" -> both names), two names joined by "in", "the" or "at" split, a handle or a
+    capitalised common word that the article also writes in lower case ('Government') left out."""
+    name = _EDGE_NUMBER.sub("", name).strip()
+    if name.count("(") != name.count(")"):
+        head, _, tail = name.partition("(")
+        return _clean_parts(head.strip(), lowered) + _clean_parts(tail.strip(" )"), lowered)
+    if _JOINED.search(name) and not _JOINS_OK.match(name):
+        return [p for part in _JOINED.split(name) for p in _clean_parts(part, lowered)]
+    if not name or not any(ch.isupper() for ch in name) or name.startswith("@"):
+        return []
+    if " " not in name and name.lower() in lowered and not name.isupper():
+        return []
+    return [name]
+
+
 def ner_wire(doc: Document, nlp: Any) -> WireEntities:
     """The pipeline's named entities of ``doc`` as a wire record, ready for the same grounding as an LLM's."""
     parsed = parse(doc, nlp)
     lists: dict[str, list[str]] = {"people": [], "organizations": [], "places": [], "other": []}
     text = doc.text
+    lowered = set(re.findall(r"\b[a-z][a-z-]+\b", text))  # words the article writes in lower case
     for ent in parsed.ents:
         target = _LISTS.get(ent.label_)
         if target is None:
@@ -99,8 +122,9 @@ def ner_wire(doc: Document, nlp: Any) -> WireEntities:
         name = _CAPTION_TAIL.sub("", ent.text.split("\n")[0]).strip()
         if _ACRONYM_CUT.fullmatch(name) and text.startswith(".", ent.end_char):
             name += "."  # 'U.S' at a sentence end: the tokenizer gave the last period to the sentence
-        if name and any(ch.isupper() for ch in name) and name not in lists[target]:
-            lists[target].append(name)
+        for part in _clean_parts(name, lowered):
+            if part not in lists[target]:
+                lists[target].append(part)
     # A surname alone that the CNN typed as an organisation or a place ("Trump", "Carney") is the person's:
     # left out here, grounding finds it as a mention of the full name.
     surnames = {p.split()[-1] for p in lists["people"] if len(p.split()) >= 2}

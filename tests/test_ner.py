@@ -211,3 +211,21 @@ def test_polnear_converts_to_fixtures_that_score_quotes_and_speakers(
     )
     report = json.loads((tmp_path / "r.json").read_text())
     assert 0 < report["metrics"]["quotes.speaker_accuracy"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("span", "names"),
+    [
+        ("Sweden 1", ["Sweden"]),  # a score beside a team
+        ("The World Health Organisation (WHO", ["The World Health Organisation", "WHO"]),  # an unclosed bracket
+        ("Freewinds in Bonaire", ["Freewinds", "Bonaire"]),  # two names the CNN ran together
+        ("Council on American-Islamic Relations", ["Council on American-Islamic Relations"]),
+        ("Government", []),  # the article also writes "government": a common word at a sentence start
+        ("@POTUS", []),  # a handle
+        ("NASA", ["NASA"]),
+    ],
+)
+def test_entity_spans_are_cleaned_into_names(span: str, names: list[str]) -> None:
+    from factkit._ner import _clean_parts
+
+    assert _clean_parts(span, {"government", "the", "nasa"}) == names
