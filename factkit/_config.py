@@ -35,6 +35,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_MAX_INPUT_CHARS": "longer articles are refused before any model call (default 1,000,000)",
     "FACTKIT_NER": "named entities: auto (the pinned spaCy pipeline when installed), off, or a spaCy pipeline name",
     "FACTKIT_ENTITIES": "entities from: auto (NER for the embedded model, NER + LLM for remote ones), ner, llm, both",
+    "FACTKIT_FACTS": "facts from: auto (the article's sentences for the embedded model, the LLM for remote ones), "
+    "sentences, llm",
     "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
 }
 
@@ -73,6 +75,11 @@ class Settings(BaseModel):
         "auto",
         description="Where entities come from: auto (NER for the embedded model, NER and the LLM merged for "
         "remote ones), ner, llm, both.",
+    )
+    facts: Literal["auto", "sentences", "llm"] = Field(
+        "auto",
+        description="Where facts come from: auto (the article's own sentences for the embedded model, statements "
+        "the LLM writes for remote ones), sentences, llm.",
     )
     max_response_bytes: int = Field(
         4 << 20, gt=0, description="A model response larger than this is an error (bounded memory per request)."
@@ -165,6 +172,9 @@ def resolve_settings(
     entities = _env(env, "FACTKIT_ENTITIES")
     if entities:
         values["entities"] = entities.lower()
+    facts = _env(env, "FACTKIT_FACTS")
+    if facts:
+        values["facts"] = facts.lower()
     kernels = _env(env, "FACTKIT_LOCAL_KERNELS")
     if kernels:
         values["local_kernels"] = kernels.lower()

@@ -31,13 +31,14 @@ from ._records import (
     drop_hidden,
     ground_entity_list,
     ground_fact_list,
+    ground_headline,
     ground_summary,
     key_points_of,
     link_facts,
     summary_of,
 )
 from ._results import BatchRecord
-from ._wire import WireEntities, WireFacts, WireSummary
+from ._wire import WireEntities, WireFacts, WireHeadline, WireSummary
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
 
@@ -215,7 +216,15 @@ class Extractor:
                 doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
             )
 
+        from_sentences = self.settings.facts == "sentences" or (
+            self.settings.facts == "auto" and self.settings.backend == "local"
+        )  # measured on evals/seed/ with the embedded model: 10/12 facts from its sentences, 4/12 from its statements
+
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
+            if from_sentences:
+                return self._run_grounded(
+                    doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w)
+                )
             return self._run_grounded(doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w))
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
@@ -245,7 +254,7 @@ class Extractor:
         attribute_quotes(doc, known, speaker_finder(parse(doc, nlp)) if nlp is not None else None)
         drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
-        link_facts(merged.facts, known.entities, known.quotes, dates)
+        link_facts(doc, merged.facts, known.entities, known.quotes, dates)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged) if "summary" in parts else Summary(headline="", tldr="", key_points=[]),

@@ -89,7 +89,8 @@ class Fact(_Record):
     subject: str = Field("", description="Who or what the fact is about.")
     evidence: Evidence
     entities: list[str] = Field(default_factory=list, description="Names of the entities the fact involves.")
-    quantity: Quantity | None = None
+    quantity: Quantity | None = Field(None, description="The fact's main number (the first of ``quantities``).")
+    quantities: list[Quantity] = Field(default_factory=list, description="Every number the fact states.")
     date: str | None = Field(None, description="ISO 8601 date the fact refers to, resolved against publication.")
     date_span: Span | None = Field(None, description="The date expression in the source.")
     speaker: str | None = Field(None, description="For quotes and attributions, who said it.")

@@ -22,7 +22,9 @@ from ._grounding import (
     normalize_with_map,
     normalized_article,
     overlap,
+    quotation_spans,
     quotations,
+    same_number,
     sentences_span,
     span_of,
     unsupported_numbers,
@@ -33,6 +35,7 @@ from ._models import (
     EntityType,
     Evidence,
     Fact,
+    FactKind,
     KeyPoint,
     Quantity,
     Quote,
@@ -40,7 +43,7 @@ from ._models import (
     Span,
     Summary,
 )
-from ._wire import STATEMENT_CHARS, WireEntities, WireFact, WireFacts, WireSummary
+from ._wire import STATEMENT_CHARS, WireEntities, WireFact, WireFacts, WireHeadline, WireSummary
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -439,6 +442,17 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
     return Quantity(value=value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
 
 
+def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> str:
+    """``statement`` with the dates blanked that resolve to a date its evidence states ('on Thursday, January 25,
+    2018' for 'on Thursday' in an article of January 26): their numbers are the evidence's, written out."""
+    known = {h.value for h in _dates.find_dates(doc.text, doc.published) if evidence.start <= h.start < evidence.end}
+    out = statement
+    for h in _dates.find_dates(statement, doc.published):
+        if h.value and h.value in known:
+            out = out[: h.start] + " " * (h.end - h.start) + out[h.end :]
+    return out
+
+
 def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str]) -> None:
     for i, f in enumerate(wire_facts, 1):
         statement = fix_initials(" ".join(f.statement.split()), doc.text)
@@ -448,7 +462,13 @@ def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, probl
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
         statement = snap_to_source(statement, evidence.text)
-        missing = unsupported_numbers(statement, evidence.text)
+        if was_cut(statement):
+            # cut mid-phrase by the length cap: the exact evidence says it whole, when it is one sentence
+            if len(_cited(doc, f.s) or []) != 1 or len(evidence.text) > 2 * STATEMENT_CHARS + 100:
+                out.reject("fact", f, f"{label} was cut off by the length cap, and its evidence is too long", problems)
+                continue
+            statement = " ".join(evidence.text.split())
+        missing = unsupported_numbers(_without_known_dates(doc, statement, evidence), evidence.text)
         if missing:
             out.reject("fact", f, f"{label} states {', '.join(missing)}, which its evidence does not say", problems)
             continue
@@ -457,12 +477,166 @@ def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, probl
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
         kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
+        if is_furniture(evidence.text):
+            out.reject("fact", f, f"{label} is page furniture (a caption, byline or credit), not a fact", problems)
+            continue
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
 
 
-def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote], dates: list[DateMention]) -> None:
+_FURNITURE = re.compile(
+    r"^\s*(?:(?:Additional\s+)?[Rr]eporting\s+by|[Ee]dit(?:ing|ed)\s+by|[Ww]riting\s+by|(?:Image|Photo|Video|File|"
+    r"Credit|Source)s?\s*:|Read\s+more|Follow\s.{1,60}\son\s+(?:Twitter|X)|Copyright\b|©|Sign\s+up\b)"
+    r"|\b\d+\s+Min\s+Read\b|\bUpdated\s+\d+\s+(?:minutes?|hours?)\s+ago\b|\(?(?:Image|Photo)\s*:\s*[^)]*\)?\s*$",
+)
+_NO_COMMENT = re.compile(
+    r"\b(?:could\s+not|couldn't|did\s+not|didn't|has\s+not|hasn't)\s+(?:immediately\s+)?(?:be\s+reached|respond|"
+    r"return|reply)|\bdeclined\s+to\s+comment\b|\bnot\s+(?:immediately\s+)?(?:be\s+)?available\s+for\s+comment\b",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,/'’-]{2,60}\s*\((?:Reuters|AP|AFP|UPI|Bloomberg|dpa)\)\s*[-–—]+\s*")
+
+
+def is_furniture(text: str) -> bool:
+    """Page furniture, not news: a caption, a byline, a credit, a 'Min Read' header."""
+    return bool(_FURNITURE.search(text))
+
+
+@per_document
+def sentence_facts(doc: Document) -> list[Fact]:
+    """A fact for every sentence of the article that states one, as written (exact, so nothing can be cut,
+    misquoted or invented): not page furniture, not a question, not a 'could not be reached for comment',
+    not text addressed to AI systems; a dateline ('SAN FRANCISCO (Reuters) -') is left out of the statement.
+    The kind comes from the sentence: a quotation, a speech verb, a number (not a date), else an event."""
+    facts: list[Fact] = []
+    for sentence in doc.sentences:
+        text = sentence.text
+        start = sentence.start + (m.end() if (m := _DATELINE.match(text)) else 0)
+        while start < sentence.end and doc.text[start].isspace():
+            start += 1
+        body = doc.text[start : sentence.end]
+        if (
+            len(body.split()) < 5
+            or body.rstrip("”\"’' ").endswith("?")
+            or is_furniture(body)
+            or _NO_COMMENT.search(body)
+            or looks_like_injection(body)
+        ):
+            continue
+        evidence = Evidence(start=start, end=sentence.end, text=body, match="sentence", score=1.0)
+        statement = " ".join(body.split())
+        if any(_same_fact(statement, evidence, other) for other in facts):
+            continue
+        if any(len(q.text.split()) >= 4 for q in quotation_spans(body)):
+            kind: FactKind = "quote"
+        elif _SPEECH_WORD.search(body):
+            kind = "attribution"
+        elif _counts(doc, evidence):
+            kind = "quantity"
+        else:
+            kind = "event"
+        facts.append(Fact(statement=statement, kind=kind, evidence=evidence))
+    return facts
+
+
+_UNIT_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "that",
+        "this",
+        "these",
+        "those",
+        "from",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "as",
+        "than",
+        "still",
+        "have",
+        "has",
+        "had",
+        "were",
+        "was",
+        "are",
+        "is",
+        "be",
+        "been",
+        "being",
+        "said",
+        "says",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "of",
+        "per",
+        "each",
+    ]
+)
+
+
+def _unit_after(text: str, end: int) -> str:
+    """What a number counts, from the words right after it: '92 Cambodian citizens from ...' -> 'Cambodian
+    citizens'; '92 of the Cambodians still ...' -> 'Cambodians'; '$5 million' -> 'USD'."""
+    rest = re.sub(r"^\s*(?:of\s+(?:the\s+|them\s+|whom\s+)?)", " ", text[end : end + 80])
+    words: list[str] = []
+    for word in rest.split()[:3]:
+        clean = word.strip(',;:!?()"“”')
+        clean = clean if clean.count(".") > 1 else clean.rstrip(".")  # 'U.S.' keeps its last period
+        if not clean or clean.casefold() in _UNIT_STOP or not re.fullmatch(r"[A-Za-z][\w.’'-]*%?", clean):
+            break
+        words.append(clean)
+        if clean != word.rstrip(".") and word[-1:] in ',;:!?)"”':
+            break
+    return " ".join(words)
+
+
+_APPROX_MONEY = re.compile(r"\b(?:about|approximately|around|nearly|almost|roughly|some)\s+(?:US)?\$\s*$", re.I)
+
+
+@per_document
+def _date_spans(doc: Document) -> list[tuple[int, int]]:
+    return [(h.start, h.end) for h in _dates.find_dates(doc.text, doc.published)]
+
+
+def _counts(doc: Document, evidence: Evidence) -> list[Quantity]:
+    """Every number in ``evidence`` that is not part of a date, as a Quantity with its unit."""
+    dates = _date_spans(doc)
+    found: list[Quantity] = []
+    for hit in find_numbers(evidence.text):
+        a, b = evidence.start + hit.start, evidence.start + hit.end
+        if any(x < b and a < y for x, y in dates):
+            continue
+        unit = _unit_after(doc.text, b)
+        if doc.text[max(0, a - 1) : a] == "$" or doc.text[max(0, a - 2) : a] == "US$":
+            unit = "USD"
+        elif doc.text[b : b + 1] == "%" or doc.text[b : b + 8].strip().casefold().startswith("percent"):
+            unit = "percent"
+        approximate = hit.approximate or bool(_APPROX_MONEY.search(doc.text[max(0, a - 25) : a]))
+        found.append(Quantity(value=hit.value, unit=unit, approximate=approximate, span=span_of(doc.text, a, b)))
+    return found
+
+
+def link_facts(
+    doc: Document, facts: list[Fact], entities: list[Entity], quotes: list[Quote], dates: list[DateMention]
+) -> None:
     """Fill each fact's entities, subject, date and (quotes, attributions) speaker.
 
     Kept apart from :func:`ground_facts` so the facts call need not wait for the entities call, nor for the
@@ -470,6 +644,7 @@ def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote], d
     """
     for fact in facts:
         ev = fact.evidence
+        _link_quantities(doc, fact)
         date = next((d for d in dates if ev.start <= d.span.start < ev.end and d.value), None)
         if date is not None:
             fact.date, fact.date_span = date.value, date.span
@@ -481,10 +656,41 @@ def link_facts(facts: list[Fact], entities: list[Entity], quotes: list[Quote], d
             # small models call many facts quotes; one is a quote only if its evidence holds a quotation
             fact.kind = "attribution" if _SPEECH_WORD.search(ev.text) else "event"
         if fact.kind in ("quote", "attribution"):
-            fact.speaker = quote.speaker if quote else next((e.name for e in inside if e.type == "person"), None)
+            fact.speaker = quote.speaker if quote else _speaker_near(ev, inside)
 
 
 _SPEECH_WORD = re.compile(r"\b" + _SPEECH + r"\b|\baccording to\b", re.IGNORECASE)
+
+
+def _speaker_near(evidence: Evidence, entities: list[Entity]) -> str | None:
+    """The person named right beside a speech verb in ``evidence`` ('said Lee Gelernt', 'Gelernt said'), if any:
+    a person merely mentioned in an attribution is not its speaker."""
+    text, base = evidence.text, evidence.start
+    for ent in entities:
+        if ent.type != "person":
+            continue
+        for m in ent.mentions:
+            a, b = m.start - base, m.end - base
+            if (
+                a >= 0
+                and b <= len(text)
+                and (re.match(r"\s*,?\s*" + _SPEECH + r"\b", text[b:]) or re.search(_SPEECH + r",?\s+$", text[:a]))
+            ):
+                return ent.name
+    return None
+
+
+def _link_quantities(doc: Document, fact: Fact) -> None:
+    """Every number the statement states gets its Quantity, located in the evidence (the model's own value and
+    unit first, where it gave them)."""
+    known = list(fact.quantities) or ([fact.quantity] if fact.quantity else [])
+    for q in _counts(doc, fact.evidence):
+        if any(same_number(q.value, k.value) for k in known):
+            continue
+        if find_value(fact.statement, q.value) is not None or fact.statement in fact.evidence.text:
+            known.append(q)
+    fact.quantities = known
+    fact.quantity = known[0] if known else None
 
 
 def snap_to_source(statement: str, evidence: str) -> str:
@@ -506,11 +712,14 @@ def snap_to_source(statement: str, evidence: str) -> str:
         # a copy: take the evidence from where the copy starts, up to the end of its sentence
         _, pos = normalize_with_map(evidence)
         start = pos[at] if at < len(pos) else 0
-        return " ".join(evidence[start:].split())
-    if len(statement) >= STATEMENT_CHARS and not statement.endswith((".", "!", "?")):
-        # cut off by the grammar's length cap: end at the last whole word
-        statement = statement[: statement.rfind(" ")].rstrip(" ,;:-") + "…"
+        snapped = " ".join(evidence[start:].split())
+        return snapped[:1].upper() + snapped[1:]  # a statement starts a sentence, even from mid-sentence
     return statement
+
+
+def was_cut(statement: str, cap: int = STATEMENT_CHARS) -> bool:
+    """A statement the grammar's length cap stopped mid-phrase (it fills the cap and does not end a sentence)."""
+    return len(statement) >= cap - 2 and not statement.rstrip("”\"’' )").endswith((".", "!", "?"))
 
 
 def _subject(statement: str, entities: list[Entity]) -> str:
@@ -525,6 +734,8 @@ def _subject(statement: str, entities: list[Entity]) -> str:
 
 
 def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
+    if normalize(statement) == normalize(other.statement):
+        return True  # one statement given twice, whatever it cites
     if evidence.start >= other.evidence.end or other.evidence.start >= evidence.end:
         return False
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
@@ -581,6 +792,18 @@ def ground_fact_list(doc: Document, wire: WireFacts) -> tuple[Grounded, list[str
     problems: list[str] = []
     ground_facts(doc, wire.facts, out, problems)
     out.key_points = key_points_of(out.facts)
+    check_headline(doc, out, problems)
+    return out, problems
+
+
+def ground_headline(doc: Document, wire: WireHeadline) -> tuple[Grounded, list[str]]:
+    """Headline and tldr checked against the article; the facts are the article's sentences."""
+    out = Grounded(
+        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
+    )
+    out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc)]
+    out.key_points = key_points_of(out.facts)
+    problems: list[str] = []
     check_headline(doc, out, problems)
     return out, problems
 

@@ -68,11 +68,20 @@ class WireFact(BaseModel):
 
 
 class WireFacts(_Grounded):
+    """Headline, tldr and the facts, each a statement the model writes (remote models). No cap on the number of
+    facts: every distinct fact of the article (the schema asks for at least 4, so a grammar-constrained model
+    can't stop after one; validation accepts 1, so a short article is not an error)."""
+
     headline: str = Field(json_schema_extra=_chars(100))
     tldr: str = Field(json_schema_extra=_chars(220))
-    # The schema asks for at least 4 (a grammar-constrained model then can't stop after one); validation
-    # accepts 1, so a short article is not an error.
-    facts: list[WireFact] = Field(min_length=1, json_schema_extra=_items(6, at_least=4))
+    facts: list[WireFact] = Field(min_length=1, json_schema_extra={"minItems": 4})
+
+
+class WireHeadline(_Grounded):
+    """Headline and tldr alone: the embedded model's facts are the article's own sentences (no model output)."""
+
+    headline: str = Field(json_schema_extra=_chars(100))
+    tldr: str = Field(json_schema_extra=_chars(220))
 
 
 _Name = Annotated[str, Field(json_schema_extra=_chars(70))]

@@ -106,13 +106,11 @@ def _quantities(extraction: Extraction) -> list[Quantity]:
     seen: set[tuple[float, str, int | None]] = set()
     out = []
     for fact in extraction.facts:
-        q = fact.quantity
-        if q is None:
-            continue
-        key = (q.value, q.unit.casefold(), q.span.start if q.span is not None else None)
-        if key not in seen:
-            seen.add(key)
-            out.append(q)
+        for q in fact.quantities or ([fact.quantity] if fact.quantity else []):
+            key = (q.value, q.unit.casefold(), q.span.start if q.span is not None else None)
+            if key not in seen:
+                seen.add(key)
+                out.append(q)
     return out
 
 
