@@ -41,6 +41,7 @@ from ._models import (
     Usage,
 )
 from ._results import BatchError, BatchRecord
+from ._verify import Verdict, verify
 
 __version__ = "0.1.0"
 
@@ -73,10 +74,12 @@ __all__ = [
     "TransportError",
     "Usage",
     "UsageError",
+    "Verdict",
     "__version__",
     "extract",
     "resolve_settings",
     "summarize",
+    "verify",
 ]
 
 logging.getLogger("factkit").addHandler(logging.NullHandler())

@@ -43,6 +43,7 @@ from ._models import (
     Span,
     Summary,
 )
+from ._verify import verify
 from ._wire import STATEMENT_CHARS, WireEntities, WireFact, WireFacts, WireHeadline, WireSummary
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
@@ -766,9 +767,16 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
         words = content_words(value) if value else frozenset()
         support = len(words & article_words(doc)) / len(words) if words else 0.0
         hidden = bool(value) and looks_like_injection(value)
-        if value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden:
+        verdict = (
+            verify(value, doc) if value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden else None
+        )
+        if verdict is not None and verdict.label == "supported":
             continue
-        if hidden:
+        if verdict is not None:
+            reason = (
+                f"{field_name} {value[:60]!r} is {verdict.label.replace('_', ' ')} in the article: {verdict.reason}"
+            )
+        elif hidden:
             reason = f"{field_name} {value[:60]!r} repeats text addressed to AI systems"
         elif missing:
             reason = f"{field_name} {value[:60]!r} states {', '.join(missing)}, which the article does not say"
@@ -827,6 +835,10 @@ def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str
                 f"key point {i} states {', '.join(missing)}, which its evidence does not say",
                 problems,
             )
+            continue
+        verdict = verify(text, doc)
+        if verdict.label == "contradicted":
+            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) is contradicted: {verdict.reason}", problems)
             continue
         out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
     check_headline(doc, out, problems)

@@ -14,7 +14,7 @@ from .._errors import ConfigError, FactkitError, InputError, UsageError, redact
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    from . import doctor, extract, summarize
+    from . import doctor, extract, summarize, verify
 
     try:
         eval_cmd = importlib.import_module("factkit.cli.eval")
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_parser(sub)
     summarize.add_parser(sub)
     doctor.add_parser(sub)
+    verify.add_parser(sub)
     if eval_cmd is not None:
         eval_cmd.add_parser(sub)
     return parser

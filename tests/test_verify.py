@@ -1,0 +1,146 @@
+"""verify(claim, article): supported / contradicted / not_found, with exact evidence offsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import factkit
+from factkit._document import Document
+from factkit._verify import SUPPORT_THRESHOLD, Verdict, verify
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
+ARTICLE = SEED.read_text(encoding="utf-8")
+HIKERS = "Volunteers rescued the hikers on Sunday; police arrived later. The mayor approved the budget on Monday."
+
+
+def _nlp() -> Any:
+    pytest.importorskip("spacy")
+    from factkit._ner import PIPELINE, load_pipeline
+
+    nlp = load_pipeline(PIPELINE)
+    if nlp is None:
+        pytest.skip("the spaCy pipeline is not installed")
+    return nlp
+
+
+@pytest.fixture(params=["rules", "spacy"])
+def nlp(request: pytest.FixtureRequest) -> Any:
+    return None if request.param == "rules" else _nlp()
+
+
+def _exact(v: Verdict, article: str) -> None:
+    assert v.evidence
+    for span in v.evidence:
+        assert article[span.start : span.end] == span.text
+
+
+def test_judge_ruled_for_cambodians_without_criminal_charges_is_contradicted(nlp: Any) -> None:
+    claim = (
+        "The judge ruled in favor of the Cambodians, citing their long-term presence and lack of evidence of "
+        "criminal charges."
+    )
+    v = verify(claim, ARTICLE, nlp=nlp)
+    assert v.label == "contradicted"
+    assert any("convicted of various criminal charges" in s.text for s in v.evidence)
+    assert "criminal charges" in v.reason
+    _exact(v, ARTICLE)
+
+
+def test_paraphrase_is_supported(nlp: Any) -> None:
+    v = verify("Immigration authorities arrested about 100 Cambodians in raids last October.", ARTICLE, nlp=nlp)
+    assert v.label == "supported"
+    assert v.score >= SUPPORT_THRESHOLD
+    assert any("arrested approximately 100 Cambodians" in s.text for s in v.evidence)
+    _exact(v, ARTICLE)
+
+
+def test_number_not_in_article_fails_and_is_named(nlp: Any) -> None:
+    v = verify("Immigration authorities arrested about 300 Cambodians in raids last October.", ARTICLE, nlp=nlp)
+    assert v.label in ("contradicted", "not_found")
+    assert "300" in v.reason
+    assert v.score < SUPPORT_THRESHOLD
+
+
+def test_negated_claim_is_contradicted(nlp: Any) -> None:
+    assert verify("The mayor approved the budget.", HIKERS, nlp=nlp).label == "supported"
+    v = verify("The mayor did not approve the budget.", HIKERS, nlp=nlp)
+    assert v.label == "contradicted"
+    assert [s.text for s in v.evidence] == ["The mayor approved the budget on Monday."]
+
+
+def test_wrong_actor_is_not_supported(nlp: Any) -> None:
+    assert verify("Volunteers rescued the hikers.", HIKERS, nlp=nlp).label == "supported"
+    assert verify("The hikers were rescued by volunteers.", HIKERS, nlp=nlp).label == "supported"
+    for claim in ("Police rescued the hikers.", "The hikers were rescued by police."):
+        v = verify(claim, HIKERS, nlp=nlp)
+        assert v.label == "contradicted", claim
+        assert "police" in v.reason.lower()
+
+
+def test_claim_about_something_else_is_not_found() -> None:
+    v = verify("The Finnish parliament voted to raise fishing quotas in the Baltic.", ARTICLE)
+    assert v.label == "not_found"
+    assert v.score < SUPPORT_THRESHOLD
+
+
+def test_evidence_offsets_are_exact_and_a_document_is_accepted() -> None:
+    article = "Intro line.\n\n  The mayor approved the budget on Monday.  Volunteers rescued the hikers."
+    doc = Document.from_text(article)
+    for given in (article, doc):
+        v = verify("The mayor approved the budget.", given)
+        assert v.label == "supported"
+        assert [(s.text, article[s.start : s.end]) for s in v.evidence] == [
+            ("The mayor approved the budget on Monday.", "The mayor approved the budget on Monday.")
+        ]
+    assert Verdict.model_validate(v.model_dump()) == v
+    with pytest.raises(ValueError):
+        Verdict.model_validate({**v.model_dump(), "extra": 1})
+
+
+def test_worst_sentence_of_a_two_sentence_claim_decides() -> None:
+    v = verify("The mayor approved the budget. Police rescued the hikers.", HIKERS)
+    assert v.label == "contradicted"
+    assert len(v.evidence) == 2
+
+
+def test_a_faithful_tldr_of_the_seed_is_supported_and_the_cli_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from factkit.cli import main
+
+    seed = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
+    good = (
+        "A federal judge blocks prompt deportation of 92 Cambodian citizens from the United States without first "
+        "allowing them a chance to challenge the action in court."
+    )
+    assert factkit.verify(good, seed.read_text(encoding="utf-8")).label == "supported"
+    bad = (
+        "The judge ruled in favor of the Cambodians, citing their long-term presence and lack of evidence of "
+        "criminal charges."
+    )
+    assert main(["verify", bad, str(seed)]) == 1
+    assert "contradicted" in capsys.readouterr().out
+
+
+def test_a_contradicted_tldr_is_rejected_and_replaced_by_an_extractive_one() -> None:
+    from factkit.testing import FakeModel, grounded_answer
+
+    seed = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
+    text = seed.read_text(encoding="utf-8")
+
+    def handler(request: dict[str, object]) -> dict[str, object]:
+        answer = grounded_answer(request)
+        answer["headline"] = "Judge blocks deportation of Cambodians"
+        answer["tldr"] = (
+            "The judge ruled in favor of the Cambodians, citing their long-term presence and lack of evidence of "
+            "criminal charges."
+        )
+        return answer
+
+    settings = factkit.resolve_settings(backend="fake", model="fake", cache=False, env={"FACTKIT_FACTS": "sentences"})
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(text)
+    assert "lack of evidence" not in result.summary.tldr
+    assert result.summary.tldr in text  # the extractive fallback: the article's own words
+    assert any("tldr" in r.reason and "contradicted" in r.reason for r in result.rejected)
+    assert result.summary.headline == "Judge blocks deportation of Cambodians"
