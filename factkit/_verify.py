@@ -249,6 +249,15 @@ def _sides(tokens: list[str], i: int) -> tuple[list[str], list[str]]:
     return [t for t in before if content_words(t)], after
 
 
+_OWNER = re.compile(r"\bof\s+(?:the\s+)?((?:[A-Z][\w&.’'-]*\s*){1,4})|([A-Z][\w&.-]*)['’]s\b")
+
+
+def _owners(text: str) -> frozenset[str]:
+    """Names the text gives as an owner ('the office of Acme Corporation', "Acme's office"): a claim crediting
+    the owner ('Acme opens Lagos office') names a party to the act, not a different doer."""
+    return frozenset(w for m in _OWNER.finditer(text) for w in content_words(m.group(1) or m.group(2)))
+
+
 def _stems(tokens: list[str]) -> set[str]:
     return {w for t in tokens for w in content_words(t)}
 
@@ -271,7 +280,8 @@ def _actor_rule(claim: str, sent: Sentence) -> str | None:
             if not c_doer or not e_doer:
                 continue
             doer = _stems(c_doer)
-            if not doer & _stems(e_doer) and doer <= in_sentence and _stems(c_done) & _stems(e_done):
+            owned = doer <= _owners(sent.text)
+            if not doer & _stems(e_doer) and doer <= in_sentence and not owned and _stems(c_done) & _stems(e_done):
                 return f'the article says "{_short(clause)}"; the claim credits "{" ".join(c_doer)}"'
             break  # only the first word the claim shares with this clause (with a doer) is compared
     return None
@@ -279,6 +289,21 @@ def _actor_rule(claim: str, sent: Sentence) -> str | None:
 
 def _actor_parse(claim: str, sent: Sentence, nlp: Any) -> str | None:
     """Same verb in the claim and the evidence, with a different doer (subject, or the agent of a passive)."""
+
+    def others(parsed: Any, verb: str) -> frozenset[str]:
+        """Who else takes part in the sentence besides the doer of ``verb``: what ``verb`` is done to (its objects),
+        and the doers of its other verbs ('Volunteers rescued the hikers; police arrived later')."""
+        words: set[str] = set()
+        for tok in parsed:
+            if tok.pos_ != "VERB":
+                continue
+            roles = (
+                ("dobj", "dative", "prep", "attr") if tok.lemma_.lower() == verb else ("nsubj", "nsubjpass", "agent")
+            )
+            for child in tok.children:
+                if child.dep_ in roles:
+                    words |= content_words(" ".join(t.text for t in child.subtree))
+        return frozenset(words)
 
     def doers(parsed: Any) -> dict[str, tuple[frozenset[str], str]]:
         out: dict[str, tuple[frozenset[str], str]] = {}
@@ -293,11 +318,14 @@ def _actor_parse(claim: str, sent: Sentence, nlp: Any) -> str | None:
                     out[tok.lemma_.lower()] = (content_words(phrase), phrase)
         return out
 
-    in_sentence = content_words(sent.text)
-    sent_doers = doers(nlp(sent.text))
+    owners = _owners(sent.text)
+    parsed = nlp(sent.text)
+    sent_doers = doers(parsed)
     for verb, (who, phrase) in doers(nlp(claim)).items():
         other = sent_doers.get(verb)
-        if other and other[0] and who and not who & other[0] and who <= in_sentence:
+        # a different doer only when the claim's doer is another party to the evidence sentence, not a word of
+        # the doer's own description ('A U.S. judge ruled' for 'U.S. District Judge Cormac Carney ... ruled')
+        if other and other[0] and who and not who & other[0] and who <= others(parsed, verb) and not who <= owners:
             return f'the article says "{_short(sent.text)}"; the claim credits "{phrase}"'
     return None
 

@@ -367,8 +367,8 @@ def test_nationalities_are_told_from_names(name: str, demonym: bool) -> None:
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
-        # an exact copy of the evidence's second clause: the source from there on, spaces tidied
-        ("the judge ruled that 92 Cambodians may stay", "the judge ruled that 92 Cambodians may stay  for now."),
+        # an exact copy of the evidence's second clause: the source from there on, spaces tidied, a capital first
+        ("the judge ruled that 92 Cambodians may stay", "The judge ruled that 92 Cambodians may stay  for now."),
         # a copy with a slip (a comma left out) is aligned, then replaced by the source
         (
             "On Friday the judge ruled that 92 Cambodians may stay",

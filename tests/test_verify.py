@@ -144,3 +144,8 @@ def test_a_contradicted_tldr_is_rejected_and_replaced_by_an_extractive_one() -> 
     assert result.summary.tldr in text  # the extractive fallback: the article's own words
     assert any("tldr" in r.reason and "contradicted" in r.reason for r in result.rejected)
     assert result.summary.headline == "Judge blocks deportation of Cambodians"
+
+
+def test_crediting_the_owner_is_not_a_different_doer() -> None:
+    article = "Maria Lopez opened the Lagos office of Acme Corporation on Tuesday. She hired 40 engineers there."
+    assert verify("Acme opens Lagos office", article, nlp=None).label == "supported"
