@@ -33,6 +33,7 @@ test: setup lint typecheck unit eval-gate
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -197,7 +197,7 @@ def cached(base_url: str, n: int, cache_dir: Path) -> tuple[float, float, float,
     (all records returned) and as ``factkit extract FILE.jsonl --out NEW.jsonl`` does (records written, not
     kept); and ms/article of a warm ``Extractor.extract`` (model-call cache only: grounding is redone)."""
     from factkit import Extractor
-    from factkit._batch import BatchRunner, read_inputs, run_sync
+    from factkit.batch import BatchRunner, read_inputs, run_sync
 
     ex = Extractor(settings=_settings(base_url, cache=True, cache_dir=cache_dir))
     texts = articles(n, seed=3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from ._batch import BatchInput
+from ._api import Extractor, extract, summarize
 from ._config import Settings, resolve_settings
 from ._errors import (
     BudgetError,
@@ -23,7 +23,6 @@ from ._errors import (
     TransportError,
     UsageError,
 )
-from ._extract import Extractor, extract, summarize
 from ._models import (
     CallUsage,
     CustomExtraction,
@@ -40,8 +39,8 @@ from ._models import (
     Summary,
     Usage,
 )
-from ._results import BatchError, BatchRecord
 from ._verify import Verdict, verify
+from .batch import BatchError, BatchInput, BatchRecord
 
 __version__ = "0.1.0"
 

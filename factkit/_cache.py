@@ -9,7 +9,7 @@ A cache that can't be used (a truncated or corrupt file, a read-only folder, a f
 extraction: factkit warns once and goes on without it.
 
 Besides model calls, the file holds whole-article results for batch runs (``results``): derived data, keyed
-by the article, every call's identity and the code that grounds them (see :mod:`factkit._batch`).
+by the article, every call's identity and the code that grounds them (see :mod:`factkit.batch`).
 
 Several processes may read and write one cache file at once: SQLite's WAL mode lets readers run beside one
 writer, and a busy timeout makes a second writer wait instead of failing.

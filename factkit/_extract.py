@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, Unpack, overload
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
-from ._batch import BatchOptions, aextract_many, run_sync
 from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._custom import ground_custom, wire_model_for
@@ -37,7 +36,6 @@ from ._records import (
     link_facts,
     summary_of,
 )
-from ._results import BatchRecord
 from ._wire import WireEntities, WireFacts, WireHeadline, WireSummary
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
@@ -75,12 +73,9 @@ def _parts(only: Iterable[str] | None) -> frozenset[str]:
     return chosen
 
 
-class Extractor:
-    """Extracts grounded summaries and facts with one configured model. Reuse it: it holds the client.
-
-    >>> ex = Extractor(base_url="http://localhost:11434/v1", model="qwen2.5:7b")  # doctest: +SKIP
-    >>> result = ex.extract(text, published="2018-01-26")  # doctest: +SKIP
-    """
+class Pipeline:
+    """The one-article pipeline (text -> prompt -> model -> grounding -> records), configured once. Batches live
+    above it, in :mod:`factkit.batch`; the public class is :class:`factkit.Extractor`."""
 
     def __init__(
         self,
@@ -400,23 +395,6 @@ class Extractor:
             cache.put(key, completion.raw or completion.value.model_dump_json(), completion.usage)
         return context["result"], completion.usage
 
-    # -- many articles (factkit._batch) ---------------------------------------------------------------
-    def extract_many(self, inputs: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchRecord]:
-        """Extract many articles concurrently; one :class:`BatchRecord` per input, in input order.
-
-        ``inputs``: texts, bytes, paths (``pathlib.Path``), mappings ``{"text", "id"?, "published"?}`` or
-        :class:`BatchInput`. A failing article gets an error record and the batch goes on. Options
-        (:class:`factkit._batch.BatchOptions`): ``published``, ``concurrency``, ``out`` (a JSONL results file,
-        appended to and resumed: inputs it already holds are skipped), ``on_result`` (called with each record as
-        it completes), ``progress``, ``max_cost`` (a budget in USD: inputs that would exceed it get a
-        ``BudgetError`` record), ``prices``, ``max_input_chars``, ``retry_errors``. See :mod:`factkit._batch`.
-        """
-        return run_sync(lambda: aextract_many(self, inputs, **options))
-
-    async def aextract_many(self, inputs: Iterable[Any], **options: Unpack[BatchOptions]) -> list[BatchRecord]:
-        """:meth:`extract_many` for asyncio code (the model calls run on a thread pool)."""
-        return await aextract_many(self, inputs, **options)
-
 
 def merge(parts: list[Grounded]) -> Grounded:
     """Merge the grounded parts of a long article: offsets are already global; drop duplicates."""
@@ -452,32 +430,3 @@ def merge(parts: list[Grounded]) -> Grounded:
 def _duplicate(a: Fact, b: Fact) -> bool:
     same_place = a.evidence.start < b.evidence.end and b.evidence.start < a.evidence.end
     return same_place and overlap(a.statement, b.statement) >= 0.7
-
-
-# Module-level conveniences use one Extractor per settings, so the client (and a local model) is reused.
-_default: dict[tuple[Any, ...], Extractor] = {}
-
-
-def _extractor(**kwargs: Any) -> Extractor:
-    key = tuple(sorted((k, str(v)) for k, v in kwargs.items()))
-    if key not in _default:
-        _default[key] = Extractor(**kwargs)
-    return _default[key]
-
-
-@overload
-def extract(text: str | bytes, *, published: Any = None, schema: None = None, **kwargs: Any) -> Extraction: ...
-@overload
-def extract(text: str | bytes, *, published: Any = None, schema: type[M], **kwargs: Any) -> CustomExtraction[M]: ...
-
-
-def extract(
-    text: str | bytes, *, published: Any = None, schema: type[M] | None = None, **kwargs: Any
-) -> Extraction | CustomExtraction[M]:
-    """Extract a grounded summary and facts from one article (see :class:`Extractor` for the options)."""
-    return _extractor(**kwargs).extract(text, published=published, schema=schema)
-
-
-def summarize(text: str | bytes, *, published: Any = None, **kwargs: Any) -> Summary:
-    """A grounded summary of one article (see :class:`Extractor` for the options)."""
-    return _extractor(**kwargs).summarize(text, published=published)

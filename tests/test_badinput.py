@@ -15,7 +15,7 @@ import pytest
 from test_batch_support import SECRET, assert_grounded, short_articles, wire_for
 
 from factkit import BatchRecord, Extractor
-from factkit._batch import DEFAULT_MAX_INPUT_CHARS
+from factkit.batch import DEFAULT_MAX_INPUT_CHARS
 from factkit.cli import main
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, request_article
 

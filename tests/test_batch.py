@@ -25,10 +25,9 @@ from test_batch_support import (
 )
 
 from factkit import BatchInput, BatchRecord, Extraction, Extractor, TransportError, UsageError
-from factkit._batch import DEFAULT_CONCURRENCY, BatchRunner, read_inputs
 from factkit._cost import PriceTable, resolve_prices
 from factkit._models import CallUsage, Usage
-from factkit._results import ResultsFile
+from factkit.batch import DEFAULT_CONCURRENCY, BatchRunner, ResultsFile, read_inputs
 from factkit.cli import main
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply
 
@@ -553,7 +552,7 @@ def test_environment_errors_are_retried_on_resume(tmp_path: Path) -> None:
 def test_resume_does_not_lock_a_file_that_was_replaced_meanwhile(tmp_path: Path) -> None:
     """A second run that opened the old file just before the first run's rewrite renamed a new one into place
     must not lock that orphan and write beside the first run."""
-    from factkit import _results
+    from factkit.batch import _results
 
     out = tmp_path / "results.jsonl"
     out.write_bytes(b"")

@@ -20,9 +20,9 @@ import pytest
 
 import factkit
 from factkit import ModelCrashError, resolve_settings
-from factkit._results import PERMANENT_ERRORS
 from factkit.backends._child import ModelProcess
 from factkit.backends.local import LocalBackend
+from factkit.batch import PERMANENT_ERRORS
 
 RUNNER = "factkit.testing:CrashingModel"
 ARTICLE = (

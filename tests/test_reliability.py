@@ -11,9 +11,9 @@ import pytest
 from test_batch_support import fake_extractor, short_articles
 
 from factkit import Extractor, InputError, Settings, UsageError, resolve_settings
-from factkit._batch import BatchRunner
 from factkit._cost import Price, PriceTable
 from factkit._models import CallUsage, Usage
+from factkit.batch import BatchRunner
 from factkit.cli import main
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, grounded_answer
 
@@ -268,7 +268,7 @@ def test_jsonl_ids_used_twice_are_refused_with_their_lines(tmp_path: Path, capsy
 
 
 def test_an_id_that_is_not_a_string_or_integer_is_that_lines_error(tmp_path: Path) -> None:
-    from factkit._batch import read_inputs
+    from factkit.batch import read_inputs
 
     feed = tmp_path / "in.jsonl"
     feed.write_text(json.dumps({"id": 1.5, "text": "Ann Lopez spoke."}) + "\n")
@@ -282,7 +282,7 @@ def test_an_unreadable_subfolder_is_reported_and_an_empty_folder_warned(
 ) -> None:
     import os
 
-    from factkit._batch import read_inputs
+    from factkit.batch import read_inputs
 
     folder = tmp_path / "articles"
     (folder / "locked").mkdir(parents=True)

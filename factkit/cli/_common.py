@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .._api import Extractor
 from .._document import check_text, decode_bytes
 from .._errors import InputError, UsageError
-from .._extract import Extractor
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

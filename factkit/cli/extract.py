@@ -1,7 +1,7 @@
 """``factkit extract``: grounded summary, facts, entities, quotes and dates of articles.
 
 One article (a file or ``-`` for stdin) prints its result. A batch (``--out FILE``, a folder, or a ``.jsonl``
-input) writes one JSON record per input, resumably; see :mod:`factkit._batch`.
+input) writes one JSON record per input, resumably; see :mod:`factkit.batch`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRunner, read_inputs, run_sync
+from .. import batch
 from .._cost import format_usd
 from .._errors import UsageError
-from .._results import BatchRecord
+from ..batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRecord, read_inputs
 from ._common import add_model_options, extractor_from, load_schema, read_input
 from ._render import custom_markdown, extraction_markdown
 
@@ -126,8 +126,10 @@ def run_batch(args: argparse.Namespace) -> int:
             sys.stdout.write(record.to_line() + "\n")
             sys.stdout.flush()
 
-    runner = BatchRunner(
+    outcome = batch.run(
         extractor,
+        items,
+        total=total,
         concurrency=args.concurrency,
         out=args.out,
         on_result=None if args.out else to_stdout,
@@ -139,7 +141,6 @@ def run_batch(args: argparse.Namespace) -> int:
         workers=args.workers,
         keep=False,
     )
-    outcome = run_sync(lambda: runner.run(items, total))
     out = Path(args.out) if args.out else None
     print(f"factkit: {outcome.summary(out)}", file=sys.stderr)
     budget = outcome.budget

@@ -408,7 +408,7 @@ def aggregate(
 
 def _uncached(extractor: SupportsExtract) -> SupportsExtract:
     """The same extractor with the model-call cache off (for repeats, which must call the model again)."""
-    from factkit._extract import Extractor
+    from factkit._api import Extractor
 
     if not isinstance(extractor, Extractor):
         return extractor
@@ -497,7 +497,7 @@ def run_eval(
             )
         repeats = predictions.repeats if repeats == 1 else repeats
     if not replay and extractor is None:
-        from factkit._extract import Extractor
+        from factkit._api import Extractor
 
         extractor = Extractor()
 

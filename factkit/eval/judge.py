@@ -34,7 +34,7 @@ from factkit._prompts import Prompt, escape_article, load_prompt
 from ._scores import SentenceVerdict
 
 if TYPE_CHECKING:
-    from factkit._extract import Extractor
+    from factkit._api import Extractor
     from factkit.backends import ChatBackend
 
 __all__ = [

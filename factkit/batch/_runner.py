@@ -1,26 +1,5 @@
-"""Many articles at once: bounded concurrency, one record per input, a resumable JSONL file, a cost budget.
-
-Used by :meth:`Extractor.extract_many` / :meth:`Extractor.aextract_many` and ``factkit extract --out``.
-
-* **One record per input.** Every input ends as a :class:`BatchRecord`: ``ok`` with the
-  :class:`~factkit.Extraction`, or an error that says why (its type and a secret-free message). An exception
-  while extracting one article becomes that article's error record; it never stops the batch.
-* **Concurrency.** Extractions run on a thread pool (the ``openai`` client is thread-safe) driven by one
-  ``asyncio`` loop with a bound of ``concurrency`` articles in flight: by default 16 for a remote endpoint,
-  and the backend's ``max_concurrency`` where it has one (the in-process local model: 1).
-* **The results file** (:mod:`factkit._results`): one complete JSON line per record, fsynced at least once a
-  second, locked while in use; a ``kill -9`` loses at most the articles in flight.
-* **Resume.** Re-running with the same results file skips every input whose ``(id, sha256)`` already has a
-  record there (a result, or a permanent error); transient errors are retried (``retry_errors=True`` retries
-  every error).
-* **Budget.** With ``max_cost``, each article's cost is estimated before it starts (characters / 4 tokens
-  for every call it needs, plus the completion tokens seen so far) and the batch stops when the money spent,
-  plus what the articles in flight may cost, plus this estimate would exceed the budget. The inputs not
-  started get a ``BudgetError`` record in Python and no line in the results file, so a resume picks them up.
-* **Whole-article cache.** With the call cache on, a finished :class:`~factkit.Extraction` is also stored
-  by a key over the text, the publication date, the prompt, the backend's identity, the chunk size and
-  factkit's own source code, so re-extracting a cached article skips the grounding work too.
-"""
+"""The batch runner: bounded concurrency, one record per input, the results file, resume, the whole-article
+cache (see :mod:`factkit.batch`)."""
 
 from __future__ import annotations
 
@@ -31,256 +10,38 @@ import hashlib
 import json
 import logging
 import math
-import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from ._cost import PriceTable, format_usd, resolve_prices
-from ._document import decode_bytes
-from ._errors import BudgetError, ConfigError, FactkitError, InputError, UsageError, describe, redact
-from ._models import CallUsage, Extraction, Usage
+from .._cost import PriceTable, format_usd, resolve_prices
+from .._document import decode_bytes
+from .._errors import BudgetError, ConfigError, FactkitError, InputError, UsageError, describe, redact
+from .._models import CallUsage, Extraction, Usage
 from ._results import BatchError, BatchRecord, ResultsFile
 from ._workers import WorkerPool, WorkersGone, WorkerSpec
 
 if TYPE_CHECKING:
-    from ._extract import Extractor
+    from .._extract import Pipeline as Extractor
+
+from ._budget import Budget
+from ._inputs import BatchInput, sha256_of
+from ._progress import _Display
 
 log = logging.getLogger("factkit")
 R = TypeVar("R")
 
+
 #: Articles in flight against a remote endpoint when neither the caller nor the backend says otherwise.
 DEFAULT_CONCURRENCY = 16
-#: Longer inputs get an InputError record (raise it with ``max_input_chars`` / ``--max-input-chars``).
-DEFAULT_MAX_INPUT_CHARS = 1_000_000
-#: File suffixes taken from a folder.
-TEXT_SUFFIXES = (".txt", ".md")
 #: Completion tokens per model call assumed by the budget until the batch has seen real ones.
 DEFAULT_COMPLETION_TOKENS = 250
-
-
-@dataclass(frozen=True)
-class BatchInput:
-    """One article for :meth:`Extractor.extract_many`: its text (or a file to read), an id, a date."""
-
-    text: str | bytes | None = None
-    id: str = ""
-    published: Any = None
-    source: str = ""
-    path: Path | None = None
-    #: Why the input is unusable before any reading (a JSONL line that isn't an object with "text").
-    problem: str | None = None
-
-    def load(self) -> str | bytes:
-        if self.problem is not None:
-            raise InputError(self.problem, source=self.source or None)
-        if self.text is not None:
-            return self.text
-        if self.path is None:
-            raise InputError("the input has neither text nor a path", source=self.source or None)
-        try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            raise InputError("no such file; check the path", source=self.source or None) from None
-        except IsADirectoryError:
-            raise InputError("is a folder; pass a text file", source=self.source or None) from None
-        except OSError as exc:
-            raise InputError(f"cannot read it ({exc.strerror})", source=self.source or None) from None
-
-
-# ---- inputs ---------------------------------------------------------------------------------------------
-
-
-def sha256_of(data: str | bytes) -> str:
-    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(raw).hexdigest()
-
-
-def _folder_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The text files under ``folder`` (sorted, hidden ones skipped), and the folders that could not be read."""
-    files: list[Path] = []
-    unreadable: list[tuple[Path, str]] = []
-
-    def failed(exc: OSError) -> None:
-        unreadable.append((Path(exc.filename or folder), exc.strerror or str(exc)))
-
-    for root, dirs, names in os.walk(folder, onerror=failed):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            p = Path(root) / name
-            if not name.startswith(".") and p.suffix.lower() in TEXT_SUFFIXES and p.is_file():
-                files.append(p)
-    if not files and not unreadable:
-        log.warning("factkit: %s holds no %s files", folder, " or ".join(f"*{s}" for s in TEXT_SUFFIXES))
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix()), unreadable
-
-
-def _jsonl_count(path: Path) -> int:
-    """Lines of a JSONL file; refuses ids used on two lines (they would share one record)."""
-    count = 0
-    lines_of: dict[str, list[int]] = {}
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            count += 1
-            if b'"id"' not in line:
-                continue
-            try:
-                obj = json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            raw_id = obj.get("id") if isinstance(obj, dict) else None
-            if isinstance(raw_id, str | int) and not isinstance(raw_id, bool):
-                lines_of.setdefault(str(raw_id), []).append(number)
-    repeated = {i: n for i, n in lines_of.items() if len(n) > 1}
-    if repeated:
-        shown = "; ".join(f"id {i!r} on lines {', '.join(map(str, n[:5]))}" for i, n in list(repeated.items())[:3])
-        more = f" (and {len(repeated) - 3} more ids)" if len(repeated) > 3 else ""
-        raise UsageError(
-            f'{path}: {shown}{more}: each line needs its own id (7 and "7" are the same id); make them '
-            "unique, or drop 'id' to use file:line"
-        )
-    return count
-
-
-def _jsonl_inputs(path: Path, published: Any) -> Iterator[BatchInput]:
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            source = f"{path}:{number}"
-            yield _jsonl_item(raw, source, published)
-
-
-def _jsonl_item(raw: bytes, source: str, published: Any) -> BatchInput:
-    fallback_id = source
-    try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        problem = f"the line is not JSON ({_short(str(exc))}); write one object per line with a 'text' string"
-        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
-    if not isinstance(obj, dict):
-        problem = f"the line is a JSON {type(obj).__name__}, not an object with a 'text' string"
-        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
-    raw_id = obj.get("id")
-    if raw_id is not None and not (isinstance(raw_id, str | int) and not isinstance(raw_id, bool)):
-        problem = f"the line's 'id' is {json.dumps(raw_id)[:40]}; give a string (or an integer), or drop it"
-        return BatchInput(text=raw, id=fallback_id, source=source, problem=problem)
-    item_id = fallback_id if raw_id is None else str(raw_id)
-    text = obj.get("text")
-    if not isinstance(text, str):
-        what = "has no 'text'" if text is None else f"has a 'text' that is a {type(text).__name__}, not a string"
-        return BatchInput(text=raw, id=item_id, source=source, problem=f"the line {what}")
-    return BatchInput(text=text, id=item_id, source=source, published=obj.get("published") or published)
-
-
-def read_inputs(paths: Sequence[str | Path], *, published: Any = None) -> tuple[Iterator[BatchInput], int]:
-    """The inputs named on a command line, lazily read, and how many there are.
-
-    A folder gives every ``*.txt`` / ``*.md`` file inside it (recursively, sorted, hidden ones skipped; id =
-    the path inside the folder); a ``*.jsonl`` file one input per non-empty line (``{"text", "id"?,
-    "published"?}``; id = its "id", else ``file:line``); any other path one input (id = the path as given).
-    A missing path is an input too: it ends as an error record.
-    """
-    parts: list[tuple[str, Any]] = []
-    total = 0
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            files, unreadable = _folder_files(path)
-            parts.append(("folder", (path, files, unreadable)))
-            total += len(files) + len(unreadable)
-        elif path.suffix.lower() == ".jsonl" and path.is_file():
-            parts.append(("jsonl", path))
-            total += _jsonl_count(path)
-        else:
-            parts.append(("file", path))
-            total += 1
-
-    def generate() -> Iterator[BatchInput]:
-        for kind, value in parts:
-            if kind == "folder":
-                folder, files, unreadable = value
-                for f in files:
-                    yield BatchInput(id=f.relative_to(folder).as_posix(), source=str(f), path=f, published=published)
-                for where, why in unreadable:  # its articles can't be listed: one error record says so
-                    rel = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else str(where)
-                    yield BatchInput(id=rel + "/", source=str(where), problem=f"cannot read this folder ({why})")
-            elif kind == "jsonl":
-                yield from _jsonl_inputs(value, published)
-            else:
-                yield BatchInput(id=str(value), source=str(value), path=value, published=published)
-
-    return generate(), total
-
-
-def as_input(item: Any, index: int, published: Any) -> BatchInput:
-    """A caller's input as a :class:`BatchInput`: text, bytes, a path, a mapping with "text", or one already."""
-    if isinstance(item, BatchInput):
-        changes: dict[str, Any] = {}
-        if not item.id:
-            changes["id"] = str(index)
-        if item.published is None and published is not None:
-            changes["published"] = published
-        return BatchInput(**{**item.__dict__, **changes}) if changes else item
-    if isinstance(item, str | bytes | bytearray):
-        return BatchInput(text=bytes(item) if isinstance(item, bytearray) else item, id=str(index), published=published)
-    if isinstance(item, os.PathLike):
-        path = Path(item)
-        return BatchInput(path=path, id=str(path), source=str(path), published=published)
-    if isinstance(item, Mapping):
-        text = item.get("text")
-        raw_id = item.get("id")
-        item_id = str(raw_id) if raw_id is not None else str(index)
-        if not isinstance(text, str | bytes):
-            return BatchInput(id=item_id, problem="the input mapping has no 'text' string")
-        return BatchInput(text=text, id=item_id, published=item.get("published") or published)
-    return BatchInput(
-        id=str(index), problem=f"an input must be text, bytes, a path or a mapping, not {type(item).__name__}"
-    )
-
-
-# ---- the budget -----------------------------------------------------------------------------------------
-
-
-class Budget:
-    """Money spent so far plus what the articles in flight may cost, against a limit (USD)."""
-
-    def __init__(self, limit: float) -> None:
-        if not math.isfinite(limit) or limit < 0:
-            raise UsageError(f"max_cost={limit} is not a budget; give a finite, non-negative amount in USD, e.g. 5.00")
-        self.limit = limit
-        self.spent = 0.0
-        self.reserved = 0.0
-        self.stopped = False
-        self._lock = threading.Lock()
-
-    def reserve(self, estimate: float) -> bool:
-        with self._lock:
-            if self.stopped or self.spent + self.reserved + estimate > self.limit:
-                self.stopped = True
-                return False
-            self.reserved += estimate
-            return True
-
-    def settle(self, estimate: float, actual: float) -> None:
-        with self._lock:
-            self.reserved = max(0.0, self.reserved - estimate)
-            self.spent += actual
-
-    def add(self, actual: float) -> None:
-        with self._lock:
-            self.spent += actual
-
-
-# ---- the run --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -673,61 +434,6 @@ class BatchRunner:
         return outcome
 
 
-class _Display:
-    """A progress bar on stderr (rate and ETA) when it is a terminal; nothing otherwise."""
-
-    def __init__(self, total: int | None, *, enabled: bool | None) -> None:
-        self.total = total
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Display:
-        if self.enabled is False:
-            return self
-        from rich.console import Console
-
-        console = Console(stderr=True)
-        if not console.is_terminal:
-            return self
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]extracting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[status]}"),
-            console=console,
-        )
-        self._progress.__enter__()
-        self._task = self._progress.add_task("extract", total=self.total, rate="", status="")
-        return self
-
-    def advance(self, outcome: BatchOutcome) -> None:
-        if self._progress is None:
-            return
-        task = self._progress.tasks[0]
-        speed = task.speed
-        rate = f"{speed:.1f}/s" if speed else ""
-        status = f"{outcome.failed} failed · {format_usd(outcome.cost_usd) if outcome.cost_usd is not None else '$?'}"
-        self._progress.update(self._task, advance=1, rate=rate, status=status)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(None, None, None)
-
-
 def run_sync(make: Callable[[], Awaitable[R]]) -> R:
     """Run a coroutine to the end from synchronous code, even when this thread already runs a loop."""
     try:
@@ -736,42 +442,3 @@ def run_sync(make: Callable[[], Awaitable[R]]) -> R:
         return asyncio.run(make())  # type: ignore[arg-type]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-batch-loop") as pool:
         return pool.submit(lambda: asyncio.run(make())).result()  # type: ignore[arg-type]
-
-
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _collect(inputs: Iterable[Any], published: Any) -> tuple[Iterator[BatchInput], int | None]:
-    total = len(inputs) if isinstance(inputs, Sized) else None
-    return (as_input(item, i, published) for i, item in enumerate(inputs)), total
-
-
-class RunnerOptions(TypedDict, total=False):
-    concurrency: int | None  # articles in flight (default: 16 for a remote endpoint, the backend's own bound)
-    out: str | Path | None  # a JSONL results file, appended to and resumed
-    on_result: Callable[[BatchRecord], Any] | None  # called with each record as it completes
-    progress: bool | None  # a progress bar (default: on a terminal)
-    max_cost: float | None  # a budget in USD
-    prices: str | Path | None  # a price table file (default: built in, or FACTKIT_PRICES)
-    max_input_chars: int | None  # longer inputs get an error record
-    retry_errors: bool  # on resume, retry every earlier error, not only transient ones
-    workers: int | None  # extract in this many child processes (remote endpoints; default 0: in this process)
-
-
-class BatchOptions(RunnerOptions, total=False):
-    """The options of :meth:`Extractor.extract_many` and :meth:`Extractor.aextract_many` (all optional)."""
-
-    published: Any  # default publication date for inputs that don't carry their own
-
-
-async def aextract_many(
-    extractor: Extractor, inputs: Iterable[Any], **options: Unpack[BatchOptions]
-) -> list[BatchRecord]:
-    """See :meth:`Extractor.aextract_many`."""
-    published = options.pop("published", None)
-    runner = BatchRunner(extractor, **cast(RunnerOptions, options))
-    items, total = _collect(inputs, published)
-    outcome = await runner.run(items, total)
-    return outcome.records

@@ -30,8 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._errors import UsageError
-from ._models import Extraction, Usage
+from .._errors import UsageError
+from .._models import Extraction, Usage
 
 log = logging.getLogger("factkit")
 

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from ._config import Settings
-from ._document import Document
-from ._errors import TransportError, UsageError, describe
-from ._models import Extraction
-from ._prompts import Prompt
+from .._config import Settings
+from .._document import Document
+from .._errors import TransportError, UsageError, describe
+from .._models import Extraction
+from .._prompts import Prompt
 
 if TYPE_CHECKING:
-    from ._extract import Extractor
+    from .._extract import Pipeline as Extractor
 
 log = logging.getLogger("factkit")
 
@@ -97,7 +97,7 @@ def _child(spec: WorkerSpec, conn: Connection, threads: int, parent: int | None 
     Messages to the parent: ``("ready",)`` once, ``("done", task, ok, value_or_error)`` per article,
     ``("log", level, text)`` per log line, or ``("failed", why)`` if it cannot start.
     """
-    from .backends._child import die_with_parent
+    from ..backends._child import die_with_parent
 
     die_with_parent(parent)  # a killed parent (kill -9), even one killed while we started, must not leave workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
@@ -112,7 +112,7 @@ def _child(spec: WorkerSpec, conn: Connection, threads: int, parent: int | None 
     log.setLevel(spec.log_level)
     log.propagate = False
     try:
-        from ._extract import Extractor
+        from .._extract import Pipeline as Extractor
 
         extractor = Extractor(settings=spec.settings)
         extractor.prompt, extractor.custom_prompt = spec.prompt, spec.custom_prompt
