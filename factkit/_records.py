@@ -44,7 +44,16 @@ from ._models import (
     Summary,
 )
 from ._verify import verify
-from ._wire import STATEMENT_CHARS, WireEntities, WireFact, WireFacts, WireHeadline, WireSummary
+from ._wire import (
+    HEADLINE_CHARS,
+    STATEMENT_CHARS,
+    TLDR_CHARS,
+    WireEntities,
+    WireFact,
+    WireFacts,
+    WireHeadline,
+    WireSummary,
+)
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -761,8 +770,15 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     """
     visible = (s.text for s in doc.sentences if not looks_like_injection(s.text))
     fallback = out.key_points[0].text if out.key_points else next(visible, "")
-    for field_name in ("headline", "tldr"):
+    for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
         value = getattr(out, field_name)
+        if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
+            # cut mid-phrase by the grammar's length cap: never returned as if whole
+            out.reject(
+                "summary", {field_name: value}, f"{field_name} {value[:60]!r} was cut off by the length cap", problems
+            )
+            setattr(out, field_name, fallback)
+            continue
         missing = unsupported_numbers(value, doc.text, article_numbers(doc))
         words = content_words(value) if value else frozenset()
         support = len(words & article_words(doc)) / len(words) if words else 0.0
@@ -806,11 +822,11 @@ def ground_fact_list(doc: Document, wire: WireFacts) -> tuple[Grounded, list[str
 
 def ground_headline(doc: Document, wire: WireHeadline) -> tuple[Grounded, list[str]]:
     """Headline and tldr checked against the article; the facts are the article's sentences."""
-    out = Grounded(
-        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
-    )
+    out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
     out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc)]
     out.key_points = key_points_of(out.facts)
+    # the tldr is the lead fact, in the article's own words (its evidence is that sentence)
+    out.tldr = out.facts[0].statement if out.facts else ""
     problems: list[str] = []
     check_headline(doc, out, problems)
     return out, problems

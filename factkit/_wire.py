@@ -40,6 +40,8 @@ class _Grounded(BaseModel):
 
 
 STATEMENT_CHARS = 100
+HEADLINE_CHARS = 100
+TLDR_CHARS = 220
 
 
 def _chars(n: int) -> dict[str, Any]:
@@ -72,16 +74,17 @@ class WireFacts(_Grounded):
     facts: every distinct fact of the article (the schema asks for at least 4, so a grammar-constrained model
     can't stop after one; validation accepts 1, so a short article is not an error)."""
 
-    headline: str = Field(json_schema_extra=_chars(100))
-    tldr: str = Field(json_schema_extra=_chars(220))
+    headline: str = Field(json_schema_extra=_chars(HEADLINE_CHARS))
+    tldr: str = Field(json_schema_extra=_chars(TLDR_CHARS))
     facts: list[WireFact] = Field(min_length=1, json_schema_extra={"minItems": 4})
 
 
 class WireHeadline(_Grounded):
-    """Headline and tldr alone: the embedded model's facts are the article's own sentences (no model output)."""
+    """The headline alone: the embedded model's facts are the article's own sentences and its tldr is the lead
+    fact (measured on the 13 fixtures: the small model's own tldrs misstated 3 of 13 articles, and 2 more were
+    cut by the length cap)."""
 
-    headline: str = Field(json_schema_extra=_chars(100))
-    tldr: str = Field(json_schema_extra=_chars(220))
+    headline: str = Field(json_schema_extra=_chars(HEADLINE_CHARS))
 
 
 _Name = Annotated[str, Field(json_schema_extra=_chars(70))]

@@ -144,3 +144,18 @@ def test_ceiling_a_model_that_answers_with_the_gold_facts_keeps_them() -> None:
             q_total += len(case.quantities)
     assert kept / total >= 0.95, f"{kept}/{total} gold facts kept"
     assert q_total == 0 or q_kept / q_total >= 0.75, f"{q_kept}/{q_total} gold quantities found"
+
+
+def test_the_embedded_models_tldr_is_the_lead_fact_and_a_cut_headline_is_replaced() -> None:
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        cut = ("Authorities arrested approximately one hundred Cambodians in raids last October and held them " * 2)
+        return {"headline": cut[:100]}  # what a grammar-capped model writes: stopped mid-word at the cap
+
+    extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
+    result = extractor.extract(ARTICLE, published="2018-01-26")
+    lead = "A federal judge said the administration cannot deport 92 Cambodian citizens."
+    assert result.summary.tldr == lead  # extractive: the article's own words
+    assert result.summary.headline == lead  # the cut headline is never returned as if whole
+    assert any("cut off by the length cap" in r.reason for r in result.rejected)

@@ -138,7 +138,7 @@ def test_a_contradicted_tldr_is_rejected_and_replaced_by_an_extractive_one() -> 
         )
         return answer
 
-    settings = factkit.resolve_settings(backend="fake", model="fake", cache=False, env={"FACTKIT_FACTS": "sentences"})
+    settings = factkit.resolve_settings(backend="fake", model="fake", cache=False, env={"FACTKIT_FACTS": "llm"})
     result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(text)
     assert "lack of evidence" not in result.summary.tldr
     assert result.summary.tldr in text  # the extractive fallback: the article's own words

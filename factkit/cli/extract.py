@@ -74,6 +74,15 @@ def add_parser(sub: Any) -> None:
         "--retry-errors", action="store_true", help="retry every input whose record is an error (not only transient)"
     )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar (there is none unless a terminal)")
+    batch.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this machine (default); ray: a Ray cluster (needs factkit[ray]; --out names a folder of shards)",
+    )
+    batch.add_argument(
+        "--address", metavar="ADDR", help="the Ray cluster to join (default: RAY_ADDRESS, else a local one)"
+    )
     p.set_defaults(func=run)
 
 
@@ -90,6 +99,10 @@ def _only(args: argparse.Namespace) -> frozenset[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return run_ray(args)
+    if args.address:
+        raise UsageError("--address names a Ray cluster; give it with --engine ray")
     if _is_batch(args):
         return run_batch(args)
     schema = load_schema(args.schema) if args.schema else None
@@ -153,3 +166,55 @@ def run_batch(args: argparse.Namespace) -> int:
         )
         return 1
     return 1 if outcome.failed or outcome.failed_before else 0
+
+
+def run_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the batch on a Ray cluster, into JSONL shards in the folder ``--out`` (see factkit.ray)."""
+    if not args.out:
+        raise UsageError("--engine ray needs --out DIR/: a folder for the result shards")
+    if args.schema or args.only or args.workers:
+        raise UsageError("--schema, --only and --workers can't be combined with --engine ray")
+    if "-" in args.inputs:
+        raise UsageError("stdin (-) can't be part of a batch; write the articles to files or a .jsonl file")
+    import ray
+
+    from .. import ray as factkit_ray
+
+    if not ray.is_initialized():
+        ray.init(address=args.address, log_to_driver=False)
+    jsonl = [s for s in args.inputs if s.lower().endswith(".jsonl") and Path(s).is_file()]
+    if len(jsonl) == len(args.inputs):
+        ds = ray.data.read_json(jsonl)  # each line {"text", "id"?, "published"?}, read by the cluster
+    else:  # folders and text files: listed and read here, as a local batch reads them
+        items, _ = read_inputs(args.inputs, published=args.published)
+        rows = []
+        for item in items:
+            try:
+                text: str | bytes | None = item.load()
+            except UsageError:
+                raise
+            except Exception:
+                text = None
+            rows.append({"id": item.id, "source": item.source or item.id, "text": text, "published": item.published})
+        ds = ray.data.from_items(rows)
+    extractor = extractor_from(args)
+    outcome = factkit_ray.extract_to_folder(
+        ds,
+        args.out,
+        extractor=extractor,
+        threads=args.concurrency or 8,
+        max_cost=args.max_cost,
+        prices=args.prices,
+        max_input_chars=args.max_input_chars,
+        published=args.published,
+        retry_errors=args.retry_errors,
+    )
+    print(f"factkit: {outcome.summary(Path(args.out))}", file=sys.stderr)
+    if outcome.not_started:
+        print(
+            f"factkit: stopped by --max-cost {format_usd(args.max_cost)}: {outcome.not_started} input(s) not "
+            "started; re-run the same command with a higher --max-cost to do them",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if outcome.failed else 0
