@@ -249,12 +249,25 @@ def test_faithfulness_with_the_model_judge(server: FakeOpenAIServer, tmp_path: P
 
     server.set_handler(judge)
     out = tmp_path / "judge.json"
-    code = cli("faithfulness", "--data", str(_xsum(tmp_path)), "--base-url", server.base_url, "--json", str(out), "-q")
+    data = str(_xsum(tmp_path))
+    code = cli(
+        "faithfulness", "--data", data, "--judge", "model", "--base-url", server.base_url, "--json", str(out), "-q"
+    )
     assert code == 0
     scores = json.loads(out.read_text(encoding="utf-8"))
     assert scores["judge"] == "model" and scores["balanced_accuracy"] == 1.0 and scores["errors"] == 0
     assert scores["prompt_tokens"] > 0
     assert len(server.chat_requests) == 4
+
+
+def test_faithfulness_uses_the_verify_checker_by_default(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    out = tmp_path / "verify.json"
+    assert cli(
+        "faithfulness", "--data", str(_xsum(tmp_path)), "--base-url", server.base_url, "--json", str(out), "-q"
+    ) in (0, 1)
+    scores = json.loads(out.read_text(encoding="utf-8"))
+    assert scores["judge"] == "verify" and scores["errors"] == 0 and scores["pairs"] >= 1
+    assert scores["prompt_tokens"] == 0 and not server.chat_requests  # no model call
 
 
 def test_lexical_judge_and_case_selection(recorded: Path, tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ def test_the_embedded_models_tldr_is_the_lead_fact_and_a_cut_headline_is_replace
     def handler(request: dict[str, Any]) -> dict[str, Any]:
         if "named entities" in request_article(request)[1]:
             return grounded_answer(request)
-        cut = ("Authorities arrested approximately one hundred Cambodians in raids last October and held them " * 2)
+        cut = "Authorities arrested approximately one hundred Cambodians in raids last October and held them " * 2
         return {"headline": cut[:100]}  # what a grammar-capped model writes: stopped mid-word at the cap
 
     extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))

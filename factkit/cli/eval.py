@@ -40,7 +40,16 @@ from ..eval._render import markdown, print_report
 from ..eval._run import LOWER_IS_BETTER, ScoreOptions, metric_names, run_eval
 from ..eval._scores import CaseResult, EvalReport
 from ..eval._text import lexical_similarity
-from ..eval.judge import Judge, JudgeScores, LexicalJudge, ModelJudge, XsumPair, load_xsum, measure_judge
+from ..eval.judge import (
+    Judge,
+    JudgeScores,
+    LexicalJudge,
+    ModelJudge,
+    VerifyJudge,
+    XsumPair,
+    load_xsum,
+    measure_judge,
+)
 from ._common import add_model_options, extractor_from
 
 __all__ = ["add_parser", "run"]
@@ -91,8 +100,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--judge",
         nargs="?",
         const="model",
-        choices=["model", "lexical"],
-        help="judge summary faithfulness: with the configured model (costs calls) or lexically; off by default",
+        choices=["model", "lexical", "verify"],
+        help="judge summary faithfulness: with the configured model (costs calls), lexically, or with the checker of "
+        "'factkit verify' (no model); off by default for fixtures, 'verify' for 'factkit eval faithfulness'",
     )
     reports = parser.add_argument_group("reports")
     reports.add_argument("--json", metavar="FILE", help="write the JSON report (schema: docs/eval.md)")
@@ -216,6 +226,8 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
     judge: Judge | None = None
     if args.judge == "lexical":
         judge = LexicalJudge()
+    elif args.judge == "verify":
+        judge = VerifyJudge()
     elif args.judge == "model":
         assert extractor is not None
         judge = ModelJudge.from_extractor(extractor)
@@ -314,7 +326,11 @@ def _faithfulness(args: argparse.Namespace, err: Console) -> int:
         if value:
             raise UsageError(f"{flag} is not used by 'factkit eval faithfulness'")
     pairs = load_xsum(args.data, limit=args.limit)
-    judge: Judge = LexicalJudge() if args.judge == "lexical" else ModelJudge.from_extractor(extractor_from(args))
+    judge: Judge
+    if args.judge == "model":
+        judge = ModelJudge.from_extractor(extractor_from(args))
+    else:
+        judge = LexicalJudge() if args.judge == "lexical" else VerifyJudge()
     with _progress(err, args.quiet) as progress:
         task = progress.add_task(f"{judge.name} judge", total=len(pairs), status="")
 

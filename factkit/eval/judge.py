@@ -44,6 +44,7 @@ __all__ = [
     "JudgeScores",
     "LexicalJudge",
     "ModelJudge",
+    "VerifyJudge",
     "XsumPair",
     "judge_scores",
     "load_xsum",
@@ -98,6 +99,24 @@ class LexicalJudge:
             else:
                 reason = f"{share:.0%} of its content words are in the article"
             verdicts.append(SentenceVerdict(sentence=sentence, supported=supported, reason=reason))
+        return JudgeResult(verdicts=verdicts)
+
+
+class VerifyJudge:
+    """The checker behind :func:`factkit.verify` (names, numbers, negation, who did what; the pinned spaCy parse
+    when installed): supported only when the verdict is ``supported``. No model call; ~0.03 s a summary."""
+
+    name = "verify"
+
+    def judge(self, article: str, sentences: Sequence[str]) -> JudgeResult:
+        from factkit._document import Document
+        from factkit._verify import verify
+
+        doc = Document.from_text(article)
+        verdicts = []
+        for sentence in sentences:
+            v = verify(sentence, doc)
+            verdicts.append(SentenceVerdict(sentence=sentence, supported=v.label == "supported", reason=v.reason))
         return JudgeResult(verdicts=verdicts)
 
 
