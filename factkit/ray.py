@@ -135,8 +135,9 @@ def extract_dataset(
 ) -> Any:
     """``ds`` mapped by :class:`Extract` on ``concurrency`` actors: one row per input (see the module docs).
 
-    ``threads``: articles in flight per actor. ``published``: the date of rows that have none. ``max_in_flight`` / ``max_cost``: a run-wide bound on model
-    requests at once and a budget in USD (one :class:`RunLimits` actor, made here unless ``limits`` is given).
+    ``threads``: articles in flight per actor. ``published``: the date of rows that have none. ``max_in_flight`` /
+    ``max_cost``: a run-wide bound on model requests at once and a budget in USD (one :class:`RunLimits` actor,
+    made here unless ``limits`` is given).
     Inputs over budget get a ``BudgetError`` record with status ``not_started`` (no line for a resume to skip).
     """
     ray = _ray()
@@ -155,7 +156,11 @@ def extract_dataset(
         "budgeted": max_cost is not None,
         "skip": ray.put(frozenset(skip)) if skip else None,
     }
-    size = {"size": concurrency} if isinstance(concurrency, int) else dict(zip(("min_size", "max_size"), concurrency))
+    size = (
+        {"size": concurrency}
+        if isinstance(concurrency, int)
+        else dict(zip(("min_size", "max_size"), concurrency, strict=True))
+    )
     restarts = {"max_restarts": max_restarts, "max_task_retries": max_task_retries}
     return ds.map_batches(
         udf,

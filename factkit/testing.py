@@ -29,11 +29,13 @@ from openai.types.completion_usage import CompletionUsage
 from pydantic import BaseModel
 
 from ._errors import UsageError
+from ._fakebatch import FakeBatchServer
 from ._fakeserver import FakeOpenAIServer, RecordedRequest, Reply
 from .backends.base import ChatBackend, Mode, RetryPolicy
 
 __all__ = [
     "CrashingModel",
+    "FakeBatchServer",
     "FakeModel",
     "FakeOpenAIServer",
     "RecordedRequest",

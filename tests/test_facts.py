@@ -159,3 +159,16 @@ def test_the_embedded_models_tldr_is_the_lead_fact_and_a_cut_headline_is_replace
     assert result.summary.tldr == lead  # extractive: the article's own words
     assert result.summary.headline == lead  # the cut headline is never returned as if whole
     assert any("cut off by the length cap" in r.reason for r in result.rejected)
+
+
+def test_a_headline_cut_in_its_second_clause_keeps_its_first() -> None:
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {
+            "headline": ("Federal judge blocks deportation of 92 Cambodian citizens, ruling on Thursday " * 2)[:100]
+        }
+
+    extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
+    result = extractor.extract(ARTICLE, published="2018-01-26")
+    assert result.summary.headline == "Federal judge blocks deportation of 92 Cambodian citizens"

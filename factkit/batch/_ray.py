@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._cost import PriceTable, resolve_prices
 from .._errors import UsageError
@@ -91,7 +91,7 @@ class RunLimits:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
     async def stats(self) -> dict[str, Any]:
-        limit, spent = await self.spent()
+        _, spent = await self.spent()
         return {"requests": self.requests, "peak_in_flight": self.peak, "pauses": self.pauses, "spent": spent}
 
 
@@ -105,8 +105,9 @@ def start_limits(ray: Any, max_cost: float | None, max_in_flight: int | None) ->
     return actor.remote(max_cost, max_in_flight)
 
 
-class _SharedBudget(Budget):
-    """The run's budget seen from one actor: every reserve and settle goes to :class:`RunLimits`."""
+class _SharedBudget:
+    """The run's budget seen from one actor (a :class:`Budget` to :class:`BatchRunner`): every reserve and settle
+    goes to :class:`RunLimits`."""
 
     def __init__(self, ray: Any, limits: Any) -> None:
         self._ray, self._limits = ray, limits
@@ -120,11 +121,11 @@ class _SharedBudget(Budget):
     def add(self, actual: float) -> None:
         self.settle(0.0, actual)
 
-    @property  # type: ignore[override]
+    @property
     def limit(self) -> float:
         return float(self._ray.get(self._limits.spent.remote())[0])
 
-    @property  # type: ignore[override]
+    @property
     def spent(self) -> float:
         return float(self._ray.get(self._limits.spent.remote())[1])
 
@@ -220,7 +221,7 @@ class ActorExtractor:
             extractor, concurrency=threads, prices=table, max_input_chars=max_input_chars, progress=False
         )
         if budgeted and limits is not None:
-            self.runner.budget = _SharedBudget(ray, limits)
+            self.runner.budget = cast(Budget, _SharedBudget(ray, limits))
         self.skip = frozenset(skip)
         self.published = published_value(published)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="factkit-ray")

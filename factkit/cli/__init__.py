@@ -14,7 +14,7 @@ from .._errors import ConfigError, FactkitError, InputError, UsageError, redact
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    from . import doctor, extract, summarize, verify
+    from . import batch, doctor, extract, summarize, verify
 
     try:
         eval_cmd = importlib.import_module("factkit.cli.eval")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_parser(sub)
     doctor.add_parser(sub)
     verify.add_parser(sub)
+    batch.add_parser(sub)
     if eval_cmd is not None:
         eval_cmd.add_parser(sub)
     return parser
