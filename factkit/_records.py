@@ -455,7 +455,7 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
 def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> str:
     """``statement`` with the dates blanked that resolve to a date its evidence states ('on Thursday, January 25,
     2018' for 'on Thursday' in an article of January 26): their numbers are the evidence's, written out."""
-    known = {h.value for h in _dates.find_dates(doc.text, doc.published) if evidence.start <= h.start < evidence.end}
+    known = {h.value for h in _article_dates(doc) if evidence.start <= h.start < evidence.end}
     out = statement
     for h in _dates.find_dates(statement, doc.published):
         if h.value and h.value in known:
@@ -622,13 +622,14 @@ _APPROX_MONEY = re.compile(r"\b(?:about|approximately|around|nearly|almost|rough
 
 
 @per_document
-def _date_spans(doc: Document) -> list[tuple[int, int]]:
-    return [(h.start, h.end) for h in _dates.find_dates(doc.text, doc.published)]
+def _article_dates(doc: Document) -> list[_dates.DateHit]:
+    """The date tagger's hits on the whole article, computed once per document (dates, quantities, facts)."""
+    return list(_dates.find_dates(doc.text, doc.published))
 
 
 def _counts(doc: Document, evidence: Evidence) -> list[Quantity]:
     """Every number in ``evidence`` that is not part of a date, as a Quantity with its unit."""
-    dates = _date_spans(doc)
+    dates = [(h.start, h.end) for h in _article_dates(doc)]
     found: list[Quantity] = []
     for hit in find_numbers(evidence.text):
         a, b = evidence.start + hit.start, evidence.start + hit.end
@@ -889,7 +890,4 @@ def summary_of(g: Grounded) -> Summary:
 
 
 def date_mentions(doc: Document) -> list[DateMention]:
-    return [
-        DateMention(span=span_of(doc.text, h.start, h.end), value=h.value)
-        for h in _dates.find_dates(doc.text, doc.published)
-    ]
+    return [DateMention(span=span_of(doc.text, h.start, h.end), value=h.value) for h in _article_dates(doc)]
