@@ -20,7 +20,7 @@ from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
-from ._ner import PIPELINE, load_pipeline, ner_wire, parse, speaker_finder
+from ._ner import PIPELINE, load_pipeline, ner_wire, parse, speaker_finder, widen_mentions
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
@@ -181,8 +181,9 @@ class Pipeline:
         """Headline, one-sentence tldr and key points, each point with the spans that support it."""
         doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
         chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
+        nlp = self._entity_sources()[0]
         grounded, _ = self._run_grounded(
-            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w)
+            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp)
         )
         return summary_of(grounded)
 
@@ -218,9 +219,11 @@ class Pipeline:
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             if from_sentences:
                 return self._run_grounded(
-                    doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w)
+                    doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w, nlp)
                 )
-            return self._run_grounded(doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w))
+            return self._run_grounded(
+                doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w, nlp)
+            )
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
         # once when they run back to back; a remote endpoint gets them all at once.
@@ -250,6 +253,8 @@ class Pipeline:
         drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
         link_facts(doc, merged.facts, known.entities, known.quotes, dates)
+        if nlp is not None:
+            widen_mentions(parse(doc, nlp), known.entities)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged) if "summary" in parts else Summary(headline="", tldr="", key_points=[]),

@@ -480,6 +480,7 @@ TITLES = re.compile(
     r"\s+(?=[A-Z])"
 )
 
+_REGIONS = {p.casefold() for p in [*COUNTRIES, *COUNTRIES_MULTI, *US_STATES]}
 PLACES = {p.casefold() for p in [*COUNTRIES, *COUNTRIES_MULTI, *US_STATES, *CITIES]}
 
 
@@ -553,6 +554,11 @@ def location_head(name: str) -> bool:
 def place_type(name: str) -> bool:
     """True when ``name`` is a place the lists know."""
     return " ".join(name.split()).casefold() in PLACES
+
+
+def is_region(name: str) -> bool:
+    """True when ``name`` is a country or a US state: what follows a city after a comma ('Clearwater, Florida')."""
+    return " ".join(name.split()).casefold() in _REGIONS
 
 
 def looks_like_org(name: str) -> bool:

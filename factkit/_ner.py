@@ -21,11 +21,15 @@ import importlib.util
 import logging
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ._document import Document
 from ._errors import ConfigError
+from ._gazetteer import TITLES, is_region
+from ._grounding import span_of
+from ._models import Entity
 from ._wire import WireEntities
 
 log = logging.getLogger("factkit")
@@ -48,7 +52,23 @@ _LISTS = {
 }
 _CAPTION_TAIL = re.compile(r"(?:\s+(?:Image|Photo|Video|File)\b:?)+$")
 _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
-_lock = threading.Lock()
+#: Every call into a spaCy pipeline runs on this one thread: a pipeline is not documented as thread-safe, and
+#: thinc sets itself up again in every new thread (a failed import of its optional backends each time, under the
+#: import lock), which cost more than the parses when 32 threads extracted at once.
+_NLP_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-nlp")
+
+
+def run_pipeline(nlp: Any, text: str) -> Any:
+    """``nlp(text)`` on the pipeline thread."""
+    if threading.current_thread().name.startswith("factkit-nlp"):
+        return nlp(text)
+    return _NLP_THREAD.submit(nlp, text).result()
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_text(nlp: Any, text: str) -> Any:
+    """The parse of a short text (a claim, a sentence), kept: the checker reads the same ones again and again."""
+    return run_pipeline(nlp, text)
 
 
 def _digest(root: Path) -> str:
@@ -58,12 +78,24 @@ def _digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
+_loaded: dict[str, Any] = {}
+_load_lock = threading.Lock()
+
+
 def load_pipeline(name: str) -> Any | None:
-    """The spaCy pipeline ``name`` (loaded once per process), or ``None`` when it can't be used (factkit then
-    takes entities from the LLM, and says so once)."""
+    """The spaCy pipeline ``name`` (loaded once per process, however many threads ask at once), or ``None`` when
+    it can't be used (factkit then takes entities from the LLM, and says so once)."""
     if name == "off":
         return None
+    if name in _loaded:
+        return _loaded[name]
+    with _load_lock:
+        if name not in _loaded:
+            _loaded[name] = _load(name)
+    return _loaded[name]
+
+
+def _load(name: str) -> Any | None:
     spec = importlib.util.find_spec(name) if importlib.util.find_spec("spacy") else None
     if spec is None or not spec.submodule_search_locations:
         log.info("factkit: spaCy pipeline %s is not installed; entities come from the model", name)
@@ -89,6 +121,8 @@ def load_pipeline(name: str) -> Any | None:
 
 _JOINED = re.compile(r"\s+(?:in|the|at)\s+")  # "Freewinds in Bonaire", "Rathbun the Scientology": two names
 _JOINS_OK = re.compile(r"^(?:The\s+)?(?:Council|Committee|Commission|Conference|Institute|Office|Court)\b")
+#: Letters written after a name ('Mark Tedeschi, QC'), not names themselves.
+_POSTNOMINALS = frozenset(["QC", "KC", "SC", "MP", "MEP", "MBE", "OBE", "CBE", "KBE", "PhD", "MD", "Jr", "Sr", "Esq"])
 _EDGE_NUMBER = re.compile(r"^\d+\s+|\s+\d+$")  # 'Sweden 1', '2 England': a score beside a team
 
 
@@ -102,7 +136,7 @@ def _clean_parts(name: str, lowered: set[str]) -> list[str]:
         return _clean_parts(head.strip(), lowered) + _clean_parts(tail.strip(" )"), lowered)
     if _JOINED.search(name) and not _JOINS_OK.match(name):
         return [p for part in _JOINED.split(name) for p in _clean_parts(part, lowered)]
-    if not name or not any(ch.isupper() for ch in name) or name.startswith("@"):
+    if not name or not any(ch.isupper() for ch in name) or name.startswith("@") or name in _POSTNOMINALS:
         return []
     if " " not in name and name.lower() in lowered and not name.isupper():
         return []
@@ -229,8 +263,7 @@ def _parser(nlp: Any) -> Any:
     """One compute function per pipeline, so :meth:`Document.derived` keeps one parse per document and pipeline."""
 
     def compute(d: Document) -> Any:
-        with _lock:  # a spaCy pipeline is not documented as thread-safe
-            return nlp(d.text)
+        return run_pipeline(nlp, d.text)
 
     return compute
 
@@ -370,3 +403,102 @@ def speaker_finder(parsed: Any) -> Any:
         return None
 
     return find
+
+
+# ---- whole mentions: the name with the title or role written with it ----------------------------------------
+
+_LEFT_DEPS = ("amod", "compound", "nmod", "poss")
+_LOCATOR_PREPS = frozenset(["of", "in", "near", "at"])
+_NAMED = frozenset(["PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"])
+_TIMES = frozenset(["DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"])
+
+
+def _plain(tokens: Any, *, names_ok: bool) -> bool:
+    """Tokens that can widen a mention: one line, no comma, bracket, number, date, verb or 'and'; another name
+    only where ``names_ok`` (the place in 'Fisht Stadium in Sochi', the owner in "Korea's Kim Shin-wook")."""
+    for t in tokens:
+        if "\n" in t.text_with_ws.rstrip(" ") or (t.is_punct and t.text not in ("'s", "’s", "-", ".")) or t.like_num:
+            return False
+        if t.pos_ in ("VERB", "AUX", "CCONJ", "PRON", "SCONJ") or t.ent_type_ in _TIMES:
+            return False
+        if t.ent_type_ in _NAMED and not names_ok:
+            return False
+    return True
+
+
+def _describes(left: Any, child: Any) -> bool:
+    """Words before a name that describe it rather than being part of a longer name: lower-case words, a
+    nationality ('Swedish captain'), a title ('Minister of Education'), an owner ("Korea's"); not more capitalised
+    words ('Food Standards Australia' before 'New Zealand')."""
+    if child.dep_ == "poss":
+        return True
+    words = [t for t in left if not (t.ent_type_ in ("NORP", "LANGUAGE") or t.pos_ == "ADJ")]  # "English"
+    if not any(t.pos_ == "PROPN" for t in words):
+        return True
+    title = re.sub(r"\s+(?:of|for)\s+.*$", "", " ".join(t.text for t in words))  # 'Minister of Education'
+    return bool(TITLES.match(title + " X"))
+
+
+def whole_mention(parsed: Any, start: int, end: int, *, place: bool) -> tuple[int, int]:
+    """The character span of the whole phrase that names the entity at ``[start, end)``: the name with the title
+    or role written before it ('Swedish captain Andreas Granqvist', 'journal Nature Climate Change', "Korea's
+    Kim Shin-wook"), the place that locates it ('University of Sheffield of the UK', 'Fisht Stadium in Sochi')
+    and a city's region ('Clearwater, Florida'), as coreference corpora mark a mention. Nothing is added when
+    the phrase is unclear: a list, a clause, an apposition, a number, a date, another line."""
+    span = parsed.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return start, end
+    head = span.root
+    if head.dep_ in ("compound", "flat", "poss", "amod") and not (span.start <= head.head.i < span.end):
+        return start, end  # the name describes something else: 'Facebook co-founder', "Trump's lawyer"
+    lo, hi = span.start, span.end
+    for child in head.children:
+        if child.i >= span.start:
+            continue
+        left = parsed[child.left_edge.i : span.start]
+        if child.dep_ in _LEFT_DEPS and _plain(left, names_ok=child.dep_ == "poss") and _describes(left, child):
+            lo = min(lo, child.left_edge.i)
+    while lo < span.start and parsed[lo].dep_ in ("det", "case"):
+        lo += 1
+    before = parsed[lo - 1] if lo > 0 else None
+    glued = before is not None and not before.whitespace_ and (before.is_alpha or before.like_num or before.text == "-")
+    if lo < span.start and glued:
+        lo = span.start  # the words start inside a word ('co-founder'): leave the name as it is
+    for child in head.children:
+        if child.i < span.end or child.dep_ != "prep" or child.lower_ not in _LOCATOR_PREPS:
+            continue
+        right = parsed[span.end : child.right_edge.i + 1]
+        if child.i == span.end and _plain(right[1:], names_ok=True) and any(t.pos_ == "PROPN" for t in right):
+            hi = max(hi, child.right_edge.i + 1)
+        break
+    if place and hi == span.end and not is_region(span.text):
+        # 'Clearwater, Florida': a comma, a known state or country, and no list going on after it
+        after = parsed[span.end : span.end + 6]
+        if len(after) >= 2 and after[0].text == ",":
+            region = next((e for e in parsed.ents if e.start == span.end + 1 and e.label_ == "GPE"), None)
+            if region is not None and is_region(region.text):
+                rest = parsed[region.end : region.end + 2]
+                listing = len(rest) > 0 and (
+                    rest[0].lower_ in ("and", "or")
+                    or (rest[0].text == "," and len(rest) > 1 and rest[1].ent_type_ == "GPE")
+                )
+                if not listing:
+                    hi = region.end
+    if (lo, hi) == (span.start, span.end):
+        return start, end
+    return parsed[lo].idx, parsed[hi - 1].idx + len(parsed[hi - 1].text)
+
+
+def widen_mentions(parsed: Any, entities: list[Entity]) -> None:
+    """Each mention of ``entities`` becomes the whole phrase that names it (:func:`whole_mention`)."""
+    text = parsed.text
+    for ent in entities:
+        spans = []
+        for m in ent.mentions:
+            a, b = whole_mention(parsed, m.start, m.end, place=ent.type == "location")
+            spans.append(m if (a, b) == (m.start, m.end) else span_of(text, a, b))
+        kept: list[Any] = []
+        for m in sorted(spans, key=lambda m: (m.start, -m.end)):
+            if not kept or m.start >= kept[-1].end:
+                kept.append(m)
+        ent.mentions[:] = kept

@@ -203,7 +203,8 @@ def article_places(doc: Document) -> list[str]:
 
 def _typed(name: str, listed: EntityType) -> EntityType:
     """The model's type, corrected where the general word lists know better."""
-    if place_type(name) or location_head(name):
+    canon = _ALIAS_CANON.get(normalize(name), "")
+    if place_type(name) or place_type(canon) or location_head(name):
         return "location"
     if looks_like_org(name) and listed != "organization":
         return "organization"
@@ -763,7 +764,7 @@ def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
 MIN_SUMMARY_SUPPORT = 0.5
 
 
-def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
+def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto") -> None:
     """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers.
 
     One that isn't is rejected and replaced by the best-supported statement we have (or the first sentence that
@@ -790,9 +791,8 @@ def check_headline(doc: Document, out: Grounded, problems: list[str]) -> None:
         words = content_words(value) if value else frozenset()
         support = len(words & article_words(doc)) / len(words) if words else 0.0
         hidden = bool(value) and looks_like_injection(value)
-        verdict = (
-            verify(value, doc) if value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden else None
-        )
+        checkable = value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden
+        verdict = verify(value, doc, nlp=nlp) if checkable else None
         if verdict is not None and verdict.label == "supported":
             continue
         if verdict is not None:
@@ -815,7 +815,7 @@ def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, lis
     return out, problems
 
 
-def ground_fact_list(doc: Document, wire: WireFacts) -> tuple[Grounded, list[str]]:
+def ground_fact_list(doc: Document, wire: WireFacts, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
     """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
@@ -823,11 +823,11 @@ def ground_fact_list(doc: Document, wire: WireFacts) -> tuple[Grounded, list[str
     problems: list[str] = []
     ground_facts(doc, wire.facts, out, problems)
     out.key_points = key_points_of(out.facts)
-    check_headline(doc, out, problems)
+    check_headline(doc, out, problems, nlp)
     return out, problems
 
 
-def ground_headline(doc: Document, wire: WireHeadline) -> tuple[Grounded, list[str]]:
+def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
     """Headline and tldr checked against the article; the facts are the article's sentences."""
     out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
     out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc)]
@@ -835,11 +835,11 @@ def ground_headline(doc: Document, wire: WireHeadline) -> tuple[Grounded, list[s
     # the tldr is the lead fact, in the article's own words (its evidence is that sentence)
     out.tldr = out.facts[0].statement if out.facts else ""
     problems: list[str] = []
-    check_headline(doc, out, problems)
+    check_headline(doc, out, problems, nlp)
     return out, problems
 
 
-def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str]]:
+def ground_summary(doc: Document, wire: WireSummary, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
@@ -859,12 +859,12 @@ def ground_summary(doc: Document, wire: WireSummary) -> tuple[Grounded, list[str
                 problems,
             )
             continue
-        verdict = verify(text, doc)
+        verdict = verify(text, doc, nlp=nlp)
         if verdict.label == "contradicted":
             out.reject("key_point", p, f"key point {i} ({text[:60]!r}) is contradicted: {verdict.reason}", problems)
             continue
         out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
-    check_headline(doc, out, problems)
+    check_headline(doc, out, problems, nlp)
     return out, problems
 
 

@@ -36,6 +36,7 @@ from ._grounding import (
     unsupported_numbers,
 )
 from ._models import Span
+from ._ner import PIPELINE, load_pipeline, parse_text
 
 __all__ = ["SUPPORT_THRESHOLD", "Verdict", "verify"]
 
@@ -122,8 +123,6 @@ def verify(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> 
     Verdict(label='contradicted', ...)
     """
     if isinstance(nlp, str):
-        from ._ner import PIPELINE, load_pipeline
-
         nlp = load_pipeline(PIPELINE if nlp == "auto" else nlp)
     if not isinstance(claim, str) or not claim.strip():
         raise InputError("verify: the claim is empty; pass the sentence to check as a non-empty string")
@@ -162,7 +161,8 @@ def _best_window(doc: Document, text: str) -> tuple[list[Sentence], float]:
 def _names(claim: str, nlp: Any | None) -> list[str]:
     """Names in the claim: the pipeline's entities, or capitalised words not opening the sentence."""
     if nlp is not None:
-        return [e.text for e in nlp(claim).ents if e.label_ not in ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT")]
+        numeric = ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT")
+        return [e.text for e in parse_text(nlp, claim).ents if e.label_ not in numeric]
     tokens = list(_TOKEN.finditer(claim))
     return [m.group() for m in tokens[1:] if m.group()[0].isupper() and content_words(m.group())]
 
@@ -281,6 +281,11 @@ def _actor_rule(claim: str, sent: Sentence) -> str | None:
                 continue
             doer = _stems(c_doer)
             owned = doer <= _owners(sent.text)
+            # the claim's doer written on the doer's side of the sentence ('U.S. District Judge Cormac Carney in
+            # Santa Ana, California federal court ruled'): a comma cut the clause, not a different doer
+            lead = sent.text[: sent.text.find(clause)].rpartition(";")[2] if clause in sent.text else ""
+            if doer <= content_words(lead + " " + " ".join(e_tokens[:j])):
+                break
             if not doer & _stems(e_doer) and doer <= in_sentence and not owned and _stems(c_done) & _stems(e_done):
                 return f'the article says "{_short(clause)}"; the claim credits "{" ".join(c_doer)}"'
             break  # only the first word the claim shares with this clause (with a doer) is compared
@@ -319,9 +324,9 @@ def _actor_parse(claim: str, sent: Sentence, nlp: Any) -> str | None:
         return out
 
     owners = _owners(sent.text)
-    parsed = nlp(sent.text)
+    parsed = parse_text(nlp, sent.text)
     sent_doers = doers(parsed)
-    for verb, (who, phrase) in doers(nlp(claim)).items():
+    for verb, (who, phrase) in doers(parse_text(nlp, claim)).items():
         other = sent_doers.get(verb)
         # a different doer only when the claim's doer is another party to the evidence sentence, not a word of
         # the doer's own description ('A U.S. judge ruled' for 'U.S. District Judge Cormac Carney ... ruled')

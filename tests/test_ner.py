@@ -91,13 +91,10 @@ def test_a_tampered_pipeline_is_refused(monkeypatch: pytest.MonkeyPatch, caplog:
     from factkit import _ner
 
     monkeypatch.setattr(_ner, "PIPELINE_SHA256", "0" * 64)
-    _ner.load_pipeline.cache_clear()
-    try:
-        with caplog.at_level("WARNING", logger="factkit"):
-            assert _ner.load_pipeline(PIPELINE) is None
-        assert any("not the pinned" in r.getMessage() for r in caplog.records)
-    finally:
-        _ner.load_pipeline.cache_clear()
+    monkeypatch.setattr(_ner, "_loaded", {})  # what this process loaded is back after the test
+    with caplog.at_level("WARNING", logger="factkit"):
+        assert _ner.load_pipeline(PIPELINE) is None
+    assert any("not the pinned" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(
@@ -229,3 +226,81 @@ def test_entity_spans_are_cleaned_into_names(span: str, names: list[str]) -> Non
     from factkit._ner import _clean_parts
 
     assert _clean_parts(span, {"government", "the", "nasa"}) == names
+
+
+def test_the_pipeline_loads_once_however_many_threads_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from factkit import _ner
+
+    loads: list[str] = []
+
+    def slow_load(name: str) -> object:
+        loads.append(name)
+        time.sleep(0.05)  # long enough for every thread to ask before the first load ends
+        return object()
+
+    monkeypatch.setattr(_ner, "_loaded", {})
+    monkeypatch.setattr(_ner, "_load", slow_load)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(_ner.load_pipeline("x"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == ["x"] and len(got) == 8 and len({id(g) for g in got}) == 1
+
+
+def test_every_parse_runs_on_the_one_pipeline_thread() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from factkit import _ner
+
+    seen: set[str] = set()
+
+    def fake_nlp(text: str) -> str:
+        seen.add(threading.current_thread().name)
+        return text.upper()
+
+    with ThreadPoolExecutor(8) as pool:
+        out = list(pool.map(lambda i: _ner.run_pipeline(fake_nlp, f"t{i}"), range(40)))
+    assert out == [f"T{i}" for i in range(40)]
+    assert len(seen) == 1 and next(iter(seen)).startswith("factkit-nlp")
+
+
+def test_ner_off_never_loads_a_pipeline_not_even_to_check_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from factkit import _ner
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"FACTKIT_NER=off, yet the pipeline {name} was loaded")
+
+    monkeypatch.setattr(_ner, "_loaded", {})
+    monkeypatch.setattr(_ner, "_load", refuse)
+    model = FakeModel(handler=grounded_answer)
+    result = factkit.Extractor(backend=model, settings=_settings(FACTKIT_NER="off")).extract(ARTICLE)
+    assert result.summary.headline and result.entities  # checked with the rules, entities from the model
+
+
+WHOLE = (
+    "The match in Sochi was decided late. Swedish captain Andreas Granqvist scored from the spot, and English "
+    "defender Kyle Walker was booked. The team trains at Fisht Stadium in Sochi.\n"
+    "The church's headquarters are in Clearwater, Florida, where Facebook co-founder Mark Zuckerberg has never "
+    "been. The players come from Sweden, Belgium and England.\n"
+)
+
+
+def test_a_mention_is_the_whole_phrase_that_names_the_entity() -> None:
+    model = FakeModel(handler=grounded_answer)
+    result = factkit.Extractor(backend=model, settings=_settings(FACTKIT_ENTITIES="ner")).extract(
+        WHOLE, only={"entities"}
+    )
+    mentions = {e.name: [m.text for m in e.mentions] for e in result.entities}
+    assert mentions["Andreas Granqvist"] == ["Swedish captain Andreas Granqvist"]
+    assert mentions["Kyle Walker"] == ["English defender Kyle Walker"]
+    assert "Clearwater, Florida" in mentions["Clearwater"]
+    assert mentions["Mark Zuckerberg"] == ["Mark Zuckerberg"]  # never half a word ('founder Mark Zuckerberg')
+    assert mentions["Sweden"] == ["Sweden"]  # a list is not a city and its region
+    for ent in result.entities:
+        for m in ent.mentions:
+            assert WHOLE[m.start : m.end] == m.text

@@ -149,3 +149,15 @@ def test_a_contradicted_tldr_is_rejected_and_replaced_by_an_extractive_one() -> 
 def test_crediting_the_owner_is_not_a_different_doer() -> None:
     article = "Maria Lopez opened the Lagos office of Acme Corporation on Tuesday. She hired 40 engineers there."
     assert verify("Acme opens Lagos office", article, nlp=None).label == "supported"
+
+
+def test_a_doer_cut_off_by_a_comma_is_still_the_doer(nlp: Any) -> None:
+    # the seed's 'U.S. District Judge Cormac Carney in Santa Ana, California federal court ruled': the clause
+    # after the comma starts with 'California federal court', but the judge is who ruled
+    claim = "A U.S. judge ruled that 92 Cambodians cannot be deported immediately."
+    assert verify(claim, ARTICLE, nlp=nlp).label == "supported"
+    assert verify("A volunteer rescued the hikers.", "Police said a volunteer rescued the hikers.", nlp=nlp).label == (
+        "supported"
+    )
+    swapped = verify("Police rescued the hikers.", "Volunteers rescued the hikers; police arrived later.", nlp=nlp)
+    assert swapped.label == "contradicted"
