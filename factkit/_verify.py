@@ -188,13 +188,21 @@ def _support(claim: str, doc: Document, window: float, nlp: Any | None) -> tuple
 # ------------------------------------------------------------------------------------------ contradictions
 
 
-def _negates(text: str, shared: frozenset[str]) -> bool:
-    """Whether a negation stands within four words before one of the ``shared`` words ("lack of evidence of
+def _negates(text: str, shared: frozenset[str], reach: int = 4) -> bool:
+    """Whether a negation stands within ``reach`` words before one of the ``shared`` words ("lack of evidence of
     criminal charges"; a negation elsewhere in a long sentence does not deny them)."""
     tokens = [m.group() for m in _TOKEN.finditer(normalize(text))]
     cues = [i for i, t in enumerate(tokens) if _NEGATIVE.fullmatch(t) or t.endswith("n't")]
     hits = [i for i, t in enumerate(tokens) if content_words(t) & shared]
-    return any(0 < h - c <= 4 for c in cues for h in hits)
+    return any(0 < h - c <= reach for c in cues for h in hits)
+
+
+def _opposite_polarity(claim: str, evidence: str, shared: frozenset[str]) -> bool:
+    """One side denies the shared words and the other has no negation anywhere near them: 'blocked the prompt
+    deportation of 92 Cambodians' does not say the opposite of 'cannot immediately deport 92 Cambodians'."""
+    return (_negates(claim, shared) and not _negates(evidence, shared, 2 * 4)) or (
+        _negates(evidence, shared) and not _negates(claim, shared, 2 * 4)
+    )
 
 
 def _clauses(text: str) -> list[str]:
@@ -212,7 +220,7 @@ def _polarity(claim: str, doc: Document) -> tuple[Sentence, str] | None:
         sent = max(sents, key=lambda s: overlap(part, s.text))
         have = content_words(sent.text)
         shared = words & have
-        if len(shared) >= 2 and share >= 0.5 and _negates(part, shared) != _negates(sent.text, shared):
+        if len(shared) >= 2 and share >= 0.5 and _opposite_polarity(part, sent.text, frozenset(shared)):
             return sent, _quote_reason(sent.text, part)
         for w in words - have:
             if _OPPOSITE.get(w, set()) & have and len(shared) >= 1:
@@ -335,6 +343,103 @@ def _actor_parse(claim: str, sent: Sentence, nlp: Any) -> str | None:
     return None
 
 
+_NAMED = frozenset(["PROPN"])
+_NAME_ENTS = frozenset(["PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART"])
+
+
+def _doer_names(subject: Any) -> frozenset[str]:
+    """The named words of a doer phrase (its proper nouns, and words of its named entities: 'the European team' ->
+    {'european'})."""
+    words: set[str] = set()
+    for tok in subject.subtree:
+        if tok.pos_ in _NAMED or (tok.ent_type_ in _NAME_ENTS and tok.pos_ in ("ADJ", "PROPN", "NOUN")):
+            words |= content_words(tok.text)
+    return frozenset(words)
+
+
+def _doers_of(parsed: Any) -> list[tuple[str, Any]]:
+    """(verb lemma, doer token) for each verb of a parse with a subject (or the agent of a passive)."""
+    out = []
+    for tok in parsed:
+        if tok.pos_ != "VERB":
+            continue
+        for child in tok.children:
+            if child.dep_ == "nsubj":
+                out.append((tok.lemma_.lower(), child))
+            elif child.dep_ == "agent":
+                out.extend((tok.lemma_.lower(), g) for g in child.children if g.dep_ == "pobj")
+    return out
+
+
+# Verbs that many parties of one article do ('said', 'told'): another doer of them is no contradiction.
+_COMMON_ACTS = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "state",
+        "write",
+        "report",
+        "describe",
+        "call",
+        "confirm",
+        "announce",
+        "explain",
+        "claim",
+        "believe",
+        "think",
+        "know",
+        "see",
+        "want",
+        "warn",
+        "ask",
+        "urge",
+        "agree",
+        "speak",
+        "comment",
+        "note",
+        "insist",
+        "suggest",
+        "argue",
+        "accuse",
+        "praise",
+        "criticise",
+        "criticize",
+    ]
+)
+
+
+def _is_name(subject: Any) -> bool:
+    return bool(subject.pos_ == "PROPN" or subject.ent_type_ in ("PERSON", "ORG", "GPE"))
+
+
+def _actor_elsewhere(claim: str, doc: Document, nlp: Any) -> tuple[Sentence, str] | None:
+    """The claim's doer is named ('Afghan girls win the Robot Olympics'), and wherever the article uses that verb,
+    its doer is another named party ('the European team won the competition') and never the claim's, nor a pronoun
+    that could stand for it. Descriptions ('the judge ruled' for 'Carney ruled') are not other parties."""
+    for verb, subject in _doers_of(parse_text(nlp, claim)):
+        mine = _doer_names(subject)
+        if not mine or subject.pos_ == "PRON" or verb in _COMMON_ACTS:
+            continue
+        mine_words = content_words(" ".join(t.text for t in subject.subtree))
+        other: tuple[Sentence, str] | None = None
+        for sent in doc.sentences:
+            for v, doer in _doers_of(parse_text(nlp, sent.text)):
+                if v != verb:
+                    continue
+                phrase = " ".join(t.text for t in doer.subtree)
+                theirs = _doer_names(doer)
+                if doer.pos_ == "PRON" or content_words(phrase) & mine_words or mine <= _owners(sent.text):
+                    return None  # the claim's own doer (or one that may be it) does this in the article
+                # a name against a description ('Andrew Travers' / 'the chief executive of Barnet council') may
+                # be one party: only two names, or two descriptions, are compared
+                if theirs and other is None and _is_name(doer) == _is_name(subject):
+                    other = (sent, f'the article says "{_short(sent.text)}"; the claim credits "{subject.text}"')
+        if other is not None:
+            return other
+    return None
+
+
 # ------------------------------------------------------------------------------------------- one sentence
 
 
@@ -355,6 +460,9 @@ def _check_sentence(claim: str, doc: Document, nlp: Any | None) -> _Check:
         swap = _actor_parse(claim, s, nlp) if nlp is not None else _actor_rule(claim, s)
         if swap is not None and overlap(claim, s.text) >= 0.5:
             return _Check("contradicted", score, sents, swap, extra=[s])
+    elsewhere = _actor_elsewhere(claim, doc, nlp) if nlp is not None else None
+    if elsewhere is not None:
+        return _Check("contradicted", score, sents, elsewhere[1], extra=[elsewhere[0]])
     if score >= SUPPORT_THRESHOLD:
         return _Check("supported", score, sents, f"{window:.0%} of the claim's content words are in the evidence")
     missing = [*numbers, *names]

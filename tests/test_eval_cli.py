@@ -291,3 +291,35 @@ def test_embeddings_matcher_without_its_packages_is_a_clear_error(
     err = capsys.readouterr().err
     assert "--matcher embeddings needs sentence-transformers" in err and "pip install" in err
     _embeddings._model.cache_clear()
+
+
+def test_the_evidence_judge_asks_the_model_only_about_what_the_checker_passes(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    def judge(request: dict[str, Any]) -> Reply:
+        prompt = request["messages"][-1]["content"]
+        claim = prompt.split("Claim:", 1)[1].split("\n", 1)[0].strip()
+        asked.append(claim)
+        # the model reads the evidence and finds 'on Monday' wrong for the second faithful-looking summary
+        return Reply.json({"answer": "no" if "Leeds council" in claim else "yes", "reason": "wrong council"})
+
+    server.set_handler(judge)
+    out = tmp_path / "judge.json"
+    data = str(_xsum(tmp_path))
+    code = cli(
+        "faithfulness", "--data", data, "--judge", "evidence", "--base-url", server.base_url, "--json", str(out), "-q"
+    )
+    assert code == 0
+    scores = json.loads(out.read_text(encoding="utf-8"))
+    assert scores["judge"] == "evidence" and scores["errors"] == 0 and scores["pairs"] == 4
+    # the stadium and the rejected plans fail the checker: no call for them
+    assert sorted(asked) == [
+        "Leeds council approved a new park on Monday.",
+        "The council approved a new park in Leeds after a campaign by residents.",
+    ]
+    # the model's 'no' makes a faithful pair (by the labels) unfaithful: 3 of 4 right
+    assert (scores["tp"], scores["fp"], scores["fn"], scores["tn"]) == (2, 1, 0, 1)
+    prompt = server.chat_requests[0].messages[-1]["content"]
+    assert "<evidence>" in prompt and "two-year campaign" in prompt

@@ -161,3 +161,83 @@ def test_a_doer_cut_off_by_a_comma_is_still_the_doer(nlp: Any) -> None:
     )
     swapped = verify("Police rescued the hikers.", "Volunteers rescued the hikers; police arrived later.", nlp=nlp)
     assert swapped.label == "contradicted"
+
+
+AFGHAN = (
+    "A group of Afghan teenagers was awarded a silver medal for courageous achievement on Tuesday in the FIRST Global "
+    "Challenge Robot Olympics in Washington. The group whose three robots earned the most points won that match. "
+    "This year, the European team won the competition overall, with the silver medal going to Poland."
+)
+
+
+def test_a_winner_the_article_names_as_another_party_is_contradicted() -> None:
+    nlp = _nlp()
+    v = verify("Afghan girls win FIRST Global Challenge Robot Olympics", AFGHAN, nlp=nlp)
+    assert v.label == "contradicted"
+    assert "European team won the competition" in v.reason
+    assert any("European team won" in s.text for s in v.evidence)
+    _exact(v, AFGHAN)
+    # what the article does say stays supported
+    assert verify("Afghan teenagers were awarded a silver medal.", AFGHAN, nlp=nlp).label == "supported"
+    assert verify("The European team won the FIRST Global competition.", AFGHAN, nlp=nlp).label == "supported"
+
+
+def test_a_name_against_a_description_or_a_common_act_is_not_another_party() -> None:
+    nlp = _nlp()
+    article = (
+        "Barnet council apologised after voters were turned away. Andrew Travers left the authority by mutual "
+        "agreement after the error, officials said. Mr Keys said the report was startling."
+    )
+    # 'the chief executive' may be Andrew Travers: a description is not compared with a name
+    assert verify("The chief executive of Barnet council has left his role.", article, nlp=nlp).label != "contradicted"
+    # everybody 'says': another party saying something is no contradiction
+    assert verify("Barnet council said the report was startling.", article, nlp=nlp).label != "contradicted"
+
+
+_BAD_TLDR = (
+    "The judge ruled in favor of the Cambodians, citing their long-term presence and lack of evidence of criminal "
+    "charges."
+)
+_GOOD_TLDR = "A federal judge blocked the prompt deportation of 92 Cambodian citizens from the United States."
+
+
+@pytest.mark.parametrize("second", [_GOOD_TLDR, _BAD_TLDR])
+def test_an_unsupported_tldr_is_reasked_once_over_http_then_replaced(
+    fake_server: Any, make_extractor: Any, second: str
+) -> None:
+    from conftest import task_of
+
+    from factkit.testing import Reply, grounded_answer
+
+    tldrs = iter([_BAD_TLDR, second, _GOOD_TLDR])
+
+    def handler(request: dict[str, Any]) -> Reply:
+        answer = grounded_answer(request)
+        if task_of(request) == "facts":
+            answer["headline"] = "Judge blocks deportation of Cambodians"
+            answer["tldr"] = next(tldrs)
+        return Reply.json(answer)
+
+    fake_server.set_handler(handler)
+    result = make_extractor(facts="llm").extract(ARTICLE)
+    facts_calls = [r for r in fake_server.chat_requests if task_of(r.json) == "facts"]
+    assert len(facts_calls) == 2  # asked, then re-asked once, never a third time
+    reask = " ".join(str(m.get("content")) for m in facts_calls[1].messages[2:])
+    assert "tldr" in reask and "contradicted" in reask  # the re-ask says what was wrong
+    if second == _GOOD_TLDR:
+        assert result.summary.tldr == _GOOD_TLDR
+        assert not [r for r in result.rejected if r.kind == "summary"]
+    else:
+        assert "lack of evidence" not in result.summary.tldr
+        assert result.summary.tldr in ARTICLE  # the extractive fallback, in the article's own words
+        assert any("tldr" in r.reason and "contradicted" in r.reason for r in result.rejected)
+
+
+def test_a_denial_in_other_words_is_not_the_opposite(nlp: Any) -> None:
+    # 'blocked the prompt deportation of 92' and 'cannot immediately deport 92' both deny; only the reach differs
+    v = verify(_GOOD_TLDR, ARTICLE, nlp=nlp)
+    assert v.label == "supported", v.reason
+    # the opposite still is one
+    assert verify("The judge allowed the deportation of the 92 Cambodians.", HIKERS + " " + ARTICLE, nlp=nlp).label != (
+        "supported"
+    )

@@ -40,16 +40,7 @@ from ..eval._render import markdown, print_report
 from ..eval._run import LOWER_IS_BETTER, ScoreOptions, metric_names, run_eval
 from ..eval._scores import CaseResult, EvalReport
 from ..eval._text import lexical_similarity
-from ..eval.judge import (
-    Judge,
-    JudgeScores,
-    LexicalJudge,
-    ModelJudge,
-    VerifyJudge,
-    XsumPair,
-    load_xsum,
-    measure_judge,
-)
+from ..eval.judge import JUDGES, MODEL_JUDGES, Judge, JudgeScores, XsumPair, load_xsum, measure_judge
 from ._common import add_model_options, extractor_from
 
 __all__ = ["add_parser", "run"]
@@ -100,9 +91,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--judge",
         nargs="?",
         const="model",
-        choices=["model", "lexical", "verify"],
-        help="judge summary faithfulness: with the configured model (costs calls), lexically, or with the checker of "
-        "'factkit verify' (no model); off by default for fixtures, 'verify' for 'factkit eval faithfulness'",
+        choices=["model", "evidence", "lexical", "verify"],
+        help="judge summary faithfulness: with the configured model (costs calls), with the checker of 'factkit "
+        "verify' and then the model on its evidence ('evidence': a call only for what the checker passes), lexically, "
+        "or with the checker alone ('verify', no model); off by default for fixtures, 'verify' for 'factkit eval "
+        "faithfulness'",
     )
     reports = parser.add_argument_group("reports")
     reports.add_argument("--json", metavar="FILE", help="write the JSON report (schema: docs/eval.md)")
@@ -210,27 +203,20 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
         raise UsageError("--data is for 'factkit eval faithfulness --data FILE'")
     if args.replay and args.record:
         raise UsageError("--replay and --record together: a replayed run is already recorded")
-    if args.replay and (args.model or args.base_url or args.no_cache) and args.judge != "model":
+    if args.replay and (args.model or args.base_url or args.no_cache) and args.judge not in MODEL_JUDGES:
         raise UsageError("--replay scores a recorded run without any model; drop --model/--base-url/--no-cache")
     baseline = load_baseline(args.baseline) if args.baseline else None
     cases = _select(load_cases(args.target), args)
     recording = read_recording(args.replay) if args.replay else None
 
     extractor = None
-    if recording is None or args.judge == "model":
+    if recording is None or args.judge in MODEL_JUDGES:
         extractor = extractor_from(args)
         if args.only:
             from .._extract import _parts
 
             extractor.only = _parts(args.only)
-    judge: Judge | None = None
-    if args.judge == "lexical":
-        judge = LexicalJudge()
-    elif args.judge == "verify":
-        judge = VerifyJudge()
-    elif args.judge == "model":
-        assert extractor is not None
-        judge = ModelJudge.from_extractor(extractor)
+    judge: Judge | None = JUDGES[args.judge](extractor) if args.judge else None
     options = _options(args, judge)
 
     runs = recording.repeats if recording is not None and args.repeats == 1 else args.repeats
@@ -326,11 +312,8 @@ def _faithfulness(args: argparse.Namespace, err: Console) -> int:
         if value:
             raise UsageError(f"{flag} is not used by 'factkit eval faithfulness'")
     pairs = load_xsum(args.data, limit=args.limit)
-    judge: Judge
-    if args.judge == "model":
-        judge = ModelJudge.from_extractor(extractor_from(args))
-    else:
-        judge = LexicalJudge() if args.judge == "lexical" else VerifyJudge()
+    name = args.judge or "verify"
+    judge = JUDGES[name](extractor_from(args) if name in MODEL_JUDGES else None)
     with _progress(err, args.quiet) as progress:
         task = progress.add_task(f"{judge.name} judge", total=len(pairs), status="")
 

@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from factkit.backends import ChatBackend
 
 __all__ = [
+    "JUDGES",
     "LEXICAL_THRESHOLD",
+    "MODEL_JUDGES",
+    "EvidenceJudge",
     "Judge",
     "JudgeResult",
     "JudgeScores",
@@ -51,6 +54,9 @@ __all__ = [
     "measure_judge",
 ]
 
+R = TypeVar("R", bound=BaseModel)
+#: Evidence sentences the evidence judge shows the model.
+EVIDENCE_SENTENCES = 3
 #: Share of a sentence's content words that must occur in the article for the lexical judge.
 LEXICAL_THRESHOLD = 0.7
 
@@ -200,26 +206,7 @@ class ModelJudge:
             return JudgeResult(verdicts=[])
         numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(sentences, start=1))
         messages = self.prompt.render(article=escape_article(self._article(article)), sentences=numbered)
-        context: dict[str, Any] = {"sentences": len(sentences)}
-        key = cache_key(self.backend.cache_identity(), self.prompt.id, JudgeReply, messages) if self.cache else None
-        reply: JudgeReply | None = None
-        usage: CallUsage | None = None
-        if key is not None and self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                raw, cached_usage = hit
-                try:
-                    reply = JudgeReply.model_validate_json(raw, context={**context, "final_attempt": True})
-                    usage = cached_usage.model_copy(update={"cached": True, "latency_s": 0.0})
-                except ValidationError:
-                    reply = None
-        if reply is None:
-            completion = self.backend.complete(
-                messages, JudgeReply, context=context, max_reasks=self.max_reasks, purpose="judge"
-            )
-            reply, usage = completion.value, completion.usage
-            if key is not None and self.cache is not None:
-                self.cache.put(key, completion.raw or reply.model_dump_json(), usage)
+        reply, usage = _ask(self, messages, JudgeReply, {"sentences": len(sentences)})
         by_number = {v.n: v for v in reply.verdicts}
         verdicts = []
         for i, sentence in enumerate(sentences, start=1):
@@ -229,6 +216,107 @@ class ModelJudge:
             else:
                 verdicts.append(SentenceVerdict(sentence=sentence, supported=v.supported, reason=v.reason))
         return JudgeResult(verdicts=verdicts, usage=Usage(calls=[usage] if usage is not None else []))
+
+
+def _ask(
+    judge: ModelJudge | EvidenceJudge, messages: list[dict[str, str]], reply_model: type[R], context: dict[str, Any]
+) -> tuple[R, CallUsage | None]:
+    """One judging call through the backend seam, or its cached answer."""
+    cache = judge.cache
+    key = cache_key(judge.backend.cache_identity(), judge.prompt.id, reply_model, messages) if cache else None
+    if key is not None and cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            raw, cached_usage = hit
+            try:
+                reply = reply_model.model_validate_json(raw, context={**context, "final_attempt": True})
+                return reply, cached_usage.model_copy(update={"cached": True, "latency_s": 0.0})
+            except ValidationError:
+                pass
+    completion = judge.backend.complete(
+        messages, reply_model, context=context, max_reasks=judge.max_reasks, purpose="judge"
+    )
+    if key is not None and cache is not None:
+        cache.put(key, completion.raw or completion.value.model_dump_json(), completion.usage)
+    return completion.value, completion.usage
+
+
+class EvidenceReply(BaseModel):
+    """What the model answers about one claim and its evidence sentences."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    answer: Literal["yes", "no"] = Field(description="yes: the evidence says what the claim says.")
+    reason: str = Field("", max_length=120, description="What differs, in a few words.")
+
+
+class EvidenceJudge:
+    """The :func:`factkit.verify` checker first; a sentence it finds supported then goes to the model with only its
+    evidence sentences (prompt ``prompts/judge_evidence.md``: a few hundred tokens instead of the article), which
+    can still say no (who did what to whom, which the checker reads from words). A sentence the checker finds
+    contradicted or not in the article costs no call."""
+
+    name = "evidence"
+
+    def __init__(
+        self,
+        backend: ChatBackend,
+        *,
+        prompt: str | Path = "judge_evidence",
+        cache: CallCache | None = None,
+        max_reasks: int = 1,
+        nlp: Any = "auto",
+    ) -> None:
+        self.backend = backend
+        self.prompt: Prompt = load_prompt(prompt)
+        self.cache = cache
+        self.max_reasks = max_reasks
+        self.nlp = nlp
+
+    @classmethod
+    def from_extractor(cls, extractor: Extractor, *, prompt: str | Path = "judge_evidence") -> EvidenceJudge:
+        """The judge that uses an extractor's model, cache, re-ask settings and spaCy pipeline."""
+        reasks = extractor.settings.max_reasks
+        backend = extractor.backend
+        return cls(
+            backend,
+            prompt=prompt,
+            cache=extractor.cache,
+            max_reasks=int(getattr(backend, "default_reasks", 1)) if reasks is None else reasks,
+            nlp=extractor._entity_sources()[0],
+        )
+
+    def judge(self, article: str, sentences: Sequence[str]) -> JudgeResult:
+        from factkit._document import Document
+        from factkit._verify import verify
+
+        doc = Document.from_text(article)
+        verdicts, calls = [], []
+        for sentence in sentences:
+            v = verify(sentence, doc, nlp=self.nlp)
+            if v.label != "supported":
+                verdicts.append(SentenceVerdict(sentence=sentence, supported=False, reason=v.reason))
+                continue
+            evidence = "\n".join(span.text for span in v.evidence[:EVIDENCE_SENTENCES])
+            messages = self.prompt.render(article=escape_article(evidence), claim=sentence)
+            reply, usage = _ask(self, messages, EvidenceReply, {})
+            if usage is not None:
+                calls.append(usage)
+            supported = reply.answer == "yes"
+            reason = v.reason if supported else f"the model reads the evidence differently: {reply.reason or 'no'}"
+            verdicts.append(SentenceVerdict(sentence=sentence, supported=supported, reason=reason))
+        return JudgeResult(verdicts=verdicts, usage=Usage(calls=calls))
+
+
+#: The judges by name, each made from an extractor (only the model judges use it).
+JUDGES: dict[str, Callable[[Any], Judge]] = {
+    "lexical": lambda extractor: LexicalJudge(),
+    "verify": lambda extractor: VerifyJudge(),
+    "model": lambda extractor: ModelJudge.from_extractor(extractor),
+    "evidence": lambda extractor: EvidenceJudge.from_extractor(extractor),
+}
+#: The judges that call the model.
+MODEL_JUDGES = frozenset(["model", "evidence"])
 
 
 # ------------------------------------------------------------------------------------ xsum measurement
