@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from ._models import (
     Span,
     Summary,
 )
+from ._ner import PIPELINE, load_pipeline, parse_text
 from ._verify import verify
 from ._wire import (
     HEADLINE_CHARS,
@@ -464,7 +466,9 @@ def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> s
     return out
 
 
-def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str]) -> None:
+def ground_facts(
+    doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str], nlp: Any = None
+) -> None:
     for i, f in enumerate(wire_facts, 1):
         statement = fix_initials(" ".join(f.statement.split()), doc.text)
         label = f"fact {i} ({statement[:60]!r})"
@@ -491,6 +495,9 @@ def ground_facts(doc: Document, wire_facts: list[WireFact], out: Grounded, probl
         if is_furniture(evidence.text):
             out.reject("fact", f, f"{label} is page furniture (a caption, byline or credit), not a fact", problems)
             continue
+        if what := layout_furniture(doc, evidence.start, evidence.end, nlp):
+            out.reject("fact", f, f"{label} cites {what}, not a statement of news", problems)
+            continue
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
@@ -514,11 +521,72 @@ def is_furniture(text: str) -> bool:
     return bool(_FURNITURE.search(text))
 
 
-@per_document
-def sentence_facts(doc: Document) -> list[Fact]:
+# A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
+_CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
+_SENTENCE_END = re.compile(r"[.!?:;。．！？…][\"”’')\]]*$")
+_BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s")
+_FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
+#: A title line longer than this is not used as a headline.
+TITLE_CHARS = 160
+#: Without a parser, a line this short that does not end a sentence is taken for a heading.
+HEADING_WORDS = 8
+
+
+def _line(text: str, start: int, end: int) -> tuple[int, int]:
+    a = text.rfind("\n", 0, start) + 1
+    b = text.find("\n", end)
+    return a, (len(text) if b == -1 else b)
+
+
+def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> str | None:
+    """What the text at ``start:end`` is when the page's layout says it is not a statement of news: 'a caption' (a
+    line that ends with a picture's credit, or with a parser, a line of one sentence with no finite verb: "The
+    Church of Scientology's cruise ship Freewinds in Bonaire."), 'the title' (a first line that ends no sentence,
+    above the story), 'a heading' (a line of its own that ends no sentence and has no finite verb, or without a
+    parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden 1 – 0 Korea Republic"). ``None`` for the
+    story's sentences, and for list items."""
+    a, b = _line(doc.text, start, end)
+    line = doc.text[a:b].strip()
+    if not line:
+        return None
+    if _CREDIT_END.search(line):
+        return "a caption"
+    if doc.text[a:start].strip() or doc.text[end:b].strip() or _BULLET.match(line) or not doc.text[b:].strip():
+        return None  # part of a paragraph, a list item, or the last line (a heading or a caption is above something)
+    ends_sentence = bool(_SENTENCE_END.search(line))
+    if not ends_sentence and not doc.text[:a].strip():
+        return "the title"
+    if nlp is None:
+        return None if ends_sentence or len(re.findall(r"\w+", line)) > HEADING_WORDS else "a heading"
+    parsed = parse_text(nlp, line)
+    if any(t.tag_ in _FINITE_TAGS or "Fin" in t.morph.get("VerbForm") for t in parsed):
+        return None
+    return "a caption" if ends_sentence else "a heading"
+
+
+def title_of(doc: Document) -> str:
+    """The article's title line ('' when the text starts with its story)."""
+    first = next((s for s in doc.sentences if not looks_like_injection(s.text)), None)
+    if first is None or is_furniture(first.text) or layout_furniture(doc, first.start, first.end) != "the title":
+        return ""
+    return first.text if len(first.text) <= TITLE_CHARS else ""
+
+
+def sentence_facts(doc: Document, nlp: Any = None) -> list[Fact]:
+    """The article's sentence facts (:func:`_sentence_facts`), computed once per document and parser."""
+    return doc.derived(_sentence_facts_with(nlp))
+
+
+@functools.cache
+def _sentence_facts_with(nlp: Any) -> Callable[[Document], list[Fact]]:
+    return lambda doc: _sentence_facts(doc, nlp)
+
+
+def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
     """A fact for every sentence of the article that states one, as written (exact, so nothing can be cut,
     misquoted or invented): not page furniture, not a question, not a 'could not be reached for comment',
-    not text addressed to AI systems; a dateline ('SAN FRANCISCO (Reuters) -') is left out of the statement.
+    not a caption, the title or a heading (:func:`layout_furniture`), not text addressed to AI systems; a dateline
+    ('SAN FRANCISCO (Reuters) -') is left out of the statement.
     The kind comes from the sentence: a quotation, a speech verb, a number (not a date), else an event."""
     facts: list[Fact] = []
     for sentence in doc.sentences:
@@ -531,6 +599,7 @@ def sentence_facts(doc: Document) -> list[Fact]:
             len(body.split()) < 5
             or body.rstrip("”\"’' ").endswith("?")
             or is_furniture(body)
+            or layout_furniture(doc, sentence.start, sentence.end, nlp)
             or _NO_COMMENT.search(body)
             or looks_like_injection(body)
         ):
@@ -753,8 +822,14 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
 
 
+# A statement that opens on a pronoun leans on the sentence before it ("Its round shape symbolizes wealth").
+_LEANS_BACK = re.compile(r"^(?:He|She|It|Its|They|Their|Them|His|Her|This\s+(?:is|was)|These\s+(?:are|were))\b")
+
+
 def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
-    return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in facts[:KEY_POINTS]]
+    """The first facts that stand on their own (not opening on a pronoun), most important (first) first."""
+    whole = [f for f in facts if not _LEANS_BACK.match(f.statement)] or facts
+    return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 
 
 # ---- roots ---------------------------------------------------------------------------------------------
@@ -767,12 +842,14 @@ MIN_SUMMARY_SUPPORT = 0.5
 def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto") -> None:
     """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers.
 
-    One that isn't is rejected and replaced by the best-supported statement we have (or the first sentence that
-    isn't hidden from the model as text addressed to AI systems: what is hidden never reaches any output).
+    One that isn't is rejected and replaced: a headline by the article's title line when it has one, otherwise (and
+    a tldr always) by the first key point (or the first sentence that isn't hidden from the model as text addressed
+    to AI systems: what is hidden never reaches any output).
     """
     visible = (s.text for s in doc.sentences if not looks_like_injection(s.text))
-    fallback = out.key_points[0].text if out.key_points else next(visible, "")
+    lead = out.key_points[0].text if out.key_points else next(visible, "")
     for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
+        fallback = (title_of(doc) or lead) if field_name == "headline" else lead
         value = getattr(out, field_name)
         if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
             head = value.split(", ")[0]
@@ -809,6 +886,11 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
         setattr(out, field_name, fallback)
 
 
+def _pipeline(nlp: Any) -> Any:
+    """``nlp`` as given, or the pinned pipeline for ``"auto"`` (``None`` when it is not installed)."""
+    return load_pipeline(PIPELINE) if isinstance(nlp, str) and nlp == "auto" else nlp
+
+
 def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, list[str]]:
     out, problems = Grounded(), list[str]()
     ground_entities(doc, wire, out, problems)
@@ -821,7 +903,8 @@ def ground_fact_list(doc: Document, wire: WireFacts, nlp: Any = "auto") -> tuple
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
     problems: list[str] = []
-    ground_facts(doc, wire.facts, out, problems)
+    nlp = _pipeline(nlp)
+    ground_facts(doc, wire.facts, out, problems, nlp)
     out.key_points = key_points_of(out.facts)
     check_headline(doc, out, problems, nlp)
     return out, problems
@@ -830,7 +913,8 @@ def ground_fact_list(doc: Document, wire: WireFacts, nlp: Any = "auto") -> tuple
 def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
     """Headline and tldr checked against the article; the facts are the article's sentences."""
     out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
-    out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc)]
+    nlp = _pipeline(nlp)
+    out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc, nlp)]
     out.key_points = key_points_of(out.facts)
     # the tldr is the lead fact, in the article's own words (its evidence is that sentence)
     out.tldr = out.facts[0].statement if out.facts else ""

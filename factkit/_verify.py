@@ -283,6 +283,8 @@ def _actor_rule(claim: str, sent: Sentence) -> str | None:
             j = next((k for k, s in enumerate(e_stems) if s and s == stem), None)
             if j is None:
                 continue
+            if tok[:1].isupper() and i > 0:
+                break  # a name or a proper adjective ("Afghan") is not an act: nobody does it
             c_doer, c_done = _sides(c_tokens, i)
             e_doer, e_done = _sides(e_tokens, j)
             if not c_doer or not e_doer:

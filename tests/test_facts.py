@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import factkit
 from factkit._document import Document
 from factkit._records import sentence_facts
@@ -172,3 +174,84 @@ def test_a_headline_cut_in_its_second_clause_keeps_its_first() -> None:
     extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
     result = extractor.extract(ARTICLE, published="2018-01-26")
     assert result.summary.headline == "Federal judge blocks deportation of 92 Cambodian citizens"
+
+
+WIKI = (
+    "Sweden edges South Korea in World Cup opener\n"
+    "Tuesday, June 19, 2018\n"
+    "Sweden defeated South Korea 1 – 0 at the Nizhny Novgorod Stadium on Monday, with a penalty from captain "
+    "Andreas Granqvist.\n"
+    "The Swedish captain celebrates his goal with the fans. Image: Jane Doe.\n"
+    "Group F — Sweden 1 – 0 Korea Republic\n"
+    "The stadium in Nizhny Novgorod, shortly before kick-off on Monday.\n"
+    "Its roof was closed because of the heat in the city that afternoon.\n"
+    "Sweden had more of the ball in the game and took eleven shots on goal.\n"
+)
+STORY = [
+    "Sweden defeated South Korea 1 – 0 at the Nizhny Novgorod Stadium on Monday, with a penalty from captain "
+    "Andreas Granqvist.",
+    "Its roof was closed because of the heat in the city that afternoon.",
+    "Sweden had more of the ball in the game and took eleven shots on goal.",
+]
+
+
+@pytest.mark.parametrize("ner", ["auto", "off"])
+def test_title_captions_and_headings_are_not_facts_and_the_title_stands_in_for_a_bad_headline(ner: str) -> None:
+    if ner == "auto":
+        pytest.importorskip("spacy")
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {"headline": "Sweden beats South Korea 3 – 0"}  # a score the article does not give
+
+    settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER=ner)
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(WIKI)
+    statements = [f.statement for f in result.facts]
+    if ner == "auto":
+        assert statements == STORY  # the parser sees that the stadium line has no finite verb: a caption
+    else:
+        # without a parser, a caption with no credit that ends like a sentence can't be told from one
+        assert statements == [
+            STORY[0],
+            "The stadium in Nizhny Novgorod, shortly before kick-off on Monday.",
+            *STORY[1:],
+        ]
+    assert result.summary.tldr == STORY[0]  # the lead, not the title
+    assert result.summary.headline == "Sweden edges South Korea in World Cup opener"  # the article's own title
+    assert any("states 3" in r.reason for r in result.rejected), result.rejected
+    # a key point stands on its own: not one that opens on a pronoun
+    assert STORY[1] not in [k.text for k in result.summary.key_points]
+    assert [k.text for k in result.summary.key_points][:1] == [STORY[0]]
+
+
+def test_a_fact_the_model_cites_from_a_caption_is_rejected() -> None:
+    doc_sentences = Document.from_text(WIKI).sentences
+    caption = next(s.index for s in doc_sentences if s.text.startswith("The Swedish captain"))
+    heading = next(s.index for s in doc_sentences if s.text.startswith("Group F"))
+    lead = next(s.index for s in doc_sentences if s.text.startswith("Sweden defeated"))
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {
+            "headline": "Sweden edges South Korea",
+            "tldr": "Sweden defeated South Korea 1 – 0.",
+            "facts": [
+                {"s": [lead], "kind": "event", "statement": "Sweden defeated South Korea 1 – 0 on Monday."},
+                {
+                    "s": [caption],
+                    "kind": "event",
+                    "statement": "The Swedish captain celebrates his goal with the fans.",
+                },
+                {"s": [heading], "kind": "event", "statement": "Sweden beat Korea Republic 1 – 0 in Group F."},
+            ],
+        }
+
+    for ner in ("auto", "off"):
+        settings = _settings(FACTKIT_FACTS="llm", FACTKIT_NER=ner)
+        result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(WIKI)
+        assert [f.evidence.text for f in result.facts] == [STORY[0]], ner
+        reasons = [r.reason for r in result.rejected if r.kind == "fact"]
+        assert any("cites a caption" in r for r in reasons), reasons
+        assert any("cites a heading" in r for r in reasons), reasons

@@ -241,3 +241,19 @@ def test_a_denial_in_other_words_is_not_the_opposite(nlp: Any) -> None:
     assert verify("The judge allowed the deportation of the 92 Cambodians.", HIKERS + " " + ARTICLE, nlp=nlp).label != (
         "supported"
     )
+
+
+def test_a_name_or_proper_adjective_is_not_taken_for_the_act(nlp: Any) -> None:
+    """Rules read the words before a shared word as its doer: a shared 'Afghan' has none ('All-girl Afghan team'
+    against 'the six-member Afghan team' is not a different doer)."""
+    article = (
+        "A group of Afghan teenagers was awarded a silver medal for courageous achievement on Tuesday in the FIRST "
+        "Global Challenge Robot Olympics in Washington D.C. The six - member Afghan team, which consists entirely of "
+        "girls, had been denied visas. This year, the European team won the competition overall, with the silver medal "
+        "going to Poland."
+    )
+    claim = "All-girl Afghan team wins silver medal for courageous achievement"
+    assert verify(claim, article, nlp=nlp).label == "supported"
+    # the act itself still has its doer: another named party is contradicted
+    v = verify("Poland won the competition overall.", article, nlp=nlp)
+    assert v.label == "contradicted", v
