@@ -540,8 +540,9 @@ def _line(text: str, start: int, end: int) -> tuple[int, int]:
 
 def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> str | None:
     """What the text at ``start:end`` is when the page's layout says it is not a statement of news: 'a caption' (a
-    line that ends with a picture's credit, or with a parser, a line of one sentence with no finite verb: "The
-    Church of Scientology's cruise ship Freewinds in Bonaire."), 'the title' (a first line that ends no sentence,
+    line that ends with a picture's credit), 'a caption or a heading' (with a parser, a line of one sentence with
+    no finite verb: "The Church of Scientology's cruise ship Freewinds in Bonaire.", a related story's headline),
+    'the title' (a first line that ends no sentence,
     above the story), 'a heading' (a line of its own that ends no sentence and has no finite verb, or without a
     parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden 1 – 0 Korea Republic"). ``None`` for the
     story's sentences, and for list items."""
@@ -558,10 +559,18 @@ def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> st
         return "the title"
     if nlp is None:
         return None if ends_sentence or len(re.findall(r"\w+", line)) > HEADING_WORDS else "a heading"
-    parsed = parse_text(nlp, line)
-    if any(t.tag_ in _FINITE_TAGS or "Fin" in t.morph.get("VerbForm") for t in parsed):
+    if any(_finite(t) for t in parse_text(nlp, line)):
         return None
-    return "a caption" if ends_sentence else "a heading"
+    return "a caption or a heading" if ends_sentence else "a heading"
+
+
+def _finite(token: Any) -> bool:
+    """A finite verb, or a past form with a subject of its own the tagger read as a participle ('World leaders
+    almost universally expressed outrage': 'expressed' tagged VBN)."""
+    if token.tag_ in _FINITE_TAGS or "Fin" in token.morph.get("VerbForm"):
+        return True
+    deps = {c.dep_ for c in token.children}
+    return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
 
 
 def title_of(doc: Document) -> str:

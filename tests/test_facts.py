@@ -255,3 +255,28 @@ def test_a_fact_the_model_cites_from_a_caption_is_rejected() -> None:
         reasons = [r.reason for r in result.rejected if r.kind == "fact"]
         assert any("cites a caption" in r for r in reasons), reasons
         assert any("cites a heading" in r for r in reasons), reasons
+
+
+def test_a_line_of_its_own_with_a_verb_is_a_fact_whatever_the_tagger_calls_the_verb() -> None:
+    pytest.importorskip("spacy")
+    from factkit._ner import PIPELINE, load_pipeline
+    from factkit._records import layout_furniture
+
+    nlp = load_pipeline(PIPELINE)
+    if nlp is None:
+        pytest.skip("the pinned spaCy pipeline is not installed")
+    text = (
+        "North Korea tests a missile\n"
+        "World leaders and diplomats almost universally expressed outrage over North Korea's latest test.\n"
+        "Outrage, but few options on the table.\n"
+        "The council met on Monday.\n"
+    )
+    doc = Document.from_text(text)
+    got = {s.text: layout_furniture(doc, s.start, s.end, nlp) for s in doc.sentences}
+    assert got == {
+        "North Korea tests a missile": "the title",
+        # 'expressed' is tagged as a participle, but it has a subject of its own: a statement
+        "World leaders and diplomats almost universally expressed outrage over North Korea's latest test.": None,
+        "Outrage, but few options on the table.": "a caption or a heading",
+        "The council met on Monday.": None,  # the last line
+    }
