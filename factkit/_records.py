@@ -542,10 +542,9 @@ def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> st
     """What the text at ``start:end`` is when the page's layout says it is not a statement of news: 'a caption' (a
     line that ends with a picture's credit), 'a caption or a heading' (with a parser, a line of one sentence with
     no finite verb: "The Church of Scientology's cruise ship Freewinds in Bonaire.", a related story's headline),
-    'the title' (a first line that ends no sentence,
-    above the story), 'a heading' (a line of its own that ends no sentence and has no finite verb, or without a
-    parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden 1 – 0 Korea Republic"). ``None`` for the
-    story's sentences, and for list items."""
+    'the title' (a first line that ends no sentence, above the story), 'a heading' (a line of its own that ends no
+    sentence and has no finite verb, or without a parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden
+    1 – 0 Korea Republic"). ``None`` for the story's sentences, and for list items."""
     a, b = _line(doc.text, start, end)
     line = doc.text[a:b].strip()
     if not line:
