@@ -928,6 +928,8 @@ def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tup
     out.tldr = out.facts[0].statement if out.facts else ""
     problems: list[str] = []
     check_headline(doc, out, problems, nlp)
+    # the key points follow the tldr and do not say it again
+    out.key_points = key_points_of([f for f in out.facts if f.statement != out.tldr]) or out.key_points
     return out, problems
 
 

@@ -7,8 +7,9 @@ pipeline is given):
   or two article sentences (10%), less a penalty for each name, number or year of the claim the article does not have;
 * contradiction: the best evidence for a part of the claim says the opposite: a negation in one and not the
   other ("did not approve" / "approved", "lack of criminal charges" / "convicted of criminal charges"), an
-  antonym ("acquitted" / "convicted"), a different number for the same thing, or another actor for the same act
-  ("police rescued the hikers" / "volunteers rescued the hikers").
+  antonym ("acquitted" / "convicted"), a different number for the same thing, another actor for the same act
+  ("police rescued the hikers" / "volunteers rescued the hikers"), or one place for what the article calls global
+  ("a movement in Texas" / "a global movement").
 
 Label: ``contradicted`` when a contradiction is found, else ``supported`` when the support score reaches
 :data:`SUPPORT_THRESHOLD`, else ``not_found``.
@@ -442,6 +443,33 @@ def _actor_elsewhere(claim: str, doc: Document, nlp: Any) -> tuple[Sentence, str
     return None
 
 
+# the claim puts a thing in one place ("a social movement in Texas"); the article calls that thing global
+_IN_PLACE = re.compile(
+    r"\b([a-z][a-z-]{2,})\s+(?:in|across|throughout)\s+((?:the\s+)?[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)"
+)
+_WIDE = ("global", "worldwide", "nationwide", "world-wide", "nation-wide")
+
+
+def _narrowed(claim: str, doc: Document) -> tuple[Sentence, str] | None:
+    """A thing of the claim given a place ('inspires social movement in Texas') that the article calls global,
+    worldwide or nationwide ('inspired a global social movement') and never puts in that place. (A different named
+    place for the same thing, tried on the 1,250 XSum pairs, flagged 2 of 119 faithful summaries and 9 of 1,131
+    unfaithful ones: no better than chance, so it is not a rule.)"""
+    for m in _IN_PLACE.finditer(claim):
+        thing, place = m.group(1), m.group(2).removeprefix("the ").strip()
+        stem = thing[:-1] if thing.endswith("s") else thing
+        wide = re.compile(rf"\b({'|'.join(_WIDE)})\s+(?:[a-z-]+\s+){{0,2}}{re.escape(stem)}s?\b", re.IGNORECASE)
+        same = re.compile(rf"\b{re.escape(stem)}s?\s+(?:in|across|throughout)\s+(?:the\s+)?{re.escape(place)}\b")
+        if same.search(doc.text) or re.search(rf"\b{re.escape(place)}(?:'s)?\s+{re.escape(stem)}", doc.text):
+            continue
+        for sent in doc.sentences:
+            found = wide.search(sent.text)
+            if found:
+                reason = f'the article says "{found.group(0)}"; the claim puts the {thing} in {place}'
+                return sent, reason
+    return None
+
+
 # ------------------------------------------------------------------------------------------- one sentence
 
 
@@ -465,6 +493,9 @@ def _check_sentence(claim: str, doc: Document, nlp: Any | None) -> _Check:
     elsewhere = _actor_elsewhere(claim, doc, nlp) if nlp is not None else None
     if elsewhere is not None:
         return _Check("contradicted", score, sents, elsewhere[1], extra=[elsewhere[0]])
+    narrowed = _narrowed(claim, doc)
+    if narrowed is not None:
+        return _Check("contradicted", score, sents, narrowed[1], extra=[narrowed[0]])
     if score >= SUPPORT_THRESHOLD:
         return _Check("supported", score, sents, f"{window:.0%} of the claim's content words are in the evidence")
     missing = [*numbers, *names]

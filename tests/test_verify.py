@@ -257,3 +257,40 @@ def test_a_name_or_proper_adjective_is_not_taken_for_the_act(nlp: Any) -> None:
     # the act itself still has its doer: another named party is contradicted
     v = verify("Poland won the competition overall.", article, nlp=nlp)
     assert v.label == "contradicted", v
+
+
+_CLOCK = (
+    "Texas student Ahmed Mohamed inspires social movement\n\n"
+    "News of police response to a boy's digital clock in Texas last week has inspired a global social movement in "
+    "support of the youth. Ahmed Mohamed, a 14-year-old boy from Irving, Texas, was arrested at his school after he "
+    "brought a clock he had made. Messages of support came from around the world."
+)
+
+
+def test_a_place_given_to_what_the_article_calls_global_is_contradicted(nlp: Any) -> None:
+    """'in Texas' belongs to the clock; the movement is global. Saying 'a movement in Texas' narrows it."""
+    v = verify("Ahmed Mohamed inspires social movement in Texas", _CLOCK, nlp=nlp)
+    assert v.label == "contradicted", v
+    assert "global social movement" in v.reason and "Texas" in v.reason
+    assert any("global social movement" in s.text for s in v.evidence)
+    _exact(v, _CLOCK)
+    # the place the article does give, and the article's own scope, are fine
+    for claim in ("Ahmed Mohamed inspires a global social movement", "A boy in Texas was arrested over a clock"):
+        assert verify(claim, _CLOCK, nlp=nlp).label == "supported", claim
+    # a thing the article puts in that place too is not narrowed
+    both = _CLOCK + " Students started a social movement in Texas as well."
+    assert verify("Ahmed Mohamed inspires social movement in Texas", both, nlp=nlp).label == "supported"
+
+
+def test_a_narrowed_headline_is_rejected_and_the_title_takes_its_place() -> None:
+    from factkit.testing import FakeModel, grounded_answer
+
+    def handler(request: dict[str, object]) -> dict[str, object]:
+        answer = grounded_answer(request)
+        answer["headline"] = "Ahmed Mohamed inspires social movement in Texas"
+        return answer
+
+    settings = factkit.resolve_settings(backend="fake", model="fake", cache=False, env={"FACTKIT_FACTS": "llm"})
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(_CLOCK)
+    assert result.summary.headline == "Texas student Ahmed Mohamed inspires social movement"
+    assert any("headline" in r.reason and "global social movement" in r.reason for r in result.rejected)
