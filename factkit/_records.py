@@ -830,13 +830,24 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
 
 
-# A statement that opens on a pronoun leans on the sentence before it ("Its round shape symbolizes wealth").
-_LEANS_BACK = re.compile(r"^(?:He|She|It|Its|They|Their|Them|His|Her|This\s+(?:is|was)|These\s+(?:are|were))\b")
+# A statement that opens on a pronoun or a linking word leans on the sentence before it ("Its round shape
+# symbolizes wealth", "But it's a long game."); one in the first person is a speaker's, who is named elsewhere.
+_LEANS_BACK = re.compile(
+    r"^[\"“‘']?(?:He|She|It|Its|They|Their|Them|His|Her|I|I'm|I've|We|We're|My|Our|This\s+(?:is|was)|"
+    r"These\s+(?:are|were)|But|And|Or|So|Yet)\b"
+)
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+
+
+def _stands_alone(statement: str) -> bool:
+    """Not leaning on the sentence before it, and not a piece of a quotation that runs over several sentences
+    (an opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.')."""
+    return not _LEANS_BACK.match(statement) and len(_QUOTE_MARKS.findall(statement)) % 2 == 0
 
 
 def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
-    """The first facts that stand on their own (not opening on a pronoun), most important (first) first."""
-    whole = [f for f in facts if not _LEANS_BACK.match(f.statement)] or facts
+    """The first facts that stand on their own, most important (first) first."""
+    whole = [f for f in facts if _stands_alone(f.statement)] or facts
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 
 

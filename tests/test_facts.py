@@ -226,6 +226,32 @@ def test_title_captions_and_headings_are_not_facts_and_the_title_stands_in_for_a
     assert STORY[0] not in points and STORY[1] not in points
 
 
+QUOTED = [
+    "Hackers attacked the website of the Church of Scientology on Wednesday, shutting it down for two days.",
+    "\"So far, it's the Internet: 1, Scientology: 0.",
+    "But it's a long game,\" a blogger wrote.",
+    "I visited the church's offices on Friday and found them closed.",
+    "The church said its website was running again by Friday evening.",
+    "YouTube removed a video that the church had asked it to take down.",
+]
+
+
+def test_key_points_are_neither_pieces_of_a_quotation_nor_sentences_that_lean_back() -> None:
+    """A key point must make sense read alone: not the first half of a quotation that runs over two sentences, not
+    a sentence opening on 'But', not the writer's 'I'. They stay facts: only the summary leaves them out."""
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {"headline": "Hackers shut down the Church of Scientology website"}
+
+    settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="off")
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(" ".join(QUOTED))
+    assert [f.statement for f in result.facts] == QUOTED
+    assert result.summary.tldr == QUOTED[0]
+    assert [k.text for k in result.summary.key_points] == QUOTED[4:]
+
+
 def test_a_fact_the_model_cites_from_a_caption_is_rejected() -> None:
     doc_sentences = Document.from_text(WIKI).sentences
     caption = next(s.index for s in doc_sentences if s.text.startswith("The Swedish captain"))
