@@ -277,6 +277,10 @@ def test_a_place_given_to_what_the_article_calls_global_is_contradicted(nlp: Any
     # the place the article does give, and the article's own scope, are fine
     for claim in ("Ahmed Mohamed inspires a global social movement", "A boy in Texas was arrested over a clock"):
         assert verify(claim, _CLOCK, nlp=nlp).label == "supported", claim
+    # the article puts the place on the wide thing itself, or on what it does: no narrowing
+    protests = "Nationwide protests turned violent in Paris on Saturday, police said. Thousands marched in Lyon."
+    assert verify("Protests in Paris turned violent on Saturday", protests, nlp=nlp).label == "supported"
+    assert verify("Protests in Lyon turned violent", protests, nlp=nlp).label == "contradicted"
     # a thing the article puts in that place too is not narrowed
     both = _CLOCK + " Students started a social movement in Texas as well."
     assert verify("Ahmed Mohamed inspires social movement in Texas", both, nlp=nlp).label == "supported"
