@@ -428,7 +428,7 @@ def merge(parts: list[Grounded]) -> Grounded:
         out.rejected.extend(part.rejected)
     out.entities = list(entities.values())
     out.quotes.sort(key=lambda q: q.span.start)
-    out.key_points = key_points_of(out.facts)
+    out.key_points = key_points_of(out.facts, out.tldr)
     return out
 
 

@@ -832,11 +832,13 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
 
 # A statement that opens on a pronoun or a linking word leans on the sentence before it ("Its round shape
 # symbolizes wealth", "But it's a long game."); one in the first person is a speaker's, who is named elsewhere.
+# ("I-95 was closed", "I.B.M. reported" and "So-called" do not lean back.)
 _LEANS_BACK = re.compile(
-    r"^[\"“‘']?(?:He|She|It|Its|They|Their|Them|His|Her|I|I'm|I've|We|We're|My|Our|This\s+(?:is|was)|"
-    r"These\s+(?:are|were)|But|And|Or|So|Yet)\b"
+    r"^(?:He|She|It|Its|They|Their|Them|His|Her|I|I'm|I've|We|We're|My|Our|This\s+(?:is|was)|"
+    r"These\s+(?:are|were)|But|And|Or|So|Yet)\b(?![-.])"
 )
-_QUOTE_MARKS = re.compile(r"[\"“”]")
+# Quotation marks, not an inch mark after a number ('a 65" screen').
+_QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
 
 
 def _stands_alone(statement: str) -> bool:
@@ -845,8 +847,10 @@ def _stands_alone(statement: str) -> bool:
     return not _LEANS_BACK.match(statement) and len(_QUOTE_MARKS.findall(statement)) % 2 == 0
 
 
-def key_points_of(facts: list[Fact]) -> list[KeyPoint]:
-    """The first facts that stand on their own, most important (first) first."""
+def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
+    """The first facts that stand on their own, most important (first) first, leaving out the one the ``tldr``
+    already says."""
+    facts = [f for f in facts if f.statement != tldr]
     whole = [f for f in facts if _stands_alone(f.statement)] or facts
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 
@@ -939,8 +943,8 @@ def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tup
     out.tldr = out.facts[0].statement if out.facts else ""
     problems: list[str] = []
     check_headline(doc, out, problems, nlp)
-    # the key points follow the tldr and do not say it again
-    out.key_points = key_points_of([f for f in out.facts if f.statement != out.tldr]) or out.key_points
+    # the key points follow the tldr and do not say it again (a one-sentence article has none)
+    out.key_points = key_points_of(out.facts, out.tldr)
     return out, problems
 
 

@@ -250,6 +250,37 @@ def test_key_points_are_neither_pieces_of_a_quotation_nor_sentences_that_lean_ba
     assert [f.statement for f in result.facts] == QUOTED
     assert result.summary.tldr == QUOTED[0]
     assert [k.text for k in result.summary.key_points] == QUOTED[4:]
+    # a long article, read in pieces: the merged key points still leave the tldr out
+    pieces = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings, max_chars=200)
+    merged = pieces.extract(" ".join(QUOTED))
+    assert merged.summary.tldr == QUOTED[0]
+    assert [k.text for k in merged.summary.key_points] == QUOTED[4:]
+
+
+STANDING = [
+    "The company said on Monday that it would appeal the ruling.",
+    "“We will appeal,” the company’s lawyer said.",
+    "Samsung's new 65\" OLED TV costs $1,999.",
+    "I-95 was closed near Baltimore for six hours.",
+    "So-called forever chemicals were found in the water.",
+    "But the ruling stands for now.",
+    "The court will hear the appeal in March.",
+]
+
+
+def test_attributed_quotes_inch_marks_and_names_that_look_like_linking_words_are_key_points() -> None:
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {"headline": "The company will appeal the ruling"}
+
+    settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="off")
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(" ".join(STANDING))
+    assert [f.statement for f in result.facts] == STANDING
+    assert [k.text for k in result.summary.key_points] == [*STANDING[1:5], STANDING[6]]
+    # a one-sentence article: the tldr says it all, there are no key points to repeat it
+    one = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(STANDING[0])
+    assert one.summary.tldr == STANDING[0] and one.summary.key_points == []
 
 
 def test_a_fact_the_model_cites_from_a_caption_is_rejected() -> None:

@@ -277,10 +277,40 @@ def test_a_place_given_to_what_the_article_calls_global_is_contradicted(nlp: Any
     # the place the article does give, and the article's own scope, are fine
     for claim in ("Ahmed Mohamed inspires a global social movement", "A boy in Texas was arrested over a clock"):
         assert verify(claim, _CLOCK, nlp=nlp).label == "supported", claim
-    # the article puts the place on the wide thing itself, or on what it does: no narrowing
-    protests = "Nationwide protests turned violent in Paris on Saturday, police said. Thousands marched in Lyon."
-    assert verify("Protests in Paris turned violent on Saturday", protests, nlp=nlp).label == "supported"
-    assert verify("Protests in Lyon turned violent", protests, nlp=nlp).label == "contradicted"
+    # the same words in a title-case headline
+    assert verify("Ahmed Mohamed Inspires Social Movement in Texas After Arrest", _CLOCK, nlp=nlp).label == (
+        "contradicted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("claim", "article"),
+    [
+        # the article puts the place on the wide thing itself, or on what it does
+        ("Protests in Paris turned violent", "Nationwide protests turned violent in Paris on Saturday, police said."),
+        ("Protests in the U.S. turned violent on Sunday", "Nationwide protests in the U.S. turned violent on Sunday."),
+        ("The lockdown in India began on March 25.", "India's nationwide lockdown began on March 25."),
+        # the local part of a global thing, given in another sentence
+        (
+            "The pandemic in the US has killed more than a million people.",
+            "The global pandemic began in early 2020. In the US, more than a million people have died of it.",
+        ),
+        # 'global' is not said of the claim's thing ('rose'), or the claim says it too
+        ("Brent crude rose in London on Monday.", "Global oil prices rose on Monday. In London, Brent crude rose 2%."),
+        ("The global pandemic in Italy hit hospitals hard.", "The global pandemic hit hospitals in Italy hard."),
+        (
+            "Climate Strikes in Paris Draw Thousands",
+            "Global climate strikes drew thousands of people in Paris on Friday.",
+        ),
+    ],
+)
+def test_a_place_the_article_gives_the_wide_thing_or_its_local_part_is_not_narrowing(
+    claim: str, article: str, nlp: Any
+) -> None:
+    assert verify(claim, article, nlp=nlp).label == "supported"
+
+
+def test_a_thing_the_article_also_puts_in_that_place_is_not_narrowed(nlp: Any) -> None:
     # a thing the article puts in that place too is not narrowed
     both = _CLOCK + " Students started a social movement in Texas as well."
     assert verify("Ahmed Mohamed inspires social movement in Texas", both, nlp=nlp).label == "supported"
