@@ -523,6 +523,9 @@ def is_furniture(text: str) -> bool:
 
 # A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
 _CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
+# A pull quote: a line that is a quotation, then its credit with no full stop ('"... But it's a long game." - Matthew
+# Ingram'; '"... against The Church of Scientology." Anonymous blogger, "Anon declares war on Church of Scientology"').
+_PULL_QUOTE = re.compile(r'^["“].*[.!?…]["”]\s*(?P<credit>\S.*)$')
 _SENTENCE_END = re.compile(r"[.!?:;。．！？…][\"”’')\]]*$")
 _BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s")
 _FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
@@ -544,13 +547,18 @@ def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> st
     no finite verb: "The Church of Scientology's cruise ship Freewinds in Bonaire.", a related story's headline),
     'the title' (a first line that ends no sentence, above the story), 'a heading' (a line of its own that ends no
     sentence and has no finite verb, or without a parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden
-    1 – 0 Korea Republic"). ``None`` for the story's sentences, and for list items."""
+    1 – 0 Korea Republic"), "a pull quote's credit" (the text after a line's quotation that credits it: '"...
+    But it's a long game." - Matthew Ingram'). ``None`` for the story's sentences, and for list items."""
     a, b = _line(doc.text, start, end)
     line = doc.text[a:b].strip()
     if not line:
         return None
     if _CREDIT_END.search(line):
         return "a caption"
+    if (pull := _PULL_QUOTE.match(line)) and not _SENTENCE_END.search(line) and len(pull["credit"].split()) <= 12:
+        lead = len(doc.text[a:b]) - len(doc.text[a:b].lstrip())
+        if end > a + lead + pull.start("credit"):
+            return "a pull quote's credit"  # the quotation before it may be cited; the credit is no statement
     if doc.text[a:start].strip() or doc.text[end:b].strip() or _BULLET.match(line) or not doc.text[b:].strip():
         return None  # part of a paragraph, a list item, or the last line (a heading or a caption is above something)
     ends_sentence = bool(_SENTENCE_END.search(line))
@@ -843,8 +851,11 @@ _QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
 
 def _stands_alone(statement: str) -> bool:
     """Not leaning on the sentence before it, and not a piece of a quotation that runs over several sentences
-    (an opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.')."""
-    return not _LEANS_BACK.match(statement) and len(_QUOTE_MARKS.findall(statement)) % 2 == 0
+    (an opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.'), and not a quotation
+    with no one to say it ('"A new obsession is taking hold on the internet."')."""
+    marks = [m.start() for m in _QUOTE_MARKS.finditer(statement)]
+    bare = len(marks) == 2 and marks == [0, len(statement.rstrip()) - 1]
+    return not _LEANS_BACK.match(statement) and len(marks) % 2 == 0 and not bare
 
 
 def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:

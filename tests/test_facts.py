@@ -10,7 +10,7 @@ import pytest
 
 import factkit
 from factkit._document import Document
-from factkit._records import sentence_facts
+from factkit._records import layout_furniture, sentence_facts
 from factkit.eval import load_cases
 from factkit.eval._matchers import match_facts, match_quantities
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, grounded_answer, request_article
@@ -255,6 +255,46 @@ def test_key_points_are_neither_pieces_of_a_quotation_nor_sentences_that_lean_ba
     merged = pieces.extract(" ".join(QUOTED))
     assert merged.summary.tldr == QUOTED[0]
     assert [k.text for k in merged.summary.key_points] == QUOTED[4:]
+
+
+PULLED = (
+    "Hackers attacked the website of the Church of Scientology on Wednesday, shutting it down for two days.\n"
+    "\"So far, it's the Internet: 1, Scientology: 0. But it's a long game.\" - Matthew Ingram\n"
+    "The church said its website was running again by Friday evening.\n"
+    '"A new obsession is taking hold on the internet." Anonymous blogger, "Anon declares war on Church of '
+    'Scientology"\n'
+    "YouTube removed a video that the church had asked it to take down.\n"
+)
+
+
+@pytest.mark.parametrize("ner", ["auto", "off"])
+def test_a_pull_quotes_credit_is_neither_a_fact_nor_a_key_point(ner: str) -> None:
+    """A quotation set apart with its credit: the credit is layout, not news; the quotation with no one to say it
+    in the sentence stays a fact but is no key point."""
+    if ner == "auto":
+        pytest.importorskip("spacy")
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {"headline": "Hackers shut down the Church of Scientology website"}
+
+    settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER=ner)
+    result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(PULLED)
+    lines = PULLED.splitlines()
+    assert [f.statement for f in result.facts] == [
+        lines[0],
+        "\"So far, it's the Internet: 1, Scientology: 0.",
+        "But it's a long game.\"",
+        lines[2],
+        '"A new obsession is taking hold on the internet."',
+        lines[4],
+    ]
+    assert [k.text for k in result.summary.key_points] == [lines[2], lines[4]]
+    doc = Document.from_text(PULLED)
+    credit = PULLED.index("Anonymous blogger")
+    assert layout_furniture(doc, credit, credit + 10) == "a pull quote's credit"
+    assert layout_furniture(doc, 0, 20) is None
 
 
 STANDING = [
