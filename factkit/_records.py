@@ -523,9 +523,14 @@ def is_furniture(text: str) -> bool:
 
 # A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
 _CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
-# A pull quote: a line that is a quotation, then its credit with no full stop ('"... But it's a long game." - Matthew
-# Ingram'; '"... against The Church of Scientology." Anonymous blogger, "Anon declares war on Church of Scientology"').
-_PULL_QUOTE = re.compile(r'^["“].*[.!?…]["”]\s*(?P<credit>\S.*)$')
+# A pull quote: a line that is a quotation, then its credit: a dash and a name ('"... But it's a long game." - Matthew
+# Ingram'), or a name and a quoted title ('"... against The Church of Scientology." Anonymous blogger, "Anon declares
+# war on Church of Scientology"'). Not a paragraph that goes on after a quotation ('"We are done." Acme laid off ...').
+_PULL_QUOTE = re.compile(
+    r'^["“‘].*?(?:["”’]\s*(?P<dash>[-–—―]\s*[A-Z][^"“”]*[^\s.!?])|[.!?…]["”]\s*(?P<titled>[A-Z][^"“”,]*,\s*["“][^"“”]+["”]))$'
+)
+#: A pull quote's credit has at most this many words.
+CREDIT_WORDS = 12
 _SENTENCE_END = re.compile(r"[.!?:;。．！？…][\"”’')\]]*$")
 _BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s")
 _FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
@@ -555,10 +560,9 @@ def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> st
         return None
     if _CREDIT_END.search(line):
         return "a caption"
-    if (pull := _PULL_QUOTE.match(line)) and not _SENTENCE_END.search(line) and len(pull["credit"].split()) <= 12:
-        lead = len(doc.text[a:b]) - len(doc.text[a:b].lstrip())
-        if end > a + lead + pull.start("credit"):
-            return "a pull quote's credit"  # the quotation before it may be cited; the credit is no statement
+    credit = pull_quote_credit(doc, start, end)
+    if credit is not None and start >= credit:
+        return "a pull quote's credit"
     if doc.text[a:start].strip() or doc.text[end:b].strip() or _BULLET.match(line) or not doc.text[b:].strip():
         return None  # part of a paragraph, a list item, or the last line (a heading or a caption is above something)
     ends_sentence = bool(_SENTENCE_END.search(line))
@@ -569,6 +573,20 @@ def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> st
     if any(_finite(t) for t in parse_text(nlp, line)):
         return None
     return "a caption or a heading" if ends_sentence else "a heading"
+
+
+def pull_quote_credit(doc: Document, start: int, end: int) -> int | None:
+    """Where the credit of a pull quote begins, when the line holding ``start:end`` is one (:data:`_PULL_QUOTE`)."""
+    a, b = _line(doc.text, start, end)
+    raw = doc.text[a:b]
+    line = raw.strip()
+    pull = _PULL_QUOTE.match(line)
+    if pull is None:
+        return None
+    group = "dash" if pull["dash"] else "titled"
+    if len(pull[group].split()) > CREDIT_WORDS:
+        return None
+    return a + len(raw) - len(raw.lstrip()) + pull.start(group)
 
 
 def _finite(token: Any) -> bool:
@@ -608,9 +626,14 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
     for sentence in doc.sentences:
         text = sentence.text
         start = sentence.start + (m.end() if (m := _DATELINE.match(text)) else 0)
+        if bullet := _BULLET.match(doc.text[start : sentence.end]):
+            start += bullet.end()  # a list item's marker is not part of its statement
         while start < sentence.end and doc.text[start].isspace():
             start += 1
-        body = doc.text[start : sentence.end]
+        end = sentence.end
+        if (credit := pull_quote_credit(doc, start, end)) is not None and start < credit < end:
+            end = len(doc.text[:credit].rstrip())  # a quotation with its pull quote's credit glued on
+        body = doc.text[start:end]
         if (
             len(body.split()) < 5
             or body.rstrip("”\"’' ").endswith("?")
@@ -620,7 +643,7 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             or looks_like_injection(body)
         ):
             continue
-        evidence = Evidence(start=start, end=sentence.end, text=body, match="sentence", score=1.0)
+        evidence = Evidence(start=start, end=end, text=body, match="sentence", score=1.0)
         statement = " ".join(body.split())
         if any(_same_fact(statement, evidence, other) for other in facts):
             continue
@@ -847,15 +870,25 @@ _LEANS_BACK = re.compile(
 )
 # Quotation marks, not an inch mark after a number ('a 65" screen').
 _QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
+# A statement that starts on a word in lower case is a piece of a sentence, not one ('eBay', 'iPhone' are not).
+_LOWER_START = re.compile(r"[a-z]+\b")
+# One quotation and nothing else: no speaker ('"We will appeal."', '‘We will not raise taxes’.').
+_BARE_QUOTE = re.compile(r'["“‘][^"“”‘]*["”’][.!?]?')
 
 
 def _stands_alone(statement: str) -> bool:
-    """Not leaning on the sentence before it, and not a piece of a quotation that runs over several sentences
-    (an opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.'), and not a quotation
-    with no one to say it ('"A new obsession is taking hold on the internet."')."""
-    marks = [m.start() for m in _QUOTE_MARKS.finditer(statement)]
-    bare = len(marks) == 2 and marks == [0, len(statement.rstrip()) - 1]
-    return not _LEANS_BACK.match(statement) and len(marks) % 2 == 0 and not bare
+    """Not leaning on the sentence before it, not a piece of a quotation that runs over several sentences (an
+    opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.'), not a quotation with no one
+    to say it ('"A new obsession is taking hold on the internet."', '‘We will not raise taxes’.'), and not a list's
+    lead-in ('Microsoft is promising to improve the experience by:') or a piece of a sentence that starts in lower
+    case ('faster updates that arrive on a schedule')."""
+    return (
+        not _LEANS_BACK.match(statement)
+        and len(_QUOTE_MARKS.findall(statement)) % 2 == 0
+        and not _BARE_QUOTE.fullmatch(statement.strip())
+        and not statement.rstrip().endswith(":")
+        and not _LOWER_START.match(statement)
+    )
 
 
 def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:

@@ -10,7 +10,7 @@ import pytest
 
 import factkit
 from factkit._document import Document
-from factkit._records import layout_furniture, sentence_facts
+from factkit._records import key_points_of, layout_furniture, sentence_facts
 from factkit.eval import load_cases
 from factkit.eval._matchers import match_facts, match_quantities
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, grounded_answer, request_article
@@ -295,6 +295,38 @@ def test_a_pull_quotes_credit_is_neither_a_fact_nor_a_key_point(ner: str) -> Non
     credit = PULLED.index("Anonymous blogger")
     assert layout_furniture(doc, credit, credit + 10) == "a pull quote's credit"
     assert layout_furniture(doc, 0, 20) is None
+
+
+GLUED = (
+    "Latino voters in Nevada told us what matters to them in this election.\n"
+    "“Hardworking people is what this country needs, and what they know nothing about.”― Pamela Padilla\n"
+    '"The Internet: 1, Scientology: 0" - Matthew Ingram, columnist at Fortune\n'
+    '"We are done here." Acme laid off all 1,200 workers at the Dayton plant\n'
+    "‘We will not raise taxes this year’. The mayor repeated the promise at every stop.\n"
+    "Microsoft is promising to improve the experience by:\n"
+    "- faster updates that arrive on a schedule\n"
+    "The company will ship the first update in March next year.\n"
+)
+
+
+def test_a_credit_glued_to_its_quotation_is_cut_off_and_a_paragraph_after_a_quotation_is_no_credit() -> None:
+    doc = Document.from_text(GLUED)
+    facts = sentence_facts(doc)
+    statements = [f.statement for f in facts]
+    assert statements == [
+        "Latino voters in Nevada told us what matters to them in this election.",
+        "“Hardworking people is what this country needs, and what they know nothing about.”",  # credit cut off
+        '"The Internet: 1, Scientology: 0"',
+        "Acme laid off all 1,200 workers at the Dayton plant",  # news after a quotation, not its credit
+        "‘We will not raise taxes this year’.",
+        "The mayor repeated the promise at every stop.",
+        "Microsoft is promising to improve the experience by:",
+        "faster updates that arrive on a schedule",  # a list item, without its marker
+        "The company will ship the first update in March next year.",
+    ]
+    assert all(doc.text[f.evidence.start : f.evidence.end] == f.evidence.text for f in facts)
+    # a quotation with no one to say it, a list's lead-in and a piece of a sentence are no key points
+    assert [k.text for k in key_points_of(facts, statements[0])] == [statements[3], statements[5], statements[8]]
 
 
 STANDING = [
