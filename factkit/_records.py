@@ -526,8 +526,9 @@ _CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:
 # A pull quote: a line that is a quotation, then its credit: a dash and a name ('"... But it's a long game." - Matthew
 # Ingram'), or a name and a quoted title ('"... against The Church of Scientology." Anonymous blogger, "Anon declares
 # war on Church of Scientology"'). Not a paragraph that goes on after a quotation ('"We are done." Acme laid off ...').
+# The credit's length is bounded so that a long line full of quotation marks is matched in linear time.
 _PULL_QUOTE = re.compile(
-    r'^["“‘].*?(?:["”’]\s*(?P<dash>[-–—―]\s*[A-Z][^"“”]*[^\s.!?])|[.!?…]["”]\s*(?P<titled>[A-Z][^"“”,]*,\s*["“][^"“”]+["”]))$'
+    r'^["“‘].*?(?:["”’]\s*(?P<dash>[-–—―]\s*[A-Z][^"“”]{0,150}[^\s.!?])|[.!?…]["”]\s*(?P<titled>[A-Z][^"“”,]{0,80},\s*["“][^"“”]{1,150}["”]))$'
 )
 #: A pull quote's credit has at most this many words.
 CREDIT_WORDS = 12
