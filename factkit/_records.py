@@ -633,7 +633,9 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             start += 1
         end = sentence.end
         if (credit := pull_quote_credit(doc, start, end)) is not None and start < credit < end:
-            end = len(doc.text[:credit].rstrip())  # a quotation with its pull quote's credit glued on
+            end = credit  # a quotation with its pull quote's credit glued on
+            while end > start and doc.text[end - 1].isspace():
+                end -= 1
         body = doc.text[start:end]
         if (
             len(body.split()) < 5
