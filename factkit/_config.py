@@ -37,6 +37,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_ENTITIES": "entities from: auto (NER for the embedded model, NER + LLM for remote ones), ner, llm, both",
     "FACTKIT_FACTS": "facts from: auto (the article's sentences for the embedded model, the LLM for remote ones), "
     "sentences, llm",
+    "FACTKIT_VERIFY": "how what the model writes is checked: auto (default) or model (rules, then the model's "
+    "yes/no on the evidence), rules (no model call)",
     "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
 }
 
@@ -80,6 +82,11 @@ class Settings(BaseModel):
         "auto",
         description="Where facts come from: auto (the article's own sentences for the embedded model, statements "
         "the LLM writes for remote ones), sentences, llm.",
+    )
+    verify: Literal["auto", "model", "rules"] = Field(
+        "auto",
+        description="How the pipeline checks what the model writes (headline, tldr, key points): auto and model "
+        "(the rules, then the model's yes/no on the evidence: one short call a sentence), rules (no model call).",
     )
     max_response_bytes: int = Field(
         4 << 20, gt=0, description="A model response larger than this is an error (bounded memory per request)."
@@ -172,6 +179,9 @@ def resolve_settings(
     entities = _env(env, "FACTKIT_ENTITIES")
     if entities:
         values["entities"] = entities.lower()
+    check = _env(env, "FACTKIT_VERIFY")
+    if check:
+        values["verify"] = check.lower()
     facts = _env(env, "FACTKIT_FACTS")
     if facts:
         values["facts"] = facts.lower()

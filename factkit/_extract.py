@@ -183,11 +183,19 @@ class Pipeline:
         chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
         nlp = self._entity_sources()[0]
         grounded, _ = self._run_grounded(
-            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp)
+            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp, self._judge())
         )
         return summary_of(grounded)
 
     # -- internals ------------------------------------------------------------------------------------
+    def _judge(self) -> ChatBackend | None:
+        """The backend that judges what the model writes (``FACTKIT_VERIFY``): this one, unless the setting says
+        rules or the backend answers no yes/no questions (a scripted test double)."""
+        if self.settings.verify == "rules":
+            return None
+        backend = self.backend
+        return backend if backend.judges else None
+
     def _entity_sources(self) -> tuple[Any, bool]:
         """The NER pipeline to use (or ``None``) and whether to ask the LLM for entities as well."""
         choice = self.settings.entities
@@ -216,13 +224,15 @@ class Pipeline:
             self.settings.facts == "auto" and self.settings.backend == "local"
         )  # measured on evals/seed/ with the embedded model: 10/12 facts from its sentences, 4/12 from its statements
 
+        judge = self._judge()
+
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             if from_sentences:
                 return self._run_grounded(
-                    doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w, nlp)
+                    doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w, nlp, judge)
                 )
             return self._run_grounded(
-                doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w, nlp)
+                doc, chunk, self.prompt, "facts", WireFacts, lambda w: ground_fact_list(doc, w, nlp, judge)
             )
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it

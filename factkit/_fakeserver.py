@@ -63,6 +63,22 @@ class Reply:
     completion_tokens: int | None = None
     finish_reason: str = "stop"
     tool_call: bool | None = None
+    #: The first token's top log-probabilities (token -> logprob), sent as ``choices[0].logprobs``.
+    logprobs: Mapping[str, float] | None = None
+
+    @classmethod
+    def yes_no(cls, p_yes: float | None, *, delay: float = 0.0) -> Reply:
+        """A one-token answer to a yes/no question: "yes" or "no" (whichever is likelier), with the first token's
+        log-probabilities of both when ``p_yes`` is a number, and none at all when it is ``None`` (an endpoint
+        that gives no log-probabilities)."""
+        import math
+
+        word = "yes" if (p_yes if p_yes is not None else 1.0) >= 0.5 else "no"
+        probs = None
+        if p_yes is not None:
+            p = min(max(p_yes, 1e-9), 1 - 1e-9)
+            probs = {"yes": math.log(p), "no": math.log(1 - p)}
+        return cls(kind="content", content=word, completion_tokens=1, delay=delay, logprobs=probs)
 
     @classmethod
     def json(
@@ -395,7 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "chat.completion",
             "created": int(time.time()),
             "model": str(request.get("model") or self.fake.model_ids[0]),
-            "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": _logprobs(reply)}
+            ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
@@ -403,6 +421,15 @@ class _Handler(BaseHTTPRequestHandler):
             },
             "system_fingerprint": None,
         }
+
+
+def _logprobs(reply: Reply) -> dict[str, Any] | None:
+    if not reply.logprobs:
+        return None
+    word = max(reply.logprobs, key=lambda t: reply.logprobs[t] if reply.logprobs else 0.0)
+    top = [{"token": t, "logprob": lp, "bytes": None} for t, lp in reply.logprobs.items()]
+    first = {"token": word, "logprob": reply.logprobs[word], "bytes": None}
+    return {"content": [{**first, "top_logprobs": top}], "refusal": None}
 
 
 class FakeOpenAIServer:

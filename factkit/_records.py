@@ -909,8 +909,10 @@ def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
 MIN_SUMMARY_SUPPORT = 0.5
 
 
-def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto") -> None:
-    """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers.
+def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto", judge: Any = None) -> None:
+    """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers,
+    and supported by :func:`verify` (with ``judge``, a backend, the model's entailment too: a sentence copied from
+    the article is supported by construction and asks no model).
 
     One that isn't is rejected and replaced: a headline by the article's title line when it has one, otherwise (and
     a tldr always) by the first key point (or the first sentence that isn't hidden from the model as text addressed
@@ -939,7 +941,8 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
         support = len(words & article_words(doc)) / len(words) if words else 0.0
         hidden = bool(value) and looks_like_injection(value)
         checkable = value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden
-        verdict = verify(value, doc, nlp=nlp) if checkable else None
+        copied = value.strip() in doc.text
+        verdict = verify(value, doc, nlp=nlp, model=None if copied else judge) if checkable else None
         if verdict is not None and verdict.label == "supported":
             continue
         if verdict is not None:
@@ -967,7 +970,9 @@ def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, lis
     return out, problems
 
 
-def ground_fact_list(doc: Document, wire: WireFacts, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
+def ground_fact_list(
+    doc: Document, wire: WireFacts, nlp: Any = "auto", judge: Any = None
+) -> tuple[Grounded, list[str]]:
     """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
@@ -976,11 +981,13 @@ def ground_fact_list(doc: Document, wire: WireFacts, nlp: Any = "auto") -> tuple
     nlp = _pipeline(nlp)
     ground_facts(doc, wire.facts, out, problems, nlp)
     out.key_points = key_points_of(out.facts)
-    check_headline(doc, out, problems, nlp)
+    check_headline(doc, out, problems, nlp, judge)
     return out, problems
 
 
-def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
+def ground_headline(
+    doc: Document, wire: WireHeadline, nlp: Any = "auto", judge: Any = None
+) -> tuple[Grounded, list[str]]:
     """Headline and tldr checked against the article; the facts are the article's sentences."""
     out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
     nlp = _pipeline(nlp)
@@ -989,13 +996,15 @@ def ground_headline(doc: Document, wire: WireHeadline, nlp: Any = "auto") -> tup
     # the tldr is the lead fact, in the article's own words (its evidence is that sentence)
     out.tldr = out.facts[0].statement if out.facts else ""
     problems: list[str] = []
-    check_headline(doc, out, problems, nlp)
+    check_headline(doc, out, problems, nlp, judge)
     # the key points follow the tldr and do not say it again (a one-sentence article has none)
     out.key_points = key_points_of(out.facts, out.tldr)
     return out, problems
 
 
-def ground_summary(doc: Document, wire: WireSummary, nlp: Any = "auto") -> tuple[Grounded, list[str]]:
+def ground_summary(
+    doc: Document, wire: WireSummary, nlp: Any = "auto", judge: Any = None
+) -> tuple[Grounded, list[str]]:
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
@@ -1015,12 +1024,14 @@ def ground_summary(doc: Document, wire: WireSummary, nlp: Any = "auto") -> tuple
                 problems,
             )
             continue
-        verdict = verify(text, doc, nlp=nlp)
-        if verdict.label == "contradicted":
-            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) is contradicted: {verdict.reason}", problems)
+        verdict = verify(text, doc, nlp=nlp, model=judge)
+        # with the model, a key point it does not find stated is out too; with the rules alone, a contradiction
+        if verdict.label == "contradicted" or (verdict.decided_by == "model" and verdict.label != "supported"):
+            label = verdict.label.replace("_", " ")
+            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) is {label}: {verdict.reason}", problems)
             continue
         out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
-    check_headline(doc, out, problems, nlp)
+    check_headline(doc, out, problems, nlp, judge)
     return out, problems
 
 

@@ -17,11 +17,14 @@ Label: ``contradicted`` when a contradiction is found, else ``supported`` when t
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._document import Document, Sentence, split_sentences
 from ._errors import InputError
@@ -39,7 +42,11 @@ from ._grounding import (
 from ._models import Span
 from ._ner import PIPELINE, load_pipeline, parse_text
 
-__all__ = ["SUPPORT_THRESHOLD", "Verdict", "verify"]
+if TYPE_CHECKING:
+    from .backends.base import ChatBackend
+
+__all__ = ["SUPPORT_THRESHOLD", "Verdict", "rules_verdict", "verify"]
+log = logging.getLogger("factkit")
 
 #: Support score at or above which a claim without contradiction is "supported". Chosen by 5-fold
 #: cross-validation (folds grouped by article) on the XSum faithfulness annotations (Maynez et al. 2020),
@@ -62,7 +69,17 @@ class Verdict(BaseModel):
     label: Label
     evidence: list[Span]
     reason: str
-    score: float
+    score: float = Field(
+        description="How sure the checker is that the article states the claim, 0-1: the calibrated combination of "
+        "the rules and the model when the model judged, else the rules' support score"
+    )
+    decided_by: Literal["rules", "model"] = Field(
+        "rules", description="Which check decided the label: a rule (a contradiction; or no model asked) or the model"
+    )
+    rule_score: float = Field(0.0, description="The rules' support score (share of the claim's words, less penalties)")
+    model_score: float | None = Field(
+        None, description="The model's P(yes) for the claim's weakest sentence; None when no model was asked"
+    )
 
 
 # A negation, or a word that denies or stops what follows it ("lack of evidence", "failed to appear", "blocks
@@ -113,9 +130,10 @@ class _Check:
     extra: list[Sentence] = field(default_factory=list)
 
 
-def verify(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> Verdict:
-    """Whether ``article`` supports, contradicts or does not contain ``claim`` (one or more sentences), with the
-    evidence sentences (exact offsets) and the reason.
+def rules_verdict(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> Verdict:
+    """The rules' half of :func:`factkit.verify`: whether ``article`` supports, contradicts or does not contain
+    ``claim`` (one or more sentences) by its words, names, numbers, negation and who did what, with the evidence
+    sentences (exact offsets) and the reason.
 
     ``nlp``: a spaCy pipeline; ``"auto"`` (the default) is the pinned one when installed. With it, names come
     from its entities and who did what from its parse; with ``None``, rules only.
@@ -138,7 +156,174 @@ def verify(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> 
             seen.setdefault(s.index, s)
     evidence = [span_of(doc.text, s.start, s.end) for s in sorted(seen.values(), key=lambda s: s.start)]
     score = round(min(c.score for c in checks), 4)
-    return Verdict(claim=claim, label=worst.label, evidence=evidence, reason=worst.reason, score=score)
+    return Verdict(
+        claim=claim, label=worst.label, evidence=evidence, reason=worst.reason, score=score, rule_score=score
+    )
+
+
+def verify(
+    claim: str,
+    article: str | Document,
+    *,
+    nlp: Any | None = "auto",
+    model: ChatBackend | Literal["auto"] | None = "auto",
+    max_chars: int | None = None,
+) -> Verdict:
+    """Whether ``article`` supports, contradicts or does not contain ``claim`` (a sentence or a few), with the
+    evidence sentences (exact offsets), the reason, a score and which check decided.
+
+    Two halves (see the module docstring): the rules (:func:`rules_verdict`) give hard ``contradicted`` verdicts
+    that fluent text cannot talk its way past (a number, name or date the article gives otherwise, negation, who
+    did what); every other claim is judged by entailment: the model reads the few sentences that cover each
+    sentence of the claim and answers yes or no (:mod:`factkit._entail`), and its P(yes) for the weakest sentence
+    is combined with the rules' support score by a logistic model fitted on human faithfulness labels
+    (``benchmarks/verify_calibrate.py``, :data:`CALIBRATION`).
+
+    ``model``: a backend (``factkit.Extractor().backend``), ``"auto"`` (the default: the configured model, the
+    embedded one when nothing is configured; the rules alone when none is installed or ``FACTKIT_VERIFY=rules``)
+    or ``None`` (the rules
+    alone: no model call, ``decided_by="rules"``). ``nlp``: a spaCy pipeline for the rules; ``"auto"`` is the
+    pinned one when installed. ``max_chars``: the article limit (default ``FACTKIT_MAX_INPUT_CHARS``).
+
+    >>> factkit.verify("The judge ruled for the Cambodians, citing no criminal charges.", article)  # doctest: +SKIP
+    Verdict(label='contradicted', ...)
+    """
+    if not isinstance(claim, str) or not claim.strip():
+        raise InputError("verify: the claim is empty; pass the sentence to check as a non-empty string")
+    if isinstance(article, Document):
+        doc = article
+    else:
+        if max_chars is None:
+            from ._config import resolve_settings
+
+            max_chars = resolve_settings().max_input_chars
+        doc = Document.from_text(article, max_chars=max_chars)
+    sentences = _claim_sentences(claim)
+    rules = rules_verdict(claim, doc, nlp=nlp)
+    salad = _word_salad(sentences, doc)
+    if salad is not None:
+        return rules.model_copy(update={"label": "not_found", "reason": salad, "score": 0.0})
+    backend = _judge_backend(model)
+    if backend is None or rules.label == "contradicted":
+        return rules
+    from ._entail import entailment
+
+    answers = [entailment(backend, doc, s) for s in sentences]
+    weakest = min(answers, key=lambda a: a.p_yes)
+    score = combine(rules.rule_score, weakest.p_yes)
+    supported = score >= CALIBRATION.threshold
+    where = f' ("{_short(sentences[answers.index(weakest)], 80)}")' if len(sentences) > 1 else ""
+    if supported:
+        reason = f"the evidence states it (model P(yes) {weakest.p_yes:.2f}; checker {score:.2f})"
+    else:
+        reason = (
+            f"the evidence does not state it{where}: model P(yes) {weakest.p_yes:.2f}; checker {score:.2f}, "
+            f"below {CALIBRATION.threshold:.2f}"
+        )
+        if rules.label == "not_found":
+            reason += f"; rules: {rules.reason}"
+    seen = {(sp.start, sp.end): sp for sp in rules.evidence}
+    for sent in weakest.evidence:
+        seen.setdefault((sent.start, sent.end), span_of(doc.text, sent.start, sent.end))
+    return rules.model_copy(
+        update={
+            "label": "supported" if supported else "not_found",
+            "reason": reason,
+            "score": round(score, 4),
+            "decided_by": "model",
+            "model_score": round(weakest.p_yes, 4),
+            "evidence": sorted(seen.values(), key=lambda sp: sp.start),
+        }
+    )
+
+
+#: A claim is a sentence or a few, not a document: longer ones are refused (check them a sentence at a time).
+MAX_CLAIM_CHARS = 2000
+MAX_CLAIM_SENTENCES = 8
+
+
+def _claim_sentences(claim: str) -> list[str]:
+    if len(claim) > MAX_CLAIM_CHARS:
+        raise InputError(
+            f"verify: the claim has {len(claim):,} characters, more than {MAX_CLAIM_CHARS:,}; a claim is a sentence "
+            "or a few: check a long text a sentence at a time"
+        )
+    parts = [s.text for s in split_sentences(claim)] or [claim]
+    if len(parts) > MAX_CLAIM_SENTENCES:
+        raise InputError(
+            f"verify: the claim has {len(parts)} sentences, more than {MAX_CLAIM_SENTENCES}; a claim is a sentence "
+            "or a few: check a long text a sentence at a time"
+        )
+    return parts
+
+
+def _word_salad(sentences: list[str], doc: Document) -> str | None:
+    """A run of the article's content words with nothing to hold them together ('Carney deportation Cambodians
+    judge immigration custody Santa Ana federal court ruled ...'): fifteen words or more, nearly all of them the
+    article's, and fewer than one in ten a function word ('the', 'of', 'that', 'was'). English sentences of that
+    length have more: of the 1,489 summaries of ``../shared/data/xsum-faith/`` and ``qags-xsum/``, the one flagged
+    is in Welsh. (A salad that keeps the function words is left to the model's entailment.)"""
+    words = article_words(doc)
+    for sent in sentences:
+        tokens = [t.lower() for t in _TOKEN.findall(sent)]
+        if len(tokens) < 15:
+            continue
+        inside = sum(1 for t in tokens if content_words(t) <= words) / len(tokens)
+        function = sum(1 for t in tokens if not content_words(t)) / len(tokens)
+        if inside >= 0.8 and function < 0.1:
+            return (
+                f"the claim is not a sentence: {inside:.0%} of its words are the article's, but only {function:.0%} "
+                "are the words that hold a sentence together"
+            )
+    return None
+
+
+class Calibration(BaseModel):
+    """The combination of the two halves, fitted by ``benchmarks/verify_calibrate.py`` (see its docstring)."""
+
+    features: list[str]
+    weights: list[float]
+    threshold: float
+    fitted_on: dict[str, int] = Field(default_factory=dict)
+    cross_validated: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+CALIBRATION = Calibration.model_validate_json(
+    (Path(__file__).with_name("_verify_calibration.json")).read_text(encoding="utf-8")
+)
+
+
+def combine(rule_score: float, p_yes: float, calibration: Calibration | None = None) -> float:
+    """P(faithful) from the rules' support score and the model's P(yes), by the fitted logistic model."""
+    cal = calibration or CALIBRATION
+    p = min(max(p_yes, 1e-4), 1 - 1e-4)
+    z = cal.weights[0] + cal.weights[1] * rule_score + cal.weights[2] * math.log(p / (1 - p))
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+_JUDGES: dict[str, ChatBackend | None] = {}
+
+
+def _judge_backend(model: ChatBackend | Literal["auto"] | None) -> ChatBackend | None:
+    """The backend that answers the entailment questions: the one given, or the configured one for "auto" (built
+    once per process; ``None`` when nothing can run: no key, no URL and the embedded model not installed)."""
+    if model is None or not isinstance(model, str):
+        return model
+    from ._config import resolve_settings
+    from ._errors import ConfigError
+    from .backends import make_backend
+
+    settings = resolve_settings()
+    if settings.verify == "rules":
+        return None
+    key = settings.model_dump_json(exclude={"api_key"}) + str(bool(settings.api_key))
+    if key not in _JUDGES:
+        try:
+            _JUDGES[key] = make_backend(settings) if settings.backend in ("openai", "local") else None
+        except ConfigError as exc:
+            log.info("factkit: verify uses its rules alone (%s)", exc)
+            _JUDGES[key] = None
+    return _JUDGES[key]
 
 
 # ------------------------------------------------------------------------------------------------ support

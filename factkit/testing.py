@@ -51,6 +51,8 @@ class FakeModel(ChatBackend):
     """A scripted model. Each call takes the next reply; ``handler`` answers once the script runs out."""
 
     name = "fake"
+    #: Scripted replies answer extraction calls: no yes/no questions of the claim checker are put to it.
+    judges = False
 
     def __init__(
         self,

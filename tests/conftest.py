@@ -32,6 +32,9 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("FACTKIT_CACHE_DIR", str(cache))
     # scripted models answer the LLM's entity task; the NER path has tests of its own (test_ner.py)
     monkeypatch.setenv("FACTKIT_NER", "off")
+    # scripted servers answer the extraction calls; the model half of the claim checker has tests of its own
+    # (test_verify_model.py), which set FACTKIT_VERIFY=model
+    monkeypatch.setenv("FACTKIT_VERIFY", "rules")
     return cache
 
 

@@ -23,12 +23,13 @@ import copy
 import email.utils
 import functools
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import instructor
 import openai
@@ -100,6 +101,45 @@ class Completion(Generic[T]):
     value: T
     usage: CallUsage
     raw: str = ""
+
+
+@dataclass
+class YesNo:
+    """The model's answer to a yes/no question: P(yes) against no for its first token, and what it cost."""
+
+    p_yes: float
+    usage: CallUsage
+    #: "logprobs" (the first token's probabilities) or "answer" (a constrained yes/no: 1.0 or 0.0).
+    how: str = "logprobs"
+    prompt_tokens: int = 0
+
+
+class _Answer(BaseModel):
+    answer: Literal["yes", "no"]
+
+
+_YES = frozenset(["yes", "y", "true"])
+_NO = frozenset(["no", "n", "false"])
+
+
+def p_yes_from_logprobs(response: Any) -> float | None:
+    """P(yes) / (P(yes) + P(no)) from the first token's top log-probabilities of a chat completion, or None when
+    the endpoint sent none (or none of them reads yes or no)."""
+    try:
+        first = response.choices[0].logprobs.content[0]
+    except (AttributeError, IndexError, TypeError):
+        return None
+    mass = {"yes": 0.0, "no": 0.0}
+    for cand in [*(getattr(first, "top_logprobs", None) or []), first]:
+        word = str(getattr(cand, "token", "")).strip().lower()
+        side = "yes" if word in _YES else "no" if word in _NO else None
+        lp = getattr(cand, "logprob", None)
+        if side is None or not isinstance(lp, int | float) or math.isnan(lp):
+            continue
+        mass[side] = max(mass[side], math.exp(min(0.0, float(lp))))  # a token listed twice counts once
+    if mass["yes"] + mass["no"] <= 0:
+        return None
+    return mass["yes"] / (mass["yes"] + mass["no"])
 
 
 @dataclass
@@ -199,6 +239,8 @@ class ChatBackend:
     default_reasks = 1
     #: Whether the calls of one article may run at the same time (a remote endpoint: yes).
     parallel_calls = False
+    #: Whether the pipeline asks this backend the claim checker's yes/no questions (:meth:`yes_probability`).
+    judges = True
     #: Whether ``create`` calls :func:`request_sent` itself once the request is built (else it is called just
     #: before ``create``).
     signals_sent = False
@@ -276,6 +318,43 @@ class ChatBackend:
                 raise
         usage = self._usage(state, started, purpose)
         return Completion(value=value, usage=usage, raw=state.last_text)
+
+    def yes_probability(self, messages: list[dict[str, str]], *, purpose: str = "verify") -> YesNo:
+        """P(yes) for a question whose answer is yes or no: one token with its log-probabilities; an endpoint
+        that gives none is asked again for a constrained answer (``{"answer": "yes"|"no"}``: 1.0 or 0.0)."""
+        state = _CallState()
+        started = time.perf_counter()
+        kwargs = {
+            "model": self.model,
+            "messages": [dict(m) for m in messages],
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "logprobs": True,
+            "top_logprobs": 10,
+        }
+        try:
+            response = self._create_with_retries(self.mode, state, kwargs)
+        except ModeRejected:
+            response = None
+        except FactkitError as exc:
+            if not isinstance(exc, ModelError):
+                exc.usage = Usage(calls=[self._usage(state, started, purpose)])
+                raise
+            response = None  # the endpoint refused logprobs (HTTP 400): ask for an answer instead
+        p = p_yes_from_logprobs(response) if response is not None else None
+        if p is not None:
+            return YesNo(p, self._usage(state, started, purpose), "logprobs", state.prompt_tokens)
+        answer = self.complete(messages, _Answer, max_reasks=1, purpose=purpose)
+        usage = answer.usage.model_copy(
+            update={
+                "prompt_tokens": answer.usage.prompt_tokens + state.prompt_tokens,
+                "completion_tokens": answer.usage.completion_tokens + state.completion_tokens,
+                "attempts": answer.usage.attempts + state.attempts,
+                "latency_s": round(time.perf_counter() - started, 4),
+            }
+        )
+        p = 1.0 if answer.value.answer == "yes" else 0.0
+        return YesNo(p, usage, "answer", usage.prompt_tokens)
 
     def _usage(self, state: _CallState, started: float, purpose: str) -> CallUsage:
         return CallUsage(

@@ -32,8 +32,9 @@ from typing import Any, ClassVar
 
 from .._config import Settings, cache_root
 from .._errors import ConfigError, ModelCrashError
+from .._models import CallUsage
 from ._child import ModelProcess
-from .base import ChatBackend, Mode, RetryPolicy
+from .base import ChatBackend, Mode, RetryPolicy, YesNo
 
 log = logging.getLogger("factkit")
 
@@ -193,6 +194,8 @@ class LlamaRunner:
     def handle(self, op: str, args: dict[str, Any]) -> Any:
         if op == "chat":
             return self.llm.create_chat_completion(**args)
+        if op == "yes_no":
+            return self.yes_no(args["messages"])
         if op == "reset":  # forget the KV prefix (a cold run, for benchmarks)
             self.llm.reset()
             return None
@@ -208,6 +211,55 @@ class LlamaRunner:
             sampler = self.llm.last_sampler
             return None if sampler is None else {"steps": sampler.steps, "full_passes": sampler.full_passes}
         raise ValueError(f"unknown operation {op!r}")
+
+    def yes_no(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The probability that the model's answer to ``messages`` starts with "yes" rather than "no": one forward
+        pass over the chat prompt (its longest cached prefix reused), no token generated."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self.llm
+        if not hasattr(self, "_formatter"):
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            meta = llm.metadata
+            self._formatter = Jinja2ChatFormatter(
+                template=meta["tokenizer.chat_template"],
+                eos_token=llm._model.token_get_text(llm.token_eos()),
+                bos_token=llm._model.token_get_text(llm.token_bos()),
+            )
+            self._answers = {
+                word: sorted(
+                    {
+                        t[0]
+                        for v in (word, word.capitalize(), " " + word, " " + word.capitalize())
+                        if len(t := llm.tokenize(v.encode(), add_bos=False, special=False)) == 1
+                    }
+                )
+                for word in ("yes", "no")
+            }
+        prompt = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        keep = 0
+        for a, b in zip(cached, tokens[:-1], strict=False):
+            if a != b:
+                break
+            keep += 1
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+        ptr = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
+        top = float(logits.max())
+        mass = {w: float(np.exp(logits[ids] - top).sum()) for w, ids in self._answers.items()}
+        total = float(np.exp(logits - top).sum())
+        yes, no = mass["yes"], mass["no"]
+        return {
+            "p_yes": yes / (yes + no) if yes + no > 0 else 0.5,
+            "answer_mass": (yes + no) / total,
+            "prompt_tokens": len(tokens),
+            "evaluated": len(tokens) - keep,
+        }
 
 
 @contextlib.contextmanager
@@ -392,6 +444,19 @@ class LocalBackend(ChatBackend):
 
     def close(self) -> None:
         self.process.close()
+
+    def yes_probability(self, messages: list[dict[str, str]], *, purpose: str = "verify") -> YesNo:
+        """One forward pass in the child, no token generated (:meth:`LlamaRunner.yes_no`)."""
+        started = time.perf_counter()
+        out = self.call("yes_no", {"messages": messages})
+        usage = CallUsage(
+            purpose=purpose,
+            prompt_tokens=int(out["prompt_tokens"]),
+            completion_tokens=0,
+            attempts=1,
+            latency_s=round(time.perf_counter() - started, 4),
+        )
+        return YesNo(float(out["p_yes"]), usage, "logprobs", int(out["prompt_tokens"]))
 
     def _generate(self, **kwargs: Any) -> Any:
         return complete_with(lambda request: self.call("chat", request), kwargs)

@@ -91,11 +91,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--judge",
         nargs="?",
         const="model",
-        choices=["model", "evidence", "lexical", "verify"],
+        choices=["model", "evidence", "lexical", "verify", "rules"],
         help="judge summary faithfulness: with the configured model (costs calls), with the checker of 'factkit "
-        "verify' and then the model on its evidence ('evidence': a call only for what the checker passes), lexically, "
-        "or with the checker alone ('verify', no model); off by default for fixtures, 'verify' for 'factkit eval "
-        "faithfulness'",
+        "verify' (its rules, then the model's yes/no on the evidence: one short call a sentence), with the older "
+        "evidence judge, lexically, or with the checker's rules alone ('rules', no model); off by default for "
+        "fixtures, 'verify' for 'factkit eval faithfulness'",
     )
     reports = parser.add_argument_group("reports")
     reports.add_argument("--json", metavar="FILE", help="write the JSON report (schema: docs/eval.md)")
@@ -313,7 +313,9 @@ def _faithfulness(args: argparse.Namespace, err: Console) -> int:
             raise UsageError(f"{flag} is not used by 'factkit eval faithfulness'")
     pairs = load_xsum(args.data, limit=args.limit)
     name = args.judge or "verify"
-    judge = JUDGES[name](extractor_from(args) if name in MODEL_JUDGES else None)
+    explicit = bool(args.model or args.base_url or getattr(args, "backend", None))
+    wants_model = name in MODEL_JUDGES or (name == "verify" and explicit)
+    judge = JUDGES[name](extractor_from(args) if wants_model else None)
     with _progress(err, args.quiet) as progress:
         task = progress.add_task(f"{judge.name} judge", total=len(pairs), status="")
 

@@ -109,10 +109,14 @@ class LexicalJudge:
 
 
 class VerifyJudge:
-    """The checker behind :func:`factkit.verify` (names, numbers, negation, who did what; the pinned spaCy parse
-    when installed): supported only when the verdict is ``supported``. No model call; ~0.03 s a summary."""
+    """The checker behind :func:`factkit.verify`: its rules (names, numbers, negation, who did what; the pinned spaCy
+    parse when installed), then the model's entailment on the evidence, combined as calibrated
+    (``benchmarks/verify_calibrate.py``). Supported only when the verdict is ``supported``. ``model=None``: the
+    rules alone (the ``rules`` judge: no model call, ~0.03 s a summary)."""
 
-    name = "verify"
+    def __init__(self, model: Any = "auto") -> None:
+        self.model = model
+        self.name = "rules" if model is None else "verify"
 
     def judge(self, article: str, sentences: Sequence[str]) -> JudgeResult:
         from factkit._document import Document
@@ -121,7 +125,7 @@ class VerifyJudge:
         doc = Document.from_text(article)
         verdicts = []
         for sentence in sentences:
-            v = verify(sentence, doc)
+            v = verify(sentence, doc, model=self.model)
             verdicts.append(SentenceVerdict(sentence=sentence, supported=v.label == "supported", reason=v.reason))
         return JudgeResult(verdicts=verdicts)
 
@@ -311,7 +315,8 @@ class EvidenceJudge:
 #: The judges by name, each made from an extractor (only the model judges use it).
 JUDGES: dict[str, Callable[[Any], Judge]] = {
     "lexical": lambda extractor: LexicalJudge(),
-    "verify": lambda extractor: VerifyJudge(),
+    "verify": lambda extractor: VerifyJudge(extractor.backend if extractor is not None else "auto"),
+    "rules": lambda extractor: VerifyJudge(None),
     "model": lambda extractor: ModelJudge.from_extractor(extractor),
     "evidence": lambda extractor: EvidenceJudge.from_extractor(extractor),
 }

@@ -1,0 +1,217 @@
+"""The claim checker's model half: entailment on the evidence, through the real openai client over HTTP to a server
+on 127.0.0.1 that the test controls (and the real embedded model, marked ``local``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import factkit
+from factkit import InputError, resolve_settings
+from factkit._entail import choose_evidence
+from factkit._verify import CALIBRATION, combine, rules_verdict, verify
+from factkit.backends.base import p_yes_from_logprobs
+from factkit.backends.openai_backend import OpenAIBackend
+from factkit.testing import FakeOpenAIServer, Reply
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
+SECRET = "k3y-verify-never-leaks-8c1d"
+HIKERS = (
+    "Three hikers went missing on Mount Hood on Friday. Volunteers rescued the hikers on Sunday morning. "
+    "The sheriff said all three were in good health."
+)
+
+
+@pytest.fixture
+def backend(fake_server: FakeOpenAIServer) -> OpenAIBackend:
+    settings = resolve_settings(
+        base_url=fake_server.base_url, api_key=SECRET, model="fake-model", retry_wait_multiplier=0.0, timeout=5.0
+    )
+    return OpenAIBackend(settings)
+
+
+def _questions(server: FakeOpenAIServer) -> list[dict[str, Any]]:
+    return [json.loads(r.body) for r in server.chat_requests]
+
+
+def test_a_claim_made_of_the_articles_words_is_not_supported_when_the_model_says_no(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    # the rules alone pass it: every content word is in the article
+    claim = "The volunteers went missing on Mount Hood on Friday."
+    assert verify(claim, HIKERS, model=None, nlp=None).label == "supported"
+    fake_server.push(Reply.yes_no(0.03))
+    v = verify(claim, HIKERS, model=backend, nlp=None)
+    assert (v.label, v.decided_by, v.model_score) == ("not_found", "model", 0.03)
+    assert v.score < CALIBRATION.threshold
+    assert "does not state it" in v.reason
+    # one yes/no question: one token, with log-probabilities, the evidence and the claim in the prompt
+    (question,) = _questions(fake_server)
+    assert question["max_tokens"] == 1 and question["logprobs"] is True
+    prompt = "\n".join(m["content"] for m in question["messages"])
+    assert "Three hikers went missing on Mount Hood on Friday." in prompt and claim in prompt
+    assert SECRET not in v.model_dump_json()
+
+
+def test_a_paraphrase_the_model_finds_stated_is_supported_with_its_evidence(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    fake_server.push(Reply.yes_no(0.97))
+    v = verify("Volunteers saved the missing hikers.", HIKERS, model=backend, nlp=None)
+    assert (v.label, v.decided_by, v.model_score) == ("supported", "model", 0.97)
+    assert any(e.text == "Volunteers rescued the hikers on Sunday morning." for e in v.evidence)
+    for e in v.evidence:
+        assert HIKERS[e.start : e.end] == e.text
+
+
+def test_a_rule_contradiction_decides_without_asking_the_model(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    v = verify("The hikers rescued the volunteers on Sunday morning.", HIKERS, model=backend, nlp=None)
+    assert (v.label, v.decided_by, v.model_score) == ("contradicted", "rules", None)
+    assert fake_server.chat_requests == []
+
+
+def test_the_weakest_sentence_decides_and_each_is_asked_alone(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    fake_server.push(Reply.yes_no(0.96), Reply.yes_no(0.04))
+    v = verify("Three hikers went missing. The sheriff said they were hurt.", HIKERS, model=backend, nlp=None)
+    assert v.label == "not_found" and v.model_score == 0.04
+    assert "The sheriff said they were hurt." in v.reason
+    asked = [q["messages"][-1]["content"] for q in _questions(fake_server)]
+    assert "Claim: Three hikers went missing." in asked[0] and "Claim: The sheriff said" in asked[1]
+
+
+def test_an_endpoint_without_logprobs_is_asked_for_a_constrained_answer(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    fake_server.push(Reply.yes_no(None), Reply.json({"answer": "no"}))
+    v = verify("Volunteers saved the missing hikers.", HIKERS, model=backend, nlp=None)
+    assert v.model_score == 0.0 and v.label == "not_found"
+    first, second = _questions(fake_server)
+    assert first["logprobs"] is True
+    assert "response_format" in second or "tools" in second
+
+
+def test_p_yes_from_logprobs_reads_both_answers_and_ignores_other_tokens() -> None:
+    from openai.types.chat import ChatCompletion
+
+    def completion(top: dict[str, float]) -> ChatCompletion:
+        content = [
+            {"token": max(top, key=top.__getitem__), "logprob": max(top.values()), "bytes": None, "top_logprobs": []}
+        ]
+        content[0]["top_logprobs"] = [{"token": t, "logprob": lp, "bytes": None} for t, lp in top.items()]
+        choice = {
+            "index": 0,
+            "finish_reason": "length",
+            "message": {"role": "assistant", "content": "x"},
+            "logprobs": {"content": content},
+        }
+        return ChatCompletion.model_validate(
+            {"id": "1", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice]}
+        )
+
+    assert p_yes_from_logprobs(completion({"Yes": -0.1, " no": -2.4, "The": -3.0})) == pytest.approx(
+        0.9048 / (0.9048 + 0.0907), abs=1e-3
+    )
+    assert p_yes_from_logprobs(completion({"The": -0.1, "A": -2.0})) is None
+
+
+def test_the_combination_rises_with_each_signal() -> None:
+    assert combine(0.9, 0.9) > combine(0.9, 0.2) and combine(0.9, 0.6) > combine(0.3, 0.6)
+
+
+# ---------------------------------------------------------------------------------------------- bounds
+
+
+def test_a_claim_longer_than_a_few_sentences_is_refused_before_any_call(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    words = HIKERS.split()
+    huge = " ".join(words[i % len(words)] for i in range(20_000))
+    with pytest.raises(InputError, match="a claim is a sentence or a few"):
+        verify(huge, HIKERS, model=backend)
+    with pytest.raises(InputError, match="sentences"):
+        verify(" ".join(["The hikers went missing."] * 9), HIKERS, model=backend)
+    assert fake_server.chat_requests == []
+
+
+def test_the_article_limit_applies_to_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACTKIT_MAX_INPUT_CHARS", "100")
+    with pytest.raises(InputError, match="more than the limit of 100"):
+        verify("Volunteers rescued the hikers.", HIKERS, model=None)
+
+
+def test_a_salad_of_the_articles_words_is_not_supported(fake_server: FakeOpenAIServer, backend: OpenAIBackend) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    salad = (
+        "Carney deportation Cambodians judge immigration custody Santa Ana federal court ruled prompt citizens "
+        "Cambodia raids convictions hearing lawyers detention."
+    )
+    assert rules_verdict(salad, text, nlp=None).label == "supported"  # what the words alone said before
+    v = verify(salad, text, model=backend, nlp=None)
+    assert v.label == "not_found" and "not a sentence" in v.reason
+    assert fake_server.chat_requests == []
+    # a real sentence of the same words is no salad
+    fake_server.push(Reply.yes_no(0.9))
+    ok = "A federal judge in Santa Ana blocked the prompt deportation of Cambodian citizens held in custody."
+    assert "not a sentence" not in verify(ok, text, model=backend, nlp=None).reason
+
+
+def test_evidence_covers_the_claims_rare_words_first() -> None:
+    doc = factkit._document.Document.from_text(HIKERS)
+    chosen = choose_evidence(doc, "Volunteers found the hikers", k=1)
+    assert [s.text for s in chosen] == ["Volunteers rescued the hikers on Sunday morning."]
+
+
+# ------------------------------------------------------------------------------------ in the pipeline
+
+
+def test_a_headline_the_model_does_not_find_stated_is_rejected_over_http(
+    monkeypatch: pytest.MonkeyPatch, make_extractor: Any, script: Any, fake_server: FakeOpenAIServer, seed_text: str
+) -> None:
+    from factkit.testing import grounded_answer
+
+    monkeypatch.setenv("FACTKIT_VERIFY", "model")
+
+    def facts(request: dict[str, Any]) -> Any:
+        answer = grounded_answer(request)
+        answer["headline"] = "Judge sides with government on Cambodian deportations"
+        return answer
+
+    asked: list[str] = []
+
+    def route(request: dict[str, Any]) -> Reply:
+        if request.get("max_tokens") == 1 and request.get("logprobs"):
+            asked.append(request["messages"][-1]["content"])
+            return Reply.yes_no(0.02)
+        return script.server_reply(request)
+
+    script.on("facts", facts).on("entities", grounded_answer)
+    fake_server.set_handler(route)
+    result = make_extractor(facts="llm").extract(seed_text)
+    assert result.summary.headline != "Judge sides with government on Cambodian deportations"
+    assert any(r.kind == "summary" and "headline" in r.reason and "does not state" in r.reason for r in result.rejected)
+    assert any("Judge sides with government" in q for q in asked)
+    assert SECRET not in result.model_dump_json()
+
+
+# ---------------------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.local
+@pytest.mark.timeout(900)
+def test_the_embedded_model_tells_a_reversed_relation_from_a_paraphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp")
+    monkeypatch.setenv("FACTKIT_VERIFY", "model")
+    text = SEED.read_text(encoding="utf-8")
+    true = verify("A federal judge in California temporarily halted the deportation of 92 Cambodians.", text)
+    false = verify("The Cambodians ruled that Judge Carney could stay in custody.", text)
+    assert true.decided_by == "model" and false.decided_by == "model"
+    assert true.model_score is not None and false.model_score is not None
+    assert true.model_score > false.model_score
+    assert true.label == "supported" and false.label != "supported"
