@@ -224,9 +224,8 @@ class Pipeline:
             self.settings.facts == "auto" and self.settings.backend == "local"
         )  # measured on evals/seed/ with the embedded model: 10/12 facts from its sentences, 4/12 from its statements
 
-        judge = self._judge()
-
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
+            judge = self._judge()  # here, not above: a model-free pass builds no backend
             if from_sentences:
                 return self._run_grounded(
                     doc, chunk, self.prompt, "headline", WireHeadline, lambda w: ground_headline(doc, w, nlp, judge)

@@ -260,14 +260,30 @@ def test_faithfulness_with_the_model_judge(server: FakeOpenAIServer, tmp_path: P
     assert len(server.chat_requests) == 4
 
 
-def test_faithfulness_uses_the_verify_checker_by_default(server: FakeOpenAIServer, tmp_path: Path) -> None:
+def test_faithfulness_uses_the_verify_checker_by_default(
+    server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the checker's rules, then one yes/no question to the model for each summary the rules do not contradict
+    monkeypatch.setenv("FACTKIT_VERIFY", "model")
+    server.set_handler(lambda request: Reply.yes_no(0.99))
     out = tmp_path / "verify.json"
     assert cli(
         "faithfulness", "--data", str(_xsum(tmp_path)), "--base-url", server.base_url, "--json", str(out), "-q"
     ) in (0, 1)
     scores = json.loads(out.read_text(encoding="utf-8"))
-    assert scores["judge"] == "verify" and scores["errors"] == 0 and scores["pairs"] >= 1
-    assert scores["prompt_tokens"] == 0 and not server.chat_requests  # no model call
+    assert scores["judge"] == "verify" and scores["errors"] == 0 and scores["pairs"] == 4
+    questions = [json.loads(r.body) for r in server.chat_requests]
+    assert questions and all(q["max_tokens"] == 1 and q["logprobs"] for q in questions)
+    assert len(questions) < 4  # "rejected 40 plans" is contradicted by the rules: the model is not asked
+
+
+def test_the_rules_judge_makes_no_model_call(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    out = tmp_path / "rules.json"
+    args = ("faithfulness", "--data", str(_xsum(tmp_path)), "--judge", "rules", "--base-url", server.base_url)
+    assert cli(*args, "--json", str(out), "-q") in (0, 1)
+    scores = json.loads(out.read_text(encoding="utf-8"))
+    assert scores["judge"] == "rules" and scores["pairs"] == 4 and scores["prompt_tokens"] == 0
+    assert not server.chat_requests
 
 
 def test_lexical_judge_and_case_selection(recorded: Path, tmp_path: Path) -> None:

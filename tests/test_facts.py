@@ -115,6 +115,8 @@ def test_ceiling_a_model_that_answers_with_the_gold_facts_keeps_them() -> None:
     for case in cases:
 
         def handler(request: dict[str, Any], case: Any = case) -> Reply:
+            if request.get("max_tokens") == 1 and request.get("logprobs"):
+                return Reply.yes_no(0.99)  # the claim checker's question about the headline: yes
             sentences, task = request_article(request)
             if "named entities" in task:
                 return Reply.json({"people": [], "organizations": [], "places": [], "other": []})

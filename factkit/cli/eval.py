@@ -315,7 +315,10 @@ def _faithfulness(args: argparse.Namespace, err: Console) -> int:
     name = args.judge or "verify"
     explicit = bool(args.model or args.base_url or getattr(args, "backend", None))
     wants_model = name in MODEL_JUDGES or (name == "verify" and explicit)
-    judge = JUDGES[name](extractor_from(args) if wants_model else None)
+    extractor = extractor_from(args) if wants_model else None
+    if name == "verify" and extractor is not None and extractor.settings.verify == "rules":
+        name = "rules"  # FACTKIT_VERIFY=rules: the checker asks no model, here as everywhere
+    judge = JUDGES[name](extractor)
     with _progress(err, args.quiet) as progress:
         task = progress.add_task(f"{judge.name} judge", total=len(pairs), status="")
 
