@@ -133,6 +133,24 @@ def main() -> int:
             kern["safe"].append(time.perf_counter() - start)
         safe.backend.close()  # type: ignore[attr-defined]
 
+    # what the claim checker's model half costs: the seed, warm, with the checks asking the model (the default)
+    # against the rules alone, interleaved; and factkit.verify on the hand-written seed claims, one by one
+    rules_only = factkit.Extractor(settings=settings.model_copy(update={"verify": "rules"}))
+    checks: dict[str, list[float]] = {"model": [], "rules": []}
+    for _ in range(args.runs):
+        checks["model"].append(once(False)[0])
+        start = time.perf_counter()
+        rules_only.extract(text, published="2018-01-26")
+        checks["rules"].append(time.perf_counter() - start)
+    from factkit._verify import verify
+
+    claims = [json.loads(line)["summary"] for line in (ROOT / "benchmarks/claims/seed.jsonl").open(encoding="utf-8")]
+    verify_s = []
+    for claim in claims:
+        start = time.perf_counter()
+        verify(claim, text, model=backend)
+        verify_s.append(time.perf_counter() - start)
+
     env = {**os.environ, "FACTKIT_CACHE": "0"}
     start = time.perf_counter()
     proc = subprocess.run(
@@ -160,10 +178,22 @@ def main() -> int:
         "entities": len(result.entities),
         "quotes": len(result.quotes),
         "cpu_count": os.cpu_count(),
+        "seed_warm_checks_by_model_median_s": round(statistics.median(checks["model"]), 2),
+        "seed_warm_checks_by_rules_median_s": round(statistics.median(checks["rules"]), 2),
+        "verify_claim_median_s": round(statistics.median(verify_s), 2),
+        "verify_claim_max_s": round(max(verify_s), 2),
     }
     print(f"model load                 {figures['model_load_s']:>6} s")
     print(f"seed extraction, cold      {figures['seed_cold_median_s']:>6} s median of {args.runs} {times_list(cold)}")
     print(f"seed extraction, warm      {figures['seed_warm_median_s']:>6} s median of {args.runs} {times_list(warm)}")
+    print(
+        f"seed, warm, checks by model {figures['seed_warm_checks_by_model_median_s']:>6} s median; rules alone "
+        f"{figures['seed_warm_checks_by_rules_median_s']} s (interleaved)"
+    )
+    print(
+        f"factkit.verify, a claim     {figures['verify_claim_median_s']:>6} s median of {len(verify_s)} "
+        f"(max {figures['verify_claim_max_s']} s)"
+    )
     print(f"peak RSS                   {figures['peak_rss_gb']:>6} GB (this process + the model's)")
     print(
         f"child-process round trip   {trip_ms:>6.3f} ms a call ({len(text):,} characters each way; an extraction "

@@ -40,12 +40,12 @@ from ._models import (
     Usage,
 )
 from ._verify import Verdict, verify
-from .batch import BatchError, BatchInput, BatchRecord
+from .batch import BatchFailure, BatchInput, BatchRecord
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BatchError",
+    "BatchFailure",
     "BatchInput",
     "BatchRecord",
     "BudgetError",

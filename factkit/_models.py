@@ -52,7 +52,7 @@ class KeyPoint(_Record):
 class Summary(_Record):
     headline: str = Field(description="A headline of at most 15 words.")
     tldr: str = Field(description="One sentence that says what happened.")
-    key_points: list[KeyPoint] = Field(description="3 to 7 key points, most important first.")
+    key_points: list[KeyPoint] = Field(description="Up to 5 key points, each a sentence that reads alone.")
 
 
 class Quantity(_Record):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from ._budget import Budget
 from ._inputs import DEFAULT_MAX_INPUT_CHARS, TEXT_SUFFIXES, BatchInput, _collect, as_input, read_inputs, sha256_of
-from ._results import PERMANENT_ERRORS, BatchError, BatchRecord, ResultsFile
+from ._results import PERMANENT_ERRORS, BatchFailure, BatchRecord, ResultsFile
 from ._runner import DEFAULT_COMPLETION_TOKENS, DEFAULT_CONCURRENCY, BatchOutcome, BatchRunner, code_identity, run_sync
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ __all__ = [
     "DEFAULT_MAX_INPUT_CHARS",
     "PERMANENT_ERRORS",
     "TEXT_SUFFIXES",
-    "BatchError",
+    "BatchFailure",
     "BatchInput",
     "BatchOptions",
     "BatchOutcome",

@@ -1,7 +1,7 @@
 """The results file of a batch, and the records in it.
 
 * **One record per input.** :class:`BatchRecord`: ``ok`` with the :class:`~factkit.Extraction`, or a
-  :class:`BatchError` that says why (its type and a secret-free message).
+  :class:`BatchFailure` that says why (its type and a secret-free message).
 * **Writing.** Each record is written as one complete JSON line by a single ``write()`` on a file opened for
   appending, and the file is fsynced at least once a second and at the end. A process killed with ``kill -9``
   loses at most the articles in flight. A run takes an exclusive lock on the file.
@@ -42,7 +42,7 @@ PERMANENT_ERRORS = frozenset({"InputError", "OutputError"})
 FSYNC_INTERVAL_S = 1.0
 
 
-class BatchError(BaseModel):
+class BatchFailure(BaseModel):
     """Why an input has no result."""
 
     model_config = ConfigDict(extra="forbid")
@@ -67,7 +67,7 @@ class BatchRecord(BaseModel):
     sha256: str = Field(description="SHA-256 of the input's text (of its bytes for a file); '' if unreadable.")
     ok: bool
     result: Extraction | None = None
-    error: BatchError | None = None
+    error: BatchFailure | None = None
     cost_usd: float | None = Field(None, description="Estimated USD spent on it; None when the price is unknown.")
 
     @property

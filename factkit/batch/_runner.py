@@ -24,7 +24,7 @@ from .._cost import PriceTable, format_usd, resolve_prices
 from .._document import decode_bytes
 from .._errors import BudgetError, ConfigError, FactkitError, InputError, UsageError, describe, redact
 from .._models import CallUsage, Extraction, Usage
-from ._results import BatchError, BatchRecord, ResultsFile
+from ._results import BatchFailure, BatchRecord, ResultsFile
 from ._workers import WorkerPool, WorkersGone, WorkerSpec
 
 if TYPE_CHECKING:
@@ -285,7 +285,7 @@ class BatchRunner:
             message = message[len(exc.source) + 2 :]  # the record says where already
         cost = self.prices.cost(usage, self.model, self.backend_name) if usage is not None else 0.0
         log.info("%s: %s", source, redact(message))
-        error = BatchError(type=type(exc).__name__, message=redact(message), usage=usage)
+        error = BatchFailure(type=type(exc).__name__, message=redact(message), usage=usage)
         return BatchRecord(id=rid, source=source, sha256=sha, ok=False, error=error, cost_usd=cost)
 
     def _not_started(self, rid: str, source: str, sha: str, estimate: float) -> BatchRecord:
@@ -295,7 +295,7 @@ class BatchRunner:
             f"not started: the budget of {format_usd(budget.limit)} would be exceeded ({format_usd(budget.spent)} "
             f"spent, this article ≈ {format_usd(estimate)}); re-run with a higher max_cost to continue"
         )
-        error = BatchError(type=BudgetError.__name__, message=message)
+        error = BatchFailure(type=BudgetError.__name__, message=message)
         return BatchRecord(id=rid, source=source, sha256=sha, ok=False, error=error, cost_usd=0.0)
 
     def _observe(self, usage: Usage) -> None:

@@ -1,0 +1,37 @@
+"""The package's public surface says what it is: names, limits and the Python it needs."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import factkit
+from factkit._records import KEY_POINTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_public_name_ending_in_error_is_an_exception() -> None:
+    # `except factkit.BatchError:` raised TypeError while BatchError was a record; it is BatchFailure now
+    for name in factkit.__all__:
+        if name.endswith("Error"):
+            obj = getattr(factkit, name)
+            assert isinstance(obj, type) and issubclass(obj, BaseException), name
+    assert not issubclass(factkit.BatchFailure, BaseException)
+
+
+def test_requires_python_admits_no_version_the_code_cannot_import() -> None:
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    low = tuple(int(p) for p in re.fullmatch(r">=\s*(\d+)\.(\d+)", spec).groups())  # type: ignore[union-attr]
+    uses_unpack = any(
+        re.search(r"from typing import [^\n]*\bUnpack\b", p.read_text(encoding="utf-8"))
+        for p in (ROOT / "factkit").rglob("*.py")
+    )
+    if uses_unpack:  # typing.Unpack is new in 3.11
+        assert low >= (3, 11), spec
+
+
+def test_the_key_points_description_matches_the_cap() -> None:
+    text = factkit.Summary.model_fields["key_points"].description or ""
+    assert f"Up to {KEY_POINTS} key points" in text
