@@ -375,6 +375,31 @@ def test_cli_submit_status_collect(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert sorted(r["id"] for r in records) == ["a0.txt", "a1.txt", "a2.txt"] and all(r["ok"] for r in records)
 
 
+def test_status_and_collect_read_the_endpoint_and_model_from_a_reindented_state_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, text in enumerate(short_articles(2)):
+        (folder / f"a{i}.txt").write_text(text)
+    state, out = tmp_path / "run.json", tmp_path / "out.jsonl"
+    with FakeBatchServer(handler=good, polls=1) as server:
+        monkeypatch.setenv("FACTKIT_API_KEY", SECRET)
+        monkeypatch.setenv("FACTKIT_CACHE", "0")
+        args = ["batch", "submit", str(folder), "--state", str(state), "--base-url", server.base_url]
+        assert cli([*args, "--model", "fake-model"]) == 0
+        # a JSON tool re-indents the file: still factkit's
+        state.write_text(json.dumps(json.loads(state.read_text()), indent=2))
+        # exactly as the README shows them: no --base-url, no --model
+        assert cli(["batch", "status", str(state)]) == 0
+        assert cli(["batch", "collect", str(state), "--out", str(out)]) == 0
+    assert sorted(r["id"] for r in read_records(out)) == ["a0.txt", "a1.txt"]
+    # a file that is not factkit's is still refused
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps({"hello": 1, "factkit_state": "factkit-openai-batch/1"}, indent=2))
+    assert cli(["batch", "status", str(foreign)]) == 2
+
+
 def test_only_backends_from_settings_are_batched(tmp_path: Path) -> None:
     from test_batch_support import fake_extractor
 

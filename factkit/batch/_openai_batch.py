@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import uuid
@@ -78,7 +79,6 @@ MAX_BYTES = 200 * 1024 * 1024
 STATE_FORMAT: Literal["factkit-openai-batch/1"] = "factkit-openai-batch/1"
 ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-_PREFIX = ('{"factkit_state":"' + STATE_FORMAT + '"').encode()
 
 
 # ---- the state file ---------------------------------------------------------------------------------------
@@ -168,9 +168,13 @@ class BatchState(BaseModel):
         )
 
 
+#: The state file's first key, however a JSON tool re-indented it (key order is kept by jq, json.tool...).
+_HEAD = re.compile(rb'\A\s*\{\s*"factkit_state"\s*:\s*"' + re.escape(STATE_FORMAT.encode()) + rb'"')
+
+
 def _is_state(path: Path) -> bool:
     with open(path, "rb") as handle:
-        return handle.read(len(_PREFIX)) == _PREFIX
+        return _HEAD.match(handle.read(4096)) is not None
 
 
 def _refuse_foreign(path: Path) -> None:

@@ -9,6 +9,7 @@ See :mod:`factkit.batch._openai_batch`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -82,7 +83,19 @@ def run_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_from_state(args: argparse.Namespace) -> None:
+    """``status`` and ``collect`` need the endpoint and model the run was submitted to: the state file has both.
+    Arguments win, then the environment, then the state file."""
+    state = load_state(args.state)
+    if not args.base_url and not (os.environ.get("FACTKIT_BASE_URL") or os.environ.get("OPENAI_BASE_URL")):
+        if state.endpoint.startswith(("http://", "https://")):
+            args.base_url = state.endpoint
+    if not args.model and not os.environ.get("FACTKIT_MODEL"):
+        args.model = state.model
+
+
 def run_status(args: argparse.Namespace) -> int:
+    _settings_from_state(args)
     state = status(args.state, _extractor(args))
     _report(state)
     if state.done:
@@ -91,6 +104,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_collect(args: argparse.Namespace) -> int:
+    _settings_from_state(args)
     extractor = _extractor(args)
     records = collect(args.state, extractor, args.out, prices=args.prices)
     state = load_state(args.state)
