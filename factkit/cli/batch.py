@@ -87,9 +87,9 @@ def _settings_from_state(args: argparse.Namespace) -> None:
     """``status`` and ``collect`` need the endpoint and model the run was submitted to: the state file has both.
     Arguments win, then the environment, then the state file."""
     state = load_state(args.state)
-    if not args.base_url and not (os.environ.get("FACTKIT_BASE_URL") or os.environ.get("OPENAI_BASE_URL")):
-        if state.endpoint.startswith(("http://", "https://")):
-            args.base_url = state.endpoint
+    from_env = os.environ.get("FACTKIT_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+    if not args.base_url and not from_env and state.endpoint.startswith(("http://", "https://")):
+        args.base_url = state.endpoint
     if not args.model and not os.environ.get("FACTKIT_MODEL"):
         args.model = state.model
 
