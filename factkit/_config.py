@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from ._errors import UsageError, register_secret
+from ._errors import UsageError, redact, register_secret
 
 BackendName = Literal["openai", "local", "fake"]
 
@@ -127,6 +127,31 @@ _NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
 )
 
 
+def _check_base_url(url: str) -> None:
+    """A base URL the client could never reach is refused now, not after every try of every call."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "it must start with http:// or https://"
+        elif not parts.hostname:
+            problem = "it names no host"
+        elif parts.netloc.endswith(":"):
+            problem = "a ':' with no port after it"
+    if problem:
+        shown = redact(url)
+        raise UsageError(
+            f"base URL {shown!r} is malformed ({problem}); set FACTKIT_BASE_URL or --base-url to e.g. "
+            "http://localhost:11434/v1"
+        )
+
+
 def resolve_settings(
     *,
     model: str | None = None,
@@ -142,6 +167,8 @@ def resolve_settings(
     """
     env = os.environ if env is None else env
     base_url = base_url or _env(env, "FACTKIT_BASE_URL", "OPENAI_BASE_URL")
+    if base_url:
+        _check_base_url(base_url)
     key = api_key or _env(env, "FACTKIT_API_KEY", "OPENAI_API_KEY")
     register_secret(key)
     chosen = backend or _env(env, "FACTKIT_BACKEND")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import tomllib
 
 import factkit
@@ -36,3 +37,16 @@ def test_requires_python_admits_no_version_the_code_cannot_import() -> None:
 def test_the_key_points_description_matches_the_cap() -> None:
     text = factkit.Summary.model_fields["key_points"].description or ""
     assert f"Up to {KEY_POINTS} key points" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:/v1", "127.0.0.1:8080/v1", "ftp://example.com/v1", "http://:8080/v1", "http://host:port/v1"],
+)
+def test_a_malformed_base_url_is_refused_before_any_call(url: str) -> None:
+    with pytest.raises(factkit.UsageError, match="is malformed"):
+        factkit.resolve_settings(base_url=url, api_key="k")
+
+
+def test_a_well_formed_base_url_is_accepted() -> None:
+    assert factkit.resolve_settings(base_url="http://localhost:11434/v1").base_url == "http://localhost:11434/v1"
