@@ -115,7 +115,8 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
     from factkit import _entail
     from factkit._document import Document, split_sentences
     from factkit._prompts import load_prompt
-    from factkit._verify import _judge_backend, rules_verdict
+    from factkit._ner import PIPELINE, load_pipeline
+    from factkit._verify import _best_window, _judge_backend, _missing, rules_verdict
 
     backend = _judge_backend("auto")  # the configured model: the embedded one by default
     assert backend is not None, "no model: install factkit[local] or configure an endpoint"
@@ -135,6 +136,8 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
         for n, r in enumerate(rows, 1):
             doc = Document.from_text(r["document"])
             rule = rules_verdict(r["summary"], doc, nlp=nlp)
+            names, numbers = _missing(r["summary"], doc, load_pipeline(PIPELINE) if nlp == "auto" else nlp)
+            window = _best_window(doc, r["summary"])[1]
             ps = []
             for s in split_sentences(r["summary"]) or []:
                 key = hashlib.sha256((r["document"] + "\0" + s.text).encode()).hexdigest()
@@ -151,8 +154,12 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
                     "group": r["bbcid"],
                     "gold": bool(r["faithful_majority"]),
                     "rule_label": rule.label,
+                    "rule": rule.rule,
                     "rule_score": rule.score,
                     "p_yes": min(ps) if ps else 0.0,
+                    "missing_names": len(names),
+                    "missing_numbers": len(numbers),
+                    "window": window,
                 }
             )
             if n % 25 == 0:
@@ -202,10 +209,13 @@ def main() -> int:
     ap.add_argument("--xsum", type=int, default=None, help="pairs of xsum-faith (all faithful ones first)")
     ap.add_argument("--qags", type=int, default=None, help="pairs of qags-xsum")
     ap.add_argument("--nlp", default="auto", help="spaCy pipeline for the rules: auto or off")
+    ap.add_argument("--dump", help="also write every pair's signals (no text) to this JSON file")
     ap.add_argument("--write", action="store_true", help="refit on all pairs and write the calibration file")
     args = ap.parse_args()
     rows = load("xsum", args.xsum) + load("qags", args.qags)
     sig = signals(rows, None if args.nlp == "off" else args.nlp)  # type: ignore[arg-type]
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(sig))
     report = cross_validate(sig)
     print(json.dumps(report, indent=1))
     if args.write:

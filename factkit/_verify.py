@@ -80,6 +80,11 @@ class Verdict(BaseModel):
     model_score: float | None = Field(
         None, description="The model's P(yes) for the claim's weakest sentence; None when no model was asked"
     )
+    rule: str = Field(
+        "support",
+        description="The rule behind the rules' label: support (words, names, numbers present), number, polarity, "
+        "actor, actor_elsewhere, narrowed",
+    )
 
 
 # A negation, or a word that denies or stops what follows it ("lack of evidence", "failed to appear", "blocks
@@ -128,6 +133,7 @@ class _Check:
     evidence: list[Sentence]
     reason: str
     extra: list[Sentence] = field(default_factory=list)
+    rule: str = "support"
 
 
 def rules_verdict(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> Verdict:
@@ -157,7 +163,13 @@ def rules_verdict(claim: str, article: str | Document, *, nlp: Any | None = "aut
     evidence = [span_of(doc.text, s.start, s.end) for s in sorted(seen.values(), key=lambda s: s.start)]
     score = round(min(c.score for c in checks), 4)
     return Verdict(
-        claim=claim, label=worst.label, evidence=evidence, reason=worst.reason, score=score, rule_score=score
+        claim=claim,
+        label=worst.label,
+        evidence=evidence,
+        reason=worst.reason,
+        score=score,
+        rule_score=score,
+        rule=worst.rule,
     )
 
 
@@ -703,30 +715,32 @@ def _check_sentence(claim: str, doc: Document, nlp: Any | None) -> _Check:
     sents, window = _best_window(doc, claim)
     score, names, numbers = _support(claim, doc, window, nlp)
     if not sents:
-        return _Check("not_found", 0.0, [], "the article has no sentences")
+        return _Check("not_found", 0.0, [], "the article has no sentences", rule="support")
     if numbers:
         other = _other_number(claim, numbers, sents)
         if other is not None:
             reason = f"the article gives {other} where the claim says {', '.join(numbers)}"
-            return _Check("contradicted", score, sents, reason)
+            return _Check("contradicted", score, sents, reason, rule="number")
     polar = _polarity(claim, doc)
     if polar is not None:
-        return _Check("contradicted", score, sents, polar[1], extra=[polar[0]])
+        return _Check("contradicted", score, sents, polar[1], extra=[polar[0]], rule="polarity")
     for s in sorted(doc.sentences, key=lambda s: -overlap(claim, s.text))[:2]:
         swap = _actor_parse(claim, s, nlp) if nlp is not None else _actor_rule(claim, s)
         if swap is not None and overlap(claim, s.text) >= 0.5:
-            return _Check("contradicted", score, sents, swap, extra=[s])
+            return _Check("contradicted", score, sents, swap, extra=[s], rule="actor")
     elsewhere = _actor_elsewhere(claim, doc, nlp) if nlp is not None else None
     if elsewhere is not None:
-        return _Check("contradicted", score, sents, elsewhere[1], extra=[elsewhere[0]])
+        return _Check("contradicted", score, sents, elsewhere[1], extra=[elsewhere[0]], rule="actor_elsewhere")
     narrowed = _narrowed(claim, doc, nlp)
     if narrowed is not None:
-        return _Check("contradicted", score, sents, narrowed[1], extra=[narrowed[0]])
+        return _Check("contradicted", score, sents, narrowed[1], extra=[narrowed[0]], rule="narrowed")
     if score >= SUPPORT_THRESHOLD:
-        return _Check("supported", score, sents, f"{window:.0%} of the claim's content words are in the evidence")
+        return _Check(
+            "supported", score, sents, f"{window:.0%} of the claim's content words are in the evidence", rule="support"
+        )
     missing = [*numbers, *names]
     if missing:
         reason = f"the article does not have {', '.join(missing)}"
     else:
         reason = f"only {window:.0%} of the claim's content words are in the best matching sentences"
-    return _Check("not_found", score, sents, reason)
+    return _Check("not_found", score, sents, reason, rule="support")
