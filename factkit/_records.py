@@ -467,8 +467,10 @@ def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> s
 
 
 def ground_facts(
-    doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str], nlp: Any = None
+    doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str], nlp: Any = None, judge: Any = None
 ) -> None:
+    """The model's facts, each grounded by its cited sentences; with ``judge`` (a backend), a statement in the
+    model's own words must also be one the checker finds the article states (:func:`verify`)."""
     for i, f in enumerate(wire_facts, 1):
         statement = fix_initials(" ".join(f.statement.split()), doc.text)
         label = f"fact {i} ({statement[:60]!r})"
@@ -500,6 +502,12 @@ def ground_facts(
             continue
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
+        if judge is not None and statement not in doc.text:
+            verdict = verify(statement, doc, nlp=nlp, model=judge)
+            if verdict.label != "supported":
+                what = verdict.label.replace("_", " ")
+                out.reject("fact", f, f"{label} is {what} in the article: {verdict.reason}", problems)
+                continue
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
 
 
@@ -979,7 +987,7 @@ def ground_fact_list(
     )
     problems: list[str] = []
     nlp = _pipeline(nlp)
-    ground_facts(doc, wire.facts, out, problems, nlp)
+    ground_facts(doc, wire.facts, out, problems, nlp, judge)
     out.key_points = key_points_of(out.facts)
     check_headline(doc, out, problems, nlp, judge)
     return out, problems

@@ -200,6 +200,37 @@ def test_a_headline_the_model_does_not_find_stated_is_rejected_over_http(
     assert SECRET not in result.model_dump_json()
 
 
+def test_a_model_written_fact_the_checker_does_not_find_stated_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, make_extractor: Any, script: Any, fake_server: FakeOpenAIServer, seed_text: str
+) -> None:
+    from factkit.testing import grounded_answer
+
+    monkeypatch.setenv("FACTKIT_VERIFY", "model")
+    invented = "The Cambodians had been convicted of various criminal charges before arriving in the United States."
+    paraphrase = "A federal judge said the administration cannot immediately deport 92 Cambodians."
+
+    def facts(request: dict[str, Any]) -> Any:
+        answer = grounded_answer(request)
+        answer["headline"] = "U.S. judge blocks prompt deportation of Cambodians"  # the title: copied
+        answer["facts"] = [
+            {"s": [4], "kind": "event", "statement": invented},
+            {"s": [2], "kind": "event", "statement": paraphrase},
+        ]
+        return answer
+
+    def route(request: dict[str, Any]) -> Reply:
+        if request.get("max_tokens") == 1 and request.get("logprobs"):
+            return Reply.yes_no(0.01 if "before arriving" in request["messages"][-1]["content"] else 0.99)
+        return script.server_reply(request)
+
+    script.on("facts", facts).on("entities", grounded_answer)
+    fake_server.set_handler(route)
+    result = make_extractor(facts="llm").extract(seed_text)
+    assert len(result.facts) == 1 and "before arriving" not in result.facts[0].statement
+    (why,) = [r for r in result.rejected if r.kind == "fact"]
+    assert why.item["statement"] == invented and "does not state it" in why.reason
+
+
 # ---------------------------------------------------------------------------------------- the real model
 
 
