@@ -114,8 +114,8 @@ def logit(p: float) -> float:
 def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
     from factkit import _entail
     from factkit._document import Document, split_sentences
-    from factkit._prompts import load_prompt
     from factkit._ner import PIPELINE, load_pipeline
+    from factkit._prompts import load_prompt
     from factkit._verify import _best_window, _judge_backend, _missing, rules_verdict
 
     backend = _judge_backend("auto")  # the configured model: the embedded one by default
