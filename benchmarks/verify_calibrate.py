@@ -10,8 +10,9 @@ Then, with 5-fold cross-validation grouped by article (an article's summaries ar
 
 * ``rules``: the rules' label (what ``verify`` said before the model);
 * ``model``: P(yes) at a threshold fitted on the training folds;
-* ``combined``: a logistic model over [rule support score, logit P(yes)] fitted on the training folds, its
-  threshold chosen there; a rule contradiction stays a hard "no".
+* ``combined``: a logistic model over [logit P(yes), how far the rules' support score falls below
+  :data:`HINGE`] fitted on the training folds, its threshold chosen there to maximise the worse data set's
+  balanced accuracy; a contradiction by one of :data:`HARD_RULES` stays a hard "no".
 
 Balanced accuracy on the held-out folds, per data set, is printed. ``--write`` refits on every pair and writes the
 coefficients and threshold to ``factkit/_verify_calibration.json`` (with the counts they were fitted on).
@@ -169,8 +170,41 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
     return out
 
 
+#: The rules whose contradiction is final: on these pairs a number the article gives otherwise was right 17 times
+#: in 19; "who did what" (actor) and negation (polarity) were wrong 8 times in 12 on qags-xsum's lower-cased text,
+#: so their doubt goes to the model instead (see the README).
+HARD_RULES = ("number", "narrowed")
+#: The rules' support score only counts against a claim below this (a claim mostly of the article's words is
+#: judged by the model alone; one that is not is also held back by its missing words).
+HINGE = 0.6
+
+
+def hard(s: dict[str, Any]) -> bool:
+    return s["rule_label"] == "contradicted" and s["rule"] in HARD_RULES
+
+
 def features(s: dict[str, Any]) -> list[float]:
-    return [s["rule_score"], logit(s["p_yes"])]
+    return [logit(s["p_yes"]), max(0.0, HINGE - s["rule_score"])]
+
+
+def fit(train: list[dict[str, Any]]) -> tuple[list[float], float]:
+    """Logistic weights on the training pairs, and the threshold that maximises the *worse* of the data sets'
+    balanced accuracies (one threshold must serve summaries of every kind, not the largest set)."""
+    w = fit_logistic([features(s) for s in train], [s["gold"] for s in train])
+    scores = [0.0 if hard(s) else predict(w, features(s)) for s in train]
+    names = sorted({s["set"] for s in train})
+    best = (-1.0, 0.5)
+    for t in sorted(set(round(x, 3) for x in scores)):
+        worst = min(
+            balanced_accuracy(
+                [s["gold"] for s in train if s["set"] == n],
+                [sc >= t for s, sc in zip(train, scores, strict=True) if s["set"] == n],
+            )
+            for n in names
+        )
+        if worst > best[0]:
+            best = (worst, t)
+    return w, best[1]
 
 
 def cross_validate(sig: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -182,19 +216,14 @@ def cross_validate(sig: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for k in range(FOLDS):
         train = [s for s in sig if fold_of[s["group"]] != k]
         test_idx = [i for i, s in enumerate(sig) if fold_of[s["group"]] == k]
-        gold = [s["gold"] for s in train]
-        t_model = best_threshold([s["p_yes"] for s in train], gold)
-        w = fit_logistic([features(s) for s in train], gold)
-        veto = [s["rule_label"] == "contradicted" for s in train]
-        comb = [0.0 if v else predict(w, features(s)) for s, v in zip(train, veto, strict=True)]
-        t_comb = best_threshold(comb, gold)
+        t_model = best_threshold([s["p_yes"] for s in train], [s["gold"] for s in train])
+        w, t_comb = fit(train)
         for i in test_idx:
             s = sig[i]
             order.append(i)
             held["rules"].append(s["rule_label"] == "supported")
             held["model"].append(s["p_yes"] >= t_model)
-            c = 0.0 if s["rule_label"] == "contradicted" else predict(w, features(s))
-            held["combined"].append(c >= t_comb)
+            held["combined"].append((0.0 if hard(s) else predict(w, features(s))) >= t_comb)
     report: dict[str, dict[str, float]] = {}
     for name in [*sorted({s["set"] for s in sig}), "all"]:
         idx = [j for j, i in enumerate(order) if name == "all" or sig[i]["set"] == name]
@@ -219,17 +248,16 @@ def main() -> int:
     report = cross_validate(sig)
     print(json.dumps(report, indent=1))
     if args.write:
-        gold = [s["gold"] for s in sig]
-        w = fit_logistic([features(s) for s in sig], gold)
-        comb = [0.0 if s["rule_label"] == "contradicted" else predict(w, features(s)) for s in sig]
-        t = best_threshold(comb, gold)
+        w, t = fit(sig)
         target = REPO / "factkit" / "_verify_calibration.json"
         counts = {n: sum(1 for s in sig if s["set"] == n) for n in sorted({s["set"] for s in sig})}
         target.write_text(
             json.dumps(
                 {
-                    "features": ["rule_score", "logit_p_yes"],
+                    "features": ["logit_p_yes", f"max(0, {HINGE} - rule_score)"],
                     "weights": [round(v, 4) for v in w],
+                    "hinge": HINGE,
+                    "hard_rules": list(HARD_RULES),
                     "threshold": t,
                     "fitted_on": counts,
                     "cross_validated": report,

@@ -185,11 +185,12 @@ def verify(
     evidence sentences (exact offsets), the reason, a score and which check decided.
 
     Two halves (see the module docstring): the rules (:func:`rules_verdict`) give hard ``contradicted`` verdicts
-    that fluent text cannot talk its way past (a number, name or date the article gives otherwise, negation, who
-    did what); every other claim is judged by entailment: the model reads the few sentences that cover each
-    sentence of the claim and answers yes or no (:mod:`factkit._entail`), and its P(yes) for the weakest sentence
-    is combined with the rules' support score by a logistic model fitted on human faithfulness labels
-    (``benchmarks/verify_calibrate.py``, :data:`CALIBRATION`).
+    where they are sure (a number the article gives otherwise, a place put on what the article calls global:
+    ``CALIBRATION.hard_rules``); every other claim is judged by entailment: the model reads the few sentences that
+    cover each sentence of the claim and answers yes or no (:mod:`factkit._entail`), and its P(yes) for the
+    weakest sentence is combined with the rules' support score by a logistic model fitted on human faithfulness
+    labels (``benchmarks/verify_calibrate.py``, :data:`CALIBRATION`). A contradiction by a rule that is often
+    wrong alone (who did what, negation) stands when the model agrees, and is overruled when it does not.
 
     ``model``: a backend (``factkit.Extractor().backend``), ``"auto"`` (the default: the configured model, the
     embedded one when nothing is configured; the rules alone when none is installed or ``FACTKIT_VERIFY=rules``)
@@ -216,7 +217,7 @@ def verify(
     if salad is not None:
         return rules.model_copy(update={"label": "not_found", "reason": salad, "score": 0.0})
     backend = _judge_backend(model)
-    if backend is None or rules.label == "contradicted":
+    if backend is None or (rules.label == "contradicted" and rules.rule in CALIBRATION.hard_rules):
         return rules
     from ._entail import entailment
 
@@ -225,8 +226,15 @@ def verify(
     score = combine(rules.rule_score, weakest.p_yes)
     supported = score >= CALIBRATION.threshold
     where = f' ("{_short(sentences[answers.index(weakest)], 80)}")' if len(sentences) > 1 else ""
+    doubt = rules.label == "contradicted"  # a rule that is often wrong alone (who did what, negation)
     if supported:
         reason = f"the evidence states it (model P(yes) {weakest.p_yes:.2f}; checker {score:.2f})"
+        if doubt:
+            reason += f"; the {rules.rule} rule doubted it ({rules.reason}), the model did not"
+        label: Label = "supported"
+    elif doubt:
+        reason = f"{rules.reason}; the model agrees (P(yes) {weakest.p_yes:.2f}; checker {score:.2f})"
+        label = "contradicted"
     else:
         reason = (
             f"the evidence does not state it{where}: model P(yes) {weakest.p_yes:.2f}; checker {score:.2f}, "
@@ -234,12 +242,13 @@ def verify(
         )
         if rules.label == "not_found":
             reason += f"; rules: {rules.reason}"
+        label = "not_found"
     seen = {(sp.start, sp.end): sp for sp in rules.evidence}
     for sent in weakest.evidence:
         seen.setdefault((sent.start, sent.end), span_of(doc.text, sent.start, sent.end))
     return rules.model_copy(
         update={
-            "label": "supported" if supported else "not_found",
+            "label": label,
             "reason": reason,
             "score": round(score, 4),
             "decided_by": "model",
@@ -295,6 +304,8 @@ class Calibration(BaseModel):
 
     features: list[str]
     weights: list[float]
+    hinge: float
+    hard_rules: list[str]
     threshold: float
     fitted_on: dict[str, int] = Field(default_factory=dict)
     cross_validated: dict[str, dict[str, float]] = Field(default_factory=dict)
@@ -306,10 +317,11 @@ CALIBRATION = Calibration.model_validate_json(
 
 
 def combine(rule_score: float, p_yes: float, calibration: Calibration | None = None) -> float:
-    """P(faithful) from the rules' support score and the model's P(yes), by the fitted logistic model."""
+    """P(faithful) from the model's P(yes) and how far the rules' support score falls below the hinge, by the
+    fitted logistic model."""
     cal = calibration or CALIBRATION
     p = min(max(p_yes, 1e-4), 1 - 1e-4)
-    z = cal.weights[0] + cal.weights[1] * rule_score + cal.weights[2] * math.log(p / (1 - p))
+    z = cal.weights[0] + cal.weights[1] * math.log(p / (1 - p)) + cal.weights[2] * max(0.0, cal.hinge - rule_score)
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 

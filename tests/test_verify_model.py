@@ -67,12 +67,28 @@ def test_a_paraphrase_the_model_finds_stated_is_supported_with_its_evidence(
         assert HIKERS[e.start : e.end] == e.text
 
 
-def test_a_rule_contradiction_decides_without_asking_the_model(
+def test_a_number_the_article_gives_otherwise_decides_without_asking_the_model(
     fake_server: FakeOpenAIServer, backend: OpenAIBackend
 ) -> None:
-    v = verify("The hikers rescued the volunteers on Sunday morning.", HIKERS, model=backend, nlp=None)
-    assert (v.label, v.decided_by, v.model_score) == ("contradicted", "rules", None)
+    article = "Police arrested 12 protesters in Leeds on Monday. The protest was peaceful until the evening."
+    v = verify("Police arrested 40 protesters in Leeds on Monday.", article, model=backend, nlp=None)
+    assert (v.label, v.decided_by, v.rule, v.model_score) == ("contradicted", "rules", "number", None)
+    assert "12" in v.reason
     assert fake_server.chat_requests == []
+
+
+def test_a_who_did_what_doubt_stands_when_the_model_agrees_and_falls_when_it_does_not(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    claim = "The hikers rescued the volunteers on Sunday morning."
+    assert rules_verdict(claim, HIKERS, nlp=None).rule == "actor"
+    fake_server.push(Reply.yes_no(0.02), Reply.yes_no(0.99))
+    agreed = verify(claim, HIKERS, model=backend, nlp=None)
+    assert (agreed.label, agreed.decided_by) == ("contradicted", "model")
+    assert agreed.reason.startswith("the article says") and "the model agrees" in agreed.reason
+    overruled = verify(claim, HIKERS, model=backend, nlp=None)
+    assert (overruled.label, overruled.decided_by) == ("supported", "model")
+    assert "the actor rule doubted it" in overruled.reason
 
 
 def test_the_weakest_sentence_decides_and_each_is_asked_alone(
