@@ -377,10 +377,23 @@ def _names(claim: str, nlp: Any | None) -> list[str]:
     return [m.group() for m in tokens[1:] if m.group()[0].isupper() and content_words(m.group())]
 
 
+#: What a country's or region's name takes to name its people or language ('Iraq' -> 'Iraqis', 'Somalia' ->
+#: 'Somalians', 'China' -> 'Chinese', 'Denmark' -> 'Danish' is not covered): the article naming the people names
+#: the place, for a claim ('rulings involved Iraq, Indonesia and Somalia' for 'Iraqis, Indonesians and Somalians').
+_DEMONYM = ("i", "n", "an", "ian", "ese", "es", "ish")  # "es": "Chinese" as content_words stems it
+
+
+def _has_name(word: str, words: frozenset[str]) -> bool:
+    if word in words:
+        return True
+    stem = word[:-1] if word.endswith(("a", "e")) else word
+    return len(stem) >= 3 and any(stem + end in words or word + end in words for end in _DEMONYM)
+
+
 def _missing(claim: str, doc: Document, nlp: Any | None) -> tuple[list[str], list[str]]:
     """The claim's names and numbers (years included) that the article does not have."""
     words = article_words(doc)
-    names = [n for n in dict.fromkeys(_names(claim, nlp)) if not content_words(n) <= words]
+    names = [n for n in dict.fromkeys(_names(claim, nlp)) if not all(_has_name(w, words) for w in content_words(n))]
     numbers = unsupported_numbers(claim, doc.text, article_numbers(doc))
     years = [y for y in _YEAR.findall(claim) if y not in doc.text]
     names = [n for n in names if not find_numbers(n) or not any(x in n for x in numbers + years)]

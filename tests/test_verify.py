@@ -328,3 +328,13 @@ def test_a_narrowed_headline_is_rejected_and_the_title_takes_its_place() -> None
     result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(_CLOCK)
     assert result.summary.headline == "Texas student Ahmed Mohamed inspires social movement"
     assert any("headline" in r.reason and "global social movement" in r.reason for r in result.rejected)
+
+
+def test_a_place_named_by_its_people_is_in_the_article() -> None:
+    article = "Those rulings involved Iraqis, Indonesians and Somalians, he said. The Chinese delegation left."
+    for claim in ("The rulings involved Iraq, Indonesia and Somalia.", "The delegation from China left."):
+        v = verify(claim, article, nlp=None, model=None)
+        assert "does not have" not in v.reason, v.reason
+    # a name that only starts like one of the article's is still missing
+    v = verify("Police said Johns left the delegation.", "Police said Johnson left it.", nlp=None, model=None)
+    assert "does not have Johns" in v.reason
