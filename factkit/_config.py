@@ -96,7 +96,7 @@ class Settings(BaseModel):
     )
 
     def describe(self) -> str:
-        where = self.base_url or ("in-process" if self.backend == "local" else "api.openai.com")
+        where = self.base_url or ("in a child process" if self.backend == "local" else "api.openai.com")
         return f"{self.backend} backend, model {self.model} ({where})"
 
 

@@ -7,11 +7,14 @@ failing lines saying what to do. Never prints a secret: an API key is reported a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import json
 import os
 import platform
 import stat
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -91,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
     report.line("ok", "backend", f"{settings.describe()}: {_why_backend(settings)}")
     if settings.backend == "openai":
         report.line("info", "api key", "set" if settings.api_key else "not set")
-    _check_cache(report, settings)
-    if settings.backend == "local":
+    cache_ok = _check_cache(report, settings)
+    if settings.backend == "local" and not cache_ok:
+        report.line("FAIL", "local model", "not checked: the embedded model is assembled in the cache folder")
+    elif settings.backend == "local":
         _check_local(report, settings, generate=not args.no_generate)
     elif not args.no_generate:
         _check_remote(report, settings)
@@ -102,17 +107,56 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_cache(report: Report, settings: Settings) -> None:
+def _check_cache(report: Report, settings: Settings) -> bool:
+    """Whether the cache folder is usable: a writable folder, or one factkit can create (tried for real, in the
+    nearest folder that exists, and removed again)."""
     root = cache_root(settings)
+    fix = "set FACTKIT_CACHE_DIR to a folder you can write"
+    if root.exists() and not root.is_dir():
+        report.line("FAIL", "cache", f"{root} is a file, not a folder; {fix}")
+        return False
     if not root.exists():
+        parent = root.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            report.line("FAIL", "cache", f"{root} can't be created: {parent} is a file, not a folder; {fix}")
+            return False
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".factkit-doctor-", dir=parent))
+        except OSError as exc:
+            report.line("FAIL", "cache", f"{root} can't be created in {parent} ({describe(exc)}); {fix}")
+            return False
         report.line("ok", "cache", f"{root} (not created yet; factkit creates it, mode 0o700)")
-        return
+        return True
     if not os.access(root, os.W_OK | os.X_OK):
-        report.line(
-            "FAIL", "cache", f"{root} is not writable ({_mode(root)}); fix its permissions or set FACTKIT_CACHE_DIR"
-        )
-        return
+        report.line("FAIL", "cache", f"{root} is not writable ({_mode(root)}); fix its permissions or {fix}")
+        return False
     report.line("ok", "cache", f"{root} (mode {_mode(root)}, writable; cache {'on' if settings.cache else 'off'})")
+    return True
+
+
+def _model_sha256(path: Path, settings: Settings) -> tuple[str, bool]:
+    """The file's sha256 and whether it was remembered: hashing 1.1 GB takes seconds, so the digest is kept in the
+    cache folder by path, size and modification time (a changed file is hashed again)."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    store = cache_root(settings) / "doctor-hashes.json"
+    try:
+        known = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return known[key], True
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    with contextlib.suppress(OSError):
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps({key: sha}), encoding="utf-8")
+    return sha, False
 
 
 def _check_local(report: Report, settings: Settings, *, generate: bool) -> None:
@@ -126,20 +170,20 @@ def _check_local(report: Report, settings: Settings, *, generate: bool) -> None:
     except FactkitError as exc:
         report.line("FAIL", "model file", str(exc))
         return
-    started = time.perf_counter()
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-    sha = digest.hexdigest()
+        magic = handle.read(4)
+    if magic != b"GGUF":
+        report.line("FAIL", "model file", f"{path} is not a GGUF file (it starts with {magic!r}); point at a .gguf")
+        return
+    started = time.perf_counter()
+    sha, remembered_hash = _model_sha256(path, settings)
     took = time.perf_counter() - started
+    timing = "remembered by size and date" if remembered_hash else f"{took:.1f} s"
     if settings.local_model_path is None and sha != local.MODEL_SHA256:
         report.line("FAIL", "model file", f"{path}: sha256 {sha} is not the pinned {local.MODEL_SHA256}; reinstall")
         return
     pinned = "matches the pinned hash" if settings.local_model_path is None else "your FACTKIT_LOCAL_MODEL"
-    report.line(
-        "ok", "model file", f"{path} ({path.stat().st_size:,} bytes), sha256 {sha[:12]}… {pinned} ({took:.1f} s)"
-    )
+    report.line("ok", "model file", f"{path} ({path.stat().st_size:,} bytes), sha256 {sha[:12]}… {pinned} ({timing})")
     verdicts = local.KernelVerdicts(cache_root(settings) / "local-kernels.json")
     remembered = (
         " (this machine crashed with the fast kernels before)" if verdicts.safe_only(local.machine_key(path)) else ""
