@@ -11,7 +11,7 @@ Then, with 5-fold cross-validation grouped by article (an article's summaries ar
 * ``rules``: the rules' label (what ``verify`` said before the model);
 * ``model``: P(yes) at a threshold fitted on the training folds;
 * ``combined``: a logistic model over [logit P(yes), how far the rules' support score falls below
-  :data:`HINGE`] fitted on the training folds, its threshold chosen there to maximise the worse data set's
+  :data:`HINGE`] fitted on the training folds, its threshold chosen there to maximise the data sets' mean
   balanced accuracy; a contradiction by one of :data:`HARD_RULES` stays a hard "no".
 
 Balanced accuracy on the held-out folds, per data set, is printed. ``--write`` refits on every pair and writes the
@@ -122,7 +122,8 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
     backend = _judge_backend("auto")  # the configured model: the embedded one by default
     assert backend is not None, "no model: install factkit[local] or configure an endpoint"
     prompt = load_prompt(_entail.ENTAIL_PROMPT)
-    ident = json.dumps({"prompt": prompt.id, "model": backend.cache_identity()}, sort_keys=True)
+    evidence = [_entail.EVIDENCE_SENTENCES, _entail.EVIDENCE_CHARS]
+    ident = json.dumps({"prompt": prompt.id, "model": backend.cache_identity(), "evidence": evidence}, sort_keys=True)
     CACHE.mkdir(parents=True, exist_ok=True)
     cache_path = CACHE / f"entail-{hashlib.sha256(ident.encode()).hexdigest()[:12]}.jsonl"
     cached: dict[str, float] = {}
@@ -176,7 +177,7 @@ def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
 HARD_RULES = ("number", "narrowed")
 #: The rules' support score only counts against a claim below this (a claim mostly of the article's words is
 #: judged by the model alone; one that is not is also held back by its missing words).
-HINGE = 0.6
+HINGE = 0.5
 
 
 def hard(s: dict[str, Any]) -> bool:
@@ -188,22 +189,24 @@ def features(s: dict[str, Any]) -> list[float]:
 
 
 def fit(train: list[dict[str, Any]]) -> tuple[list[float], float]:
-    """Logistic weights on the training pairs, and the threshold that maximises the *worse* of the data sets'
-    balanced accuracies (one threshold must serve summaries of every kind, not the largest set)."""
+    """Logistic weights on the training pairs, and the threshold that maximises the data sets' *mean* balanced
+    accuracy (one threshold must serve summaries of every kind, not the largest set: XSum's abstractive ones and
+    QAGS's near-extractive ones weigh the same). Maximising the worse of the two instead was tried: XSum 0.71 and
+    QAGS 0.73 held out (hinge 0.6), against 0.685 and 0.797 here."""
     w = fit_logistic([features(s) for s in train], [s["gold"] for s in train])
     scores = [0.0 if hard(s) else predict(w, features(s)) for s in train]
     names = sorted({s["set"] for s in train})
     best = (-1.0, 0.5)
     for t in sorted(set(round(x, 3) for x in scores)):
-        worst = min(
+        mean_ba = statistics.mean(
             balanced_accuracy(
                 [s["gold"] for s in train if s["set"] == n],
                 [sc >= t for s, sc in zip(train, scores, strict=True) if s["set"] == n],
             )
             for n in names
         )
-        if worst > best[0]:
-            best = (worst, t)
+        if mean_ba > best[0]:
+            best = (mean_ba, t)
     return w, best[1]
 
 

@@ -32,7 +32,7 @@ __all__ = ["ENTAIL_PROMPT", "Entailment", "choose_evidence", "entailment"]
 
 ENTAIL_PROMPT = "verify_entail"
 #: Sentences of evidence the model reads for one claim sentence, and their length in characters at most.
-EVIDENCE_SENTENCES = 3
+EVIDENCE_SENTENCES = 5
 EVIDENCE_CHARS = 3000
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*[A-Za-z]")
