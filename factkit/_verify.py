@@ -402,7 +402,10 @@ def _missing(claim: str, doc: Document, nlp: Any | None) -> tuple[list[str], lis
 
 def _support(claim: str, doc: Document, window: float, nlp: Any | None) -> tuple[float, list[str], list[str]]:
     claim_words = content_words(claim)
-    in_article = len(claim_words & article_words(doc)) / len(claim_words) if claim_words else 0.0
+    words = article_words(doc)
+    capitalised = {w for m in _TOKEN.finditer(claim) if m.group()[0].isupper() for w in content_words(m.group())}
+    present = {w for w in claim_words if w in words or (w in capitalised and _has_name(w, words))}
+    in_article = len(present) / len(claim_words) if claim_words else 0.0
     names, numbers = _missing(claim, doc, nlp)
     score = 0.9 * in_article + 0.1 * window - NAME_PENALTY * len(names) - NUMBER_PENALTY * len(numbers)
     return max(0.0, min(1.0, score)), names, numbers
