@@ -127,6 +127,13 @@ _NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
 )
 
 
+def environment_endpoint(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The base URL and model the environment sets (``FACTKIT_BASE_URL``/``OPENAI_BASE_URL``, ``FACTKIT_MODEL``),
+    for commands that fall back to a file's own when the environment says nothing."""
+    env = os.environ if env is None else env
+    return _env(env, "FACTKIT_BASE_URL", "OPENAI_BASE_URL"), _env(env, "FACTKIT_MODEL")
+
+
 def _check_base_url(url: str) -> None:
     """A base URL the client could never reach is refused now, not after every try of every call."""
     from urllib.parse import urlsplit

@@ -160,6 +160,13 @@ def per_document(compute: Callable[[Document], T]) -> Callable[[Document], T]:
     return once
 
 
+@per_document
+def article_dates(doc: Document) -> list[_dates.DateHit]:
+    """The date tagger's hits on the whole article, computed once per document (dates, quantities, facts and the
+    claim checker's dates)."""
+    return list(_dates.find_dates(doc.text, doc.published))
+
+
 INJECTION_PLACEHOLDER = "(text addressed to AI systems, omitted)"
 # Orders to an AI, not news: "ignore (all) previous instructions", "disregard the above". Plain news words
 # stay visible: "drivers who ignore the rules", "the court may disregard prior convictions", "new instructions

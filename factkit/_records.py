@@ -10,7 +10,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import _dates
-from ._document import Document, Sentence, looks_like_injection, per_document
+from ._document import Document, Sentence, article_dates, looks_like_injection, per_document
 from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
     article_numbers,
@@ -458,7 +458,7 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
 def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> str:
     """``statement`` with the dates blanked that resolve to a date its evidence states ('on Thursday, January 25,
     2018' for 'on Thursday' in an article of January 26): their numbers are the evidence's, written out."""
-    known = {h.value for h in _article_dates(doc) if evidence.start <= h.start < evidence.end}
+    known = {h.value for h in article_dates(doc) if evidence.start <= h.start < evidence.end}
     out = statement
     for h in _dates.find_dates(statement, doc.published):
         if h.value and h.value in known:
@@ -741,15 +741,9 @@ def _unit_after(text: str, end: int) -> str:
 _APPROX_MONEY = re.compile(r"\b(?:about|approximately|around|nearly|almost|roughly|some)\s+(?:US)?\$\s*$", re.I)
 
 
-@per_document
-def _article_dates(doc: Document) -> list[_dates.DateHit]:
-    """The date tagger's hits on the whole article, computed once per document (dates, quantities, facts)."""
-    return list(_dates.find_dates(doc.text, doc.published))
-
-
 def _counts(doc: Document, evidence: Evidence) -> list[Quantity]:
     """Every number in ``evidence`` that is not part of a date, as a Quantity with its unit."""
-    dates = [(h.start, h.end) for h in _article_dates(doc)]
+    dates = [(h.start, h.end) for h in article_dates(doc)]
     found: list[Quantity] = []
     for hit in find_numbers(evidence.text):
         a, b = evidence.start + hit.start, evidence.start + hit.end
@@ -1065,4 +1059,4 @@ def summary_of(g: Grounded) -> Summary:
 
 
 def date_mentions(doc: Document) -> list[DateMention]:
-    return [DateMention(span=span_of(doc.text, h.start, h.end), value=h.value) for h in _article_dates(doc)]
+    return [DateMention(span=span_of(doc.text, h.start, h.end), value=h.value) for h in article_dates(doc)]

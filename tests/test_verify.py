@@ -338,3 +338,11 @@ def test_a_place_named_by_its_people_is_in_the_article() -> None:
     # a name that only starts like one of the article's is still missing
     v = verify("Police said Johns left the delegation.", "Police said Johnson left it.", nlp=None, model=None)
     assert "does not have Johns" in v.reason
+
+
+def test_a_date_the_article_states_in_other_words_is_not_a_missing_number() -> None:
+    doc = Document.from_text("A federal judge late on Thursday blocked the deportation of the men.", "2018-01-26")
+    v = verify("The judge blocked the deportation on Thursday, January 25, 2018.", doc, nlp=None, model=None)
+    assert v.rule != "number_missing" and v.label == "supported", v.reason
+    wrong = verify("The judge blocked the deportation on Monday, January 22, 2018.", doc, nlp=None, model=None)
+    assert wrong.rule == "number_missing" and wrong.label == "not_found"

@@ -77,6 +77,13 @@ def test_a_number_the_article_gives_otherwise_decides_without_asking_the_model(
     assert fake_server.chat_requests == []
 
 
+def test_a_number_the_article_does_not_have_is_final(fake_server: FakeOpenAIServer, backend: OpenAIBackend) -> None:
+    article = "Police arrested protesters in Leeds on Monday. The protest was peaceful until the evening."
+    v = verify("Police arrested 40 protesters in Leeds on Monday.", article, model=backend, nlp=None)
+    assert (v.label, v.decided_by, v.rule) == ("not_found", "rules", "number_missing") and "40" in v.reason
+    assert fake_server.chat_requests == []
+
+
 def test_a_who_did_what_doubt_stands_when_the_model_agrees_and_falls_when_it_does_not(
     fake_server: FakeOpenAIServer, backend: OpenAIBackend
 ) -> None:

@@ -9,10 +9,10 @@ See :mod:`factkit.batch._openai_batch`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
+from .._config import environment_endpoint
 from .._cost import format_usd
 from .._errors import UsageError
 from ..batch import read_inputs
@@ -87,10 +87,10 @@ def _settings_from_state(args: argparse.Namespace) -> None:
     """``status`` and ``collect`` need the endpoint and model the run was submitted to: the state file has both.
     Arguments win, then the environment, then the state file."""
     state = load_state(args.state)
-    from_env = os.environ.get("FACTKIT_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
-    if not args.base_url and not from_env and state.endpoint.startswith(("http://", "https://")):
+    env_url, env_model = environment_endpoint()
+    if not args.base_url and not env_url and state.endpoint.startswith(("http://", "https://")):
         args.base_url = state.endpoint
-    if not args.model and not os.environ.get("FACTKIT_MODEL"):
+    if not args.model and not env_model:
         args.model = state.model
 
 
