@@ -266,3 +266,18 @@ def test_import_factkit_does_not_import_ray() -> None:
 
     code = "import sys, factkit, factkit.batch; assert 'ray' not in sys.modules, 'ray imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_ray_engine_refuses_an_id_on_two_lines_like_the_local_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl = tmp_path / "in.jsonl"
+    rows = [{"id": "d1", "text": t} for t in short_articles(3)]
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for engine in ("local", "ray"):
+        out = tmp_path / f"out-{engine}"
+        argv = ["extract", str(jsonl), "--engine", engine, "--out", str(out), "--base-url", "http://127.0.0.1:9/v1"]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "id 'd1' on lines 1, 2, 3" in err, (engine, err)
+        assert not list(out.glob("*.jsonl")) if out.is_dir() else not out.exists()

@@ -29,7 +29,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from ._budget import Budget
-from ._inputs import DEFAULT_MAX_INPUT_CHARS, TEXT_SUFFIXES, BatchInput, _collect, as_input, read_inputs, sha256_of
+from ._inputs import (
+    DEFAULT_MAX_INPUT_CHARS,
+    TEXT_SUFFIXES,
+    BatchInput,
+    _collect,
+    as_input,
+    jsonl_count,
+    read_inputs,
+    sha256_of,
+)
 from ._results import PERMANENT_ERRORS, BatchFailure, BatchRecord, ResultsFile
 from ._runner import DEFAULT_COMPLETION_TOKENS, DEFAULT_CONCURRENCY, BatchOutcome, BatchRunner, code_identity, run_sync
 
@@ -55,6 +64,7 @@ __all__ = [
     "arun",
     "as_input",
     "code_identity",
+    "jsonl_count",
     "read_inputs",
     "run",
     "run_sync",

@@ -81,7 +81,7 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix()), unreadable
 
 
-def _jsonl_count(path: Path) -> int:
+def jsonl_count(path: Path) -> int:
     """Lines of a JSONL file; refuses ids used on two lines (they would share one record)."""
     count = 0
     lines_of: dict[str, list[int]] = {}
@@ -159,7 +159,7 @@ def read_inputs(paths: Sequence[str | Path], *, published: Any = None) -> tuple[
             total += len(files) + len(unreadable)
         elif path.suffix.lower() == ".jsonl" and path.is_file():
             parts.append(("jsonl", path))
-            total += _jsonl_count(path)
+            total += jsonl_count(path)
         else:
             parts.append(("file", path))
             total += 1

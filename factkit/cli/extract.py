@@ -14,7 +14,7 @@ from typing import Any
 from .. import batch
 from .._cost import format_usd
 from .._errors import UsageError
-from ..batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRecord, read_inputs
+from ..batch import DEFAULT_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS, BatchRecord, jsonl_count, read_inputs
 from ._common import add_model_options, extractor_from, load_schema, read_input
 from ._render import custom_markdown, extraction_markdown
 
@@ -176,13 +176,15 @@ def run_ray(args: argparse.Namespace) -> int:
         raise UsageError("--schema, --only and --workers can't be combined with --engine ray")
     if "-" in args.inputs:
         raise UsageError("stdin (-) can't be part of a batch; write the articles to files or a .jsonl file")
+    jsonl = [s for s in args.inputs if s.lower().endswith(".jsonl") and Path(s).is_file()]
+    for path in jsonl:
+        jsonl_count(Path(path))  # one input contract for every engine: an id on two lines is refused (exit 2)
     import ray
 
     from .. import ray as factkit_ray
 
     if not ray.is_initialized():
         ray.init(address=args.address, log_to_driver=False)
-    jsonl = [s for s in args.inputs if s.lower().endswith(".jsonl") and Path(s).is_file()]
     if len(jsonl) == len(args.inputs):
         ds = ray.data.read_json(jsonl)  # each line {"text", "id"?, "published"?}, read by the cluster
     else:  # folders and text files: listed and read here, as a local batch reads them
