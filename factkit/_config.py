@@ -37,6 +37,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_ENTITIES": "entities from: auto (NER for the embedded model, NER + LLM for remote ones), ner, llm, both",
     "FACTKIT_FACTS": "facts from: auto (the article's sentences for the embedded model, the LLM for remote ones), "
     "sentences, llm",
+    "FACTKIT_MAX_TOKENS": "the most tokens a model answer may have (default: the endpoint's own; 1024 for the "
+    "embedded model)",
     "FACTKIT_VERIFY": "how what the model writes is checked: auto (default) or model (rules, then the model's "
     "yes/no on the evidence), rules (no model call)",
     "FACTKIT_PRICES": "a JSON price table (USD per 1M tokens) over the built-in one, for cost and --max-cost",
@@ -124,6 +126,7 @@ _NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
     ("FACTKIT_LOCAL_THREADS", "local_threads", int),
     ("FACTKIT_MAX_RESPONSE_BYTES", "max_response_bytes", int),
     ("FACTKIT_MAX_INPUT_CHARS", "max_input_chars", int),
+    ("FACTKIT_MAX_TOKENS", "max_tokens", int),
 )
 
 

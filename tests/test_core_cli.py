@@ -415,3 +415,15 @@ def test_verbose_logs_go_to_stderr(
     assert code == 0 and json.loads(out)["headline"]
     assert "transient error from" in err and "retry 1 of 4" in err
     assert SECRET_KEY not in err
+
+
+def test_max_tokens_is_a_setting_and_a_cut_answer_names_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, endpoint: FakeOpenAIServer, article: Path
+) -> None:
+    code, _, _ = run(capsys, "extract", str(article), "--max-tokens", "77", "--no-cache")
+    assert code == 0 and endpoint.chat_requests[-1].json["max_tokens"] == 77
+    monkeypatch.setenv("FACTKIT_MAX_TOKENS", "55")
+    endpoint.set_handler(lambda request: Reply.json({"facts": []}, finish_reason="length"))
+    code, _, err = run(capsys, "extract", str(article), "--no-cache")
+    assert code == 1 and "FACTKIT_MAX_TOKENS" in err and "now 55" in err
+    assert endpoint.chat_requests[-1].json["max_tokens"] == 55

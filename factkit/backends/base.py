@@ -412,7 +412,8 @@ class ChatBackend:
             ) from None
         except instructor.core.exceptions.IncompleteOutputException:
             raise OutputError(
-                "the model's output was cut off (finish_reason=length); raise max_tokens or shorten the input",
+                "the model's output was cut off (finish_reason=length); raise FACTKIT_MAX_TOKENS (--max-tokens, "
+                f"now {self.sampling.get('max_tokens') or 'the endpoint default'}) or shorten the input",
                 last_output=state.last_text,
                 attempts=attempt["n"],
             ) from None

@@ -22,6 +22,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backend", choices=["openai", "local"], help="force a backend")
     group.add_argument("--no-cache", action="store_true", help="always call the model (skip the call cache)")
     group.add_argument("--prompt", help="your own prompt template (see prompts/extract.md)")
+    group.add_argument(
+        "--max-tokens", type=int, metavar="N", help="the most tokens a model answer may have (FACTKIT_MAX_TOKENS)"
+    )
 
 
 def extractor_from(args: argparse.Namespace) -> Extractor:
@@ -32,6 +35,8 @@ def extractor_from(args: argparse.Namespace) -> Extractor:
         overrides["cache"] = False
     if getattr(args, "max_input_chars", None) is not None:
         overrides["max_input_chars"] = args.max_input_chars
+    if getattr(args, "max_tokens", None) is not None:
+        overrides["max_tokens"] = args.max_tokens
     settings = resolve_settings(
         model=getattr(args, "model", None),
         base_url=getattr(args, "base_url", None),
