@@ -20,6 +20,7 @@ from ._errors import (
     ModelCrashError,
     ModelError,
     OutputError,
+    StorageError,
     TransportError,
     UsageError,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Rejected",
     "Settings",
     "Span",
+    "StorageError",
     "Summary",
     "TransportError",
     "Usage",

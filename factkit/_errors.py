@@ -155,6 +155,10 @@ class BudgetError(FactkitError):
     """Going on would exceed the cost budget the caller set."""
 
 
+class StorageError(FactkitError):
+    """A results file could not be written (a full disk, a quota, a vanished folder); what was written is kept."""
+
+
 def describe(exc: BaseException) -> str:
     """A one-line, secret-free description of any exception, for error records and logs."""
     name = type(exc).__name__

@@ -313,6 +313,39 @@ def test_cli_batch_writes_and_resumes(
     assert main(["extract", str(folder), "--out", str(out)]) == 0
 
 
+def test_a_full_disk_under_out_says_so_exits_1_and_a_rerun_finishes(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from factkit.batch import _results
+
+    _serve(fake_server, monkeypatch)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i, text in enumerate(short_articles(5)):
+        (folder / f"{i}.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    real = _results._write_all
+    calls = {"n": 0}
+
+    def fills_up(fd: int, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] >= 3:  # the disk fills after two records, in the middle of the third
+            real(fd, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd, data)
+
+    monkeypatch.setattr(_results, "_write_all", fills_up)
+    assert main(["extract", str(folder), "--out", str(out), "--concurrency", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "internal" not in err and "No space left on device" in err and "the disk is full" in err
+    assert "run the same command again" in err
+    monkeypatch.setattr(_results, "_write_all", real)
+    assert main(["extract", str(folder), "--out", str(out)]) == 0
+    assert sorted(r["id"] for r in read_records(out)) == [f"{i}.txt" for i in range(5)]
+
+
 def test_cli_jsonl_to_stdout(
     tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._errors import UsageError
+from .._errors import StorageError, UsageError
 from .._models import Extraction, Usage
 
 log = logging.getLogger("factkit")
@@ -273,11 +274,14 @@ class ResultsFile:
                 raise UsageError(f"{self.path} is not open")
             if key in self._written:
                 return False
-            _write_all(self._fd, data)
-            self._written.add(key)
-            self._unsynced = True
-            if time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S:
-                self._sync()
+            try:
+                _write_all(self._fd, data)
+                self._written.add(key)
+                self._unsynced = True
+                if time.monotonic() - self._last_sync >= FSYNC_INTERVAL_S:
+                    self._sync()
+            except OSError as exc:
+                raise _storage_error(self.path, exc) from None
         return True
 
     def _sync(self) -> None:
@@ -294,6 +298,15 @@ class ResultsFile:
                 finally:
                     os.close(self._fd)
                     self._fd = None
+
+
+def _storage_error(path: Path, exc: OSError) -> StorageError:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    fix = "free some disk space" if full else "fix that"
+    return StorageError(
+        f"could not write {path}: {exc.strerror or exc} ({'the disk is full' if full else f'errno {exc.errno}'}); "
+        f"{fix}, then run the same command again: the records already written are kept and their articles skipped"
+    )
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from .._config import ENV_VARS
-from .._errors import ConfigError, FactkitError, InputError, UsageError, redact
+from .._errors import ConfigError, FactkitError, InputError, StorageError, UsageError, redact
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, UsageError) as exc:
         print(f"factkit: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except StorageError as exc:
+        print(f"factkit: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
     except FactkitError as exc:
         kind = "configuration" if isinstance(exc, ConfigError) else "model"
         print(f"factkit: {kind} error: {_one_line(str(exc))}", file=sys.stderr)
