@@ -139,6 +139,10 @@ class ModelCrashError(ModelError):
         super().__init__(message, provider=provider)
 
 
+class ModelTimeoutError(ModelError):
+    """The embedded model's process did not answer within its deadline (stopped or stuck); it was killed."""
+
+
 class OutputError(FactkitError):
     """The model answered, but its output never validated, even after re-asking."""
 

@@ -217,3 +217,38 @@ def test_a_child_whose_parent_died_while_it_started_exits_at_once() -> None:
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", code], timeout=20, check=False)
     assert proc.returncode == 1 and time.monotonic() - started < 10
+
+
+def test_a_stopped_child_is_killed_at_its_deadline_and_the_next_call_works(tmp_path: Path) -> None:
+    settings = resolve_settings(backend="local", env={}, cache_dir=tmp_path / "cache", timeout=1.0)
+    backend = LocalBackend(settings, runner=RUNNER, config={})
+    pid = backend.process.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # a wedged model: alive, never answering
+    started = time.monotonic()
+    with pytest.raises(factkit.ModelTimeoutError, match="did not answer within 1 s"):
+        backend.call("echo", {"value": 1})
+    assert time.monotonic() - started < 10
+    assert not _alive(pid)
+    assert backend.call("echo", {"value": 2}) == 2  # a new child
+    backend.close()
+
+
+def test_the_deadline_grows_with_the_prompt_and_the_answer(tmp_path: Path) -> None:
+    backend = _backend(tmp_path)
+    short = backend.deadline("chat", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 10})
+    long = backend.deadline("chat", {"messages": [{"role": "user", "content": "x" * 40_000}], "max_tokens": 1024})
+    assert 120 <= short < 125 and long > short + 1000 * 0.1 + 256
+    backend.close()
+
+
+def test_a_killed_child_is_reported_as_killed_with_advice_on_memory(tmp_path: Path) -> None:
+    backend = _backend(tmp_path)
+    assert backend.process.pid is not None
+    os.kill(backend.process.pid, signal.SIGKILL)
+    with pytest.raises(ModelCrashError) as err:
+        backend.call("echo", {"value": 1})
+    message = str(err.value)
+    assert "was killed" in message and "memory" in message
+    assert "native code" not in message and "KERNELS" not in message
+    backend.close()

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .._config import child_environment
-from .._errors import ModelCrashError
+from .._errors import ModelCrashError, ModelTimeoutError
 
 log = logging.getLogger("factkit")
 
@@ -71,17 +71,19 @@ class ModelProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def call(self, op: str, args: dict[str, Any] | None = None) -> Any:
+    def call(self, op: str, args: dict[str, Any] | None = None, *, deadline: float | None = None) -> Any:
         """Run ``op`` in the child (started first if needed) and return its answer.
 
         A Python error in the runner comes back as the same builtin type (``ValueError``, ``RuntimeError``...);
-        the child's death is a :class:`ModelCrashError`, after which the next call starts a new child.
+        the child's death is a :class:`ModelCrashError`, after which the next call starts a new child. With
+        ``deadline`` (seconds), a child that has not answered by then (stopped, wedged) is killed and the call is a
+        :class:`ModelTimeoutError`; the next call starts a new child.
         """
         with self._lock:
             self._forget_if_forked()
             if self._proc is None:
                 self._start()
-            return self._exchange(op, args or {}, doing=f"running {op!r}")
+            return self._exchange(op, args or {}, doing=f"running {op!r}", deadline=deadline)
 
     def start(self) -> dict[str, Any]:
         """Start the child and load the runner, unless it runs already; what the runner reported."""
@@ -141,13 +143,23 @@ class ModelProcess:
         for note in self.loaded.get("notes", []):
             log.info("factkit: %s", note)
 
-    def _exchange(self, op: str, args: dict[str, Any], *, doing: str) -> Any:
+    def _exchange(self, op: str, args: dict[str, Any], *, doing: str, deadline: float | None = None) -> Any:
         assert self._send is not None and self._recv is not None
         try:
             self._send.send_bytes(json.dumps({"op": op, "args": args}).encode())
+            if deadline is not None and not self._recv.poll(deadline):
+                self._kill()
+                raise ModelTimeoutError(
+                    f"{self.what} did not answer within {deadline:.0f} s while {doing} (stopped, or stuck); it was "
+                    "killed and the next call starts it again. If this machine is only slow, raise FACTKIT_TIMEOUT "
+                    "(the base of the embedded model's deadline, which grows with the prompt and max_tokens)",
+                    provider="local",
+                )
             reply = json.loads(self._recv.recv_bytes())
         except (EOFError, OSError) as exc:
             raise self._crashed(doing) from exc
+        except ModelTimeoutError:
+            raise
         except BaseException:  # interrupted (Ctrl-C) mid-call: its late answer must never be the next call's
             self._stop()
             raise
@@ -169,6 +181,13 @@ class ModelProcess:
         self._stop()
         why = _signal_name(returncode)
         first = next((line for line in trace.splitlines() if "Fatal Python error" in line), "")
+        if why == "SIGKILL":  # not the code's fault: the out-of-memory killer, or a user
+            message = (
+                f"{self.what} was killed while {doing} (SIGKILL: by the out-of-memory killer or a user); factkit and "
+                "this process are unharmed and the next call starts it again. If memory is short (the model needs "
+                "about 2.3 GB), close other programs, run fewer workers, or use a remote model (FACTKIT_BASE_URL)"
+            )
+            return ModelCrashError(message, provider="local", signal=why, trace=trace)
         message = (
             f"{self.what} crashed in native code while {doing} ({why}{'; ' + first.strip() if first else ''}); "
             f"factkit and this process are unharmed and the next call starts it again. {self.fix}".strip()
@@ -186,6 +205,16 @@ class ModelProcess:
         except (OSError, ValueError):
             return ""
         return "\n".join(tail.splitlines()[-_TRACE_LINES * 4 :])
+
+    def _kill(self) -> None:
+        """End a child that does not answer at once (SIGKILL works on a stopped process too), and forget it."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        self._stop()
 
     def _stop(self) -> None:
         for conn in (self._send, self._recv):

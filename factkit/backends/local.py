@@ -380,6 +380,7 @@ class LocalBackend(ChatBackend):
             kernels = "safe"
         self.config = {"path": str(path), "threads": threads, "n_ctx": N_CTX, "kernels": kernels, **(config or {})}
         self.process = ModelProcess(runner or self.runner, self.config, fix=_CRASH_FIX)
+        self.timeout = settings.timeout
         started = time.perf_counter()
         log.info("factkit: loading %s (%d threads) in a child process", path.name, threads)
         try:
@@ -440,7 +441,17 @@ class LocalBackend(ChatBackend):
             return self._once(op, args)
 
     def _once(self, op: str, args: dict[str, Any] | None) -> Any:
-        return self.process.start() if op == "start" else self.process.call(op, args)
+        if op == "start":
+            return self.process.start()
+        return self.process.call(op, args, deadline=self.deadline(op, args or {}))
+
+    def deadline(self, op: str, args: dict[str, Any]) -> float:
+        """Seconds the child may take for one operation before it is taken for stopped or stuck and killed:
+        ``FACTKIT_TIMEOUT`` (default 120 s), plus 0.1 s per prompt token and 0.25 s per token it may write (a few
+        times what a slow 2-core laptop needs: the seed's ~700 prompt tokens and 1,024-token cap give 446 s)."""
+        prompt_tokens = len(json.dumps(args.get("messages", ""))) / 4
+        max_tokens = args.get("max_tokens") or (self.sampling.get("max_tokens") if op == "chat" else 0) or 0
+        return self.timeout + 0.1 * prompt_tokens + 0.25 * float(max_tokens)
 
     def close(self) -> None:
         self.process.close()
