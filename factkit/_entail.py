@@ -60,9 +60,10 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(w for m in _CAPITALISED.finditer(text) for w in content_words(m.group()))
 
 
-def _coverage(claim_words: frozenset[str], names: frozenset[str], sentence: Sentence, idf: dict[str, float]) -> float:
+def _coverage(
+    claim_words: frozenset[str], names: frozenset[str], sentence: Sentence, idf: dict[str, float], rare: float
+) -> float:
     have = content_words(sentence.text)
-    rare = max(idf.values(), default=1.0)
     weight = {w: idf.get(w, rare) * (2.0 if w in names else 1.0) for w in claim_words}
     total = sum(weight.values()) or 1.0
     return sum(v for w, v in weight.items() if w in have) / total
@@ -78,7 +79,8 @@ def choose_evidence(doc: Document, claim: str, k: int = EVIDENCE_SENTENCES) -> l
     words = content_words(claim)
     names = _names(claim)
     idf = _idf(doc)
-    scored = sorted(((_coverage(words, names, s, idf), s) for s in sents), key=lambda p: (-p[0], p[1].index))
+    rare = max(idf.values(), default=1.0)  # a word the article lacks counts as its rarest
+    scored = sorted(((_coverage(words, names, s, idf, rare), s) for s in sents), key=lambda p: (-p[0], p[1].index))
     chosen: list[Sentence] = []
     size = 0
     best = scored[0][0]
@@ -90,7 +92,7 @@ def choose_evidence(doc: Document, claim: str, k: int = EVIDENCE_SENTENCES) -> l
         chosen.append(s)
         size += len(s.text)
     lead = sents[0]
-    close = _coverage(words, names, lead, idf) >= best / 2
+    close = _coverage(words, names, lead, idf, rare) >= best / 2
     if lead not in chosen and close and size + len(lead.text) <= 2 * EVIDENCE_CHARS:
         chosen.append(lead)
     return sorted(chosen, key=lambda s: s.start)
@@ -99,7 +101,10 @@ def choose_evidence(doc: Document, claim: str, k: int = EVIDENCE_SENTENCES) -> l
 def entailment(backend: ChatBackend, doc: Document, claim: str) -> Entailment:
     """Ask the model whether the evidence for ``claim`` (one sentence) states it."""
     evidence = choose_evidence(doc, claim)
-    text = "\n".join(" ".join(s.text.split()) for s in evidence)
+    # bounded whatever the article: a one-sentence article of a megabyte still makes a prompt of a few thousand
+    # characters (each sentence cut to its share)
+    share = max(200, EVIDENCE_CHARS // max(1, len(evidence)))
+    text = "\n".join(" ".join(s.text.split())[:share] for s in evidence)
     messages = load_prompt(ENTAIL_PROMPT).render(article=escape_article(text), claim=" ".join(claim.split()))
     answer = backend.yes_probability(messages)
     return Entailment(p_yes=answer.p_yes, evidence=tuple(evidence), prompt_tokens=answer.prompt_tokens)

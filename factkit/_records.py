@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _dates
 from ._document import Document, Sentence, article_dates, looks_like_injection, per_document
+from ._errors import InputError
 from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
     article_numbers,
@@ -45,7 +46,7 @@ from ._models import (
     Summary,
 )
 from ._ner import PIPELINE, load_pipeline, parse_text
-from ._verify import verify
+from ._verify import Verdict, verify
 from ._wire import (
     HEADLINE_CHARS,
     STATEMENT_CHARS,
@@ -466,6 +467,15 @@ def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> s
     return out
 
 
+def _checked(text: str, doc: Document, nlp: Any, judge: Any) -> Verdict:
+    """:func:`verify` for a sentence the model wrote: one too long to be a claim (the model ignored its length cap)
+    is not supported, with the reason, rather than an error that would end the whole extraction."""
+    try:
+        return verify(text, doc, nlp=nlp, model=judge)
+    except InputError as exc:
+        return Verdict(claim=text[:2000], label="not_found", evidence=[], reason=str(exc), score=0.0, rule="bounds")
+
+
 def ground_facts(
     doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str], nlp: Any = None, judge: Any = None
 ) -> None:
@@ -503,7 +513,7 @@ def ground_facts(
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
         if judge is not None and statement not in doc.text:
-            verdict = verify(statement, doc, nlp=nlp, model=judge)
+            verdict = _checked(statement, doc, nlp, judge)
             if verdict.label != "supported":
                 what = verdict.label.replace("_", " ")
                 out.reject("fact", f, f"{label} is {what} in the article: {verdict.reason}", problems)
@@ -944,7 +954,7 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
         hidden = bool(value) and looks_like_injection(value)
         checkable = value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden
         copied = value.strip() in doc.text
-        verdict = verify(value, doc, nlp=nlp, model=None if copied else judge) if checkable else None
+        verdict = _checked(value, doc, nlp, None if copied else judge) if checkable else None
         if verdict is not None and verdict.label == "supported":
             continue
         if verdict is not None:
@@ -1026,7 +1036,7 @@ def ground_summary(
                 problems,
             )
             continue
-        verdict = verify(text, doc, nlp=nlp, model=judge)
+        verdict = _checked(text, doc, nlp, judge)
         # with the model, a key point it does not find stated is out too; with the rules alone, a contradiction
         if verdict.label == "contradicted" or (verdict.decided_by == "model" and verdict.label != "supported"):
             label = verdict.label.replace("_", " ")

@@ -17,9 +17,11 @@ Label: ``contradicted`` when a contradiction is found, else ``supported`` when t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import _dates
 from ._document import Document, Sentence, article_dates, split_sentences
 from ._errors import InputError
+from ._gazetteer import PLACES
 from ._grounding import (
     _NEGATION,
     article_numbers,
@@ -156,7 +159,10 @@ def rules_verdict(claim: str, article: str | Document, *, nlp: Any | None = "aut
     parts = [s.text for s in split_sentences(claim)] or [claim]
     checks = [_check_sentence(part, doc, nlp) for part in parts]
     order: dict[Label, int] = {"contradicted": 0, "not_found": 1, "supported": 2}
-    worst = min(checks, key=lambda c: (order[c.label], c.score))
+    # a final verdict of one sentence (a number the article lacks or gives otherwise) is the claim's, whatever the
+    # other sentences say: a worse-ranked sentence must not hide it from the combination
+    final = CALIBRATION.hard_rules
+    worst = min(checks, key=lambda c: (not (c.label != "supported" and c.rule in final), order[c.label], c.score))
     seen: dict[int, Sentence] = {}
     for c in [worst, *checks]:
         for s in c.evidence + c.extra:
@@ -214,9 +220,12 @@ def verify(
         doc = Document.from_text(article, max_chars=max_chars)
     sentences = _claim_sentences(claim)
     rules = rules_verdict(claim, doc, nlp=nlp)
+    if not content_words(claim) and not find_numbers(claim):
+        reason = "the claim has no words to check (only punctuation, symbols or spaces)"
+        return rules.model_copy(update={"label": "not_found", "reason": reason, "score": 0.0, "rule": "empty"})
     salad = _word_salad(sentences, doc)
     if salad is not None:
-        return rules.model_copy(update={"label": "not_found", "reason": salad, "score": 0.0})
+        return rules.model_copy(update={"label": "not_found", "reason": salad, "score": 0.0, "rule": "salad"})
     backend = _judge_backend(model)
     if backend is None or (rules.label != "supported" and rules.rule in CALIBRATION.hard_rules):
         return rules
@@ -326,7 +335,8 @@ def combine(rule_score: float, p_yes: float, calibration: Calibration | None = N
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-_JUDGES: dict[str, ChatBackend | None] = {}
+_JUDGES: dict[str, ChatBackend] = {}
+_JUDGES_LOCK = threading.Lock()
 
 
 def _judge_backend(model: ChatBackend | Literal["auto"] | None) -> ChatBackend | None:
@@ -339,16 +349,18 @@ def _judge_backend(model: ChatBackend | Literal["auto"] | None) -> ChatBackend |
     from .backends import make_backend
 
     settings = resolve_settings()
-    if settings.verify == "rules":
+    if settings.verify == "rules" or settings.backend not in ("openai", "local"):
         return None
-    key = settings.model_dump_json(exclude={"api_key"}) + str(bool(settings.api_key))
-    if key not in _JUDGES:
-        try:
-            _JUDGES[key] = make_backend(settings) if settings.backend in ("openai", "local") else None
-        except ConfigError as exc:
-            log.info("factkit: verify uses its rules alone (%s)", exc)
-            _JUDGES[key] = None
-    return _JUDGES[key]
+    secret = settings.api_key.get_secret_value() if settings.api_key else ""
+    key = settings.model_dump_json(exclude={"api_key"}) + hashlib.sha256(secret.encode()).hexdigest()
+    with _JUDGES_LOCK:
+        if key not in _JUDGES:
+            try:
+                _JUDGES[key] = make_backend(settings)
+            except ConfigError as exc:  # not remembered: installing the model or setting a key fixes it
+                log.info("factkit: verify uses its rules alone (%s)", exc)
+                return None
+        return _JUDGES[key]
 
 
 # ------------------------------------------------------------------------------------------------ support
@@ -387,8 +399,13 @@ _DEMONYM = ("i", "n", "an", "ian", "ese", "es", "ish")  # "es": "Chinese" as con
 def _has_name(word: str, words: frozenset[str]) -> bool:
     if word in words:
         return True
+    if word not in PLACES:  # only a known place is named by its people ('Dan' is not named by 'Danish')
+        return False
     stem = word[:-1] if word.endswith(("a", "e")) else word
     return len(stem) >= 3 and any(stem + end in words or word + end in words for end in _DEMONYM)
+
+
+_RANGE = re.compile(r"\d\s*(?:[-–—]|to|and|through)\s*\d", re.IGNORECASE)
 
 
 def _without_article_dates(claim: str, doc: Document) -> str:
@@ -398,6 +415,8 @@ def _without_article_dates(claim: str, doc: Document) -> str:
     known = {h.value for h in article_dates(doc) if h.value}
     out = claim
     for h in _dates.find_dates(claim, doc.published):
+        if _RANGE.search(claim[h.start : h.end]):
+            continue  # 'January 25-29': the range's end is a number of its own, checked as one
         if h.value and (h.value in known or any(k.startswith(h.value) for k in known)):
             out = out[: h.start] + " " * (h.end - h.start) + out[h.end :]
     return out

@@ -4,6 +4,7 @@ on 127.0.0.1 that the test controls (and the real embedded model, marked ``local
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +270,114 @@ def test_the_embedded_model_tells_a_reversed_relation_from_a_paraphrase(monkeypa
     assert true.model_score is not None and false.model_score is not None
     assert true.model_score > false.model_score
     assert true.label == "supported" and false.label != "supported"
+
+
+# ------------------------------------------------------------------ found by an adversarial review
+
+
+def test_a_final_verdict_of_one_sentence_is_the_claims(fake_server: FakeOpenAIServer, backend: OpenAIBackend) -> None:
+    fake_server.set_handler(lambda request: Reply.yes_no(0.99))
+    for other in ("The sheriff said the hikers were not in good health.", "Zebras sang loudly."):
+        v = verify(f"Volunteers rescued 40 hikers on Sunday morning. {other}", HIKERS, model=backend, nlp=None)
+        assert (v.label, v.rule, v.decided_by) == ("not_found", "number_missing", "rules"), other
+
+
+def test_a_claim_without_words_is_not_found_and_asks_nothing(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    for claim in ("...", "?", "\u200b", "—"):
+        assert verify(claim, HIKERS, model=backend, nlp=None).label == "not_found", claim
+    assert fake_server.chat_requests == []
+
+
+def test_the_evidence_is_bounded_however_long_the_sentence(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    article = "Volunteers rescued the hikers " + "and the dogs " * 6000 + "on Sunday."
+    fake_server.push(Reply.yes_no(0.9))
+    verify("Volunteers rescued the hikers.", article, model=backend, nlp=None)
+    (question,) = _questions(fake_server)
+    assert len(question["messages"][-1]["content"]) < 4000
+
+
+def test_an_endpoint_that_refuses_logprobs_is_asked_for_answers_from_then_on(
+    fake_server: FakeOpenAIServer, backend: OpenAIBackend
+) -> None:
+    fake_server.push(Reply.error(400), Reply.json({"answer": "yes"}), Reply.json({"answer": "no"}))
+    assert verify("Volunteers saved the missing hikers.", HIKERS, model=backend, nlp=None).model_score == 1.0
+    assert verify("Volunteers found the missing hikers.", HIKERS, model=backend, nlp=None).model_score == 0.0
+    assert [bool(q.get("logprobs")) for q in _questions(fake_server)] == [True, False, False]
+
+
+def test_a_transport_failure_is_not_asked_again_in_another_form(fake_server: FakeOpenAIServer) -> None:
+    settings = resolve_settings(
+        base_url=fake_server.base_url, api_key=SECRET, model="m", retry_wait_multiplier=0.0, transport_retries=1
+    )
+    fake_server.set_handler(lambda request: Reply.error(503))
+    with pytest.raises(factkit.TransportError):
+        verify("Volunteers saved the missing hikers.", HIKERS, model=OpenAIBackend(settings), nlp=None)
+    assert len(fake_server.chat_requests) == 2  # one try and one retry, no second round
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [
+        ({"Based": -0.01, "yes": -6.0}, None),  # the model meant to say something else
+        ({"Yes": math.log(0.4), "yes": math.log(0.4), "No": math.log(0.2)}, 0.8),  # spellings add up
+        ({"yes": -0.2, "The": -3.0}, 0.817 / (0.817 + 0.0498)),  # "no" unlisted: at most the least likely listed
+    ],
+)
+def test_p_yes_adds_spellings_and_never_rounds_a_missing_side_to_zero(
+    top: dict[str, float], expected: float | None
+) -> None:
+    from openai.types.chat import ChatCompletion
+
+    first = max(top, key=top.__getitem__)
+    content = [
+        {
+            "token": first,
+            "logprob": top[first],
+            "bytes": None,
+            "top_logprobs": [{"token": t, "logprob": lp, "bytes": None} for t, lp in top.items()],
+        }
+    ]
+    choice = {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": first}}
+    response = ChatCompletion.model_validate(
+        {
+            "id": "1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{**choice, "logprobs": {"content": content}}],
+        }
+    )
+    got = p_yes_from_logprobs(response)
+    assert got == pytest.approx(expected, abs=1e-3) if expected is not None else got is None
+
+
+def test_a_name_is_not_found_in_a_word_that_merely_starts_with_it() -> None:
+    article = "The Danish prime minister spoke in Copenhagen. Polish workers were there."
+    v = rules_verdict("Officials said Dan spoke in Copenhagen.", article, nlp=None)
+    assert "does not have Dan" in v.reason
+
+
+def test_a_date_range_keeps_its_own_numbers() -> None:
+    doc = factkit._document.Document.from_text("The judge ruled on January 25, 2018 in the case.", "2018-01-26")
+    v = rules_verdict("The judge ruled on January 25-29, 2018 in the case.", doc, nlp=None)
+    assert v.rule in ("number", "number_missing") and "29" in v.reason and v.label != "supported"
+
+
+def test_a_tldr_too_long_to_be_a_claim_is_replaced_not_an_error() -> None:
+    from factkit._records import ground_fact_list
+    from factkit._wire import WireFacts
+
+    doc = factkit._document.Document.from_text(SEED.read_text(encoding="utf-8"))
+    wire = WireFacts.model_validate(
+        {
+            "headline": "Judge blocks deportation",
+            "tldr": "The judge ruled. " * 9,
+            "facts": [{"s": [2], "kind": "event", "statement": "A federal judge ruled on the deportations."}],
+        }
+    )
+    out, problems = ground_fact_list(doc, wire, nlp=None)
+    assert out.tldr != wire.tldr and any("tldr" in p for p in problems)

@@ -124,22 +124,34 @@ _NO = frozenset(["no", "n", "false"])
 
 def p_yes_from_logprobs(response: Any) -> float | None:
     """P(yes) / (P(yes) + P(no)) from the first token's top log-probabilities of a chat completion, or None when
-    the endpoint sent none (or none of them reads yes or no)."""
+    the endpoint sent none, or when yes and no together hold under 1 % of the first token's probability (the model
+    meant to say something else).
+
+    Each spelling counts once ("Yes", " yes", "YES" are added up, a token listed twice is not); a side missing from
+    the list is taken as likely as the least likely token listed (it was not in the top ones), never as zero."""
     try:
         first = response.choices[0].logprobs.content[0]
     except (AttributeError, IndexError, TypeError):
         return None
-    mass = {"yes": 0.0, "no": 0.0}
-    for cand in [*(getattr(first, "top_logprobs", None) or []), first]:
-        word = str(getattr(cand, "token", "")).strip().lower()
-        side = "yes" if word in _YES else "no" if word in _NO else None
-        lp = getattr(cand, "logprob", None)
-        if side is None or not isinstance(lp, int | float) or math.isnan(lp):
+    listed: dict[str, float] = {}
+    for cand in [first, *(getattr(first, "top_logprobs", None) or [])]:
+        token, lp = getattr(cand, "token", None), getattr(cand, "logprob", None)
+        if not isinstance(token, str) or not isinstance(lp, int | float) or math.isnan(lp):
             continue
-        mass[side] = max(mass[side], math.exp(min(0.0, float(lp))))  # a token listed twice counts once
-    if mass["yes"] + mass["no"] <= 0:
+        listed.setdefault(token, math.exp(min(0.0, float(lp))))
+    if not listed:
         return None
-    return mass["yes"] / (mass["yes"] + mass["no"])
+    mass = {"yes": 0.0, "no": 0.0}
+    for token, p in listed.items():
+        word = token.strip().lower()
+        side = "yes" if word in _YES else "no" if word in _NO else None
+        if side is not None:
+            mass[side] += p
+    floor = min(listed.values()) if len(listed) > 1 else 0.0
+    yes, no = mass["yes"] or floor, mass["no"] or floor
+    if mass["yes"] + mass["no"] < 0.01 or yes + no <= 0:
+        return None
+    return yes / (yes + no)
 
 
 @dataclass
@@ -263,6 +275,8 @@ class ChatBackend:
         self.sampling = dict(sampling or {"temperature": 0.0})
         self._mode_lock = threading.Lock()
         self._patched: dict[Mode, Any] = {}
+        #: The endpoint refused a request for log-probabilities: yes/no questions ask for an answer instead.
+        self._no_logprobs = False
 
     # -- identity, for cache keys and results --------------------------------------------------------
     def cache_identity(self) -> dict[str, Any]:
@@ -332,15 +346,20 @@ class ChatBackend:
             "logprobs": True,
             "top_logprobs": 10,
         }
-        try:
-            response = self._create_with_retries(self.mode, state, kwargs)
-        except ModeRejected:
-            response = None
-        except FactkitError as exc:
-            if not isinstance(exc, ModelError):
-                exc.usage = Usage(calls=[self._usage(state, started, purpose)])
-                raise
-            response = None  # the endpoint refused logprobs (HTTP 400): ask for an answer instead
+        response = None
+        if not self._no_logprobs:
+            try:
+                response = self._create_with_retries(self.mode, state, kwargs)
+            except ModeRejected:
+                response = None
+            except FactkitError as exc:
+                # only a refusal of the request itself (HTTP 400 for logprobs, say) is worth another form of the
+                # question; a transport failure was retried already and would only be retried again
+                if type(exc) is not ModelError:
+                    exc.usage = Usage(calls=[self._usage(state, started, purpose)])
+                    raise
+                self._no_logprobs = True
+                log.info("%s refused log-probabilities; asking for a yes/no answer instead", self.endpoint or self.name)
         p = p_yes_from_logprobs(response) if response is not None else None
         if p is not None:
             return YesNo(p, self._usage(state, started, purpose), "logprobs", state.prompt_tokens)
