@@ -150,7 +150,7 @@ class ModelProcess:
             if deadline is not None and not self._recv.poll(deadline):
                 self._kill()
                 raise ModelTimeoutError(
-                    f"{self.what} did not answer within {deadline:.0f} s while {doing} (stopped, or stuck); it was "
+                    f"{self.what} did not answer within {deadline:.3g} s while {doing} (stopped, or stuck); it was "
                     "killed and the next call starts it again. If this machine is only slow, raise FACTKIT_TIMEOUT "
                     "(the base of the embedded model's deadline, which grows with the prompt and max_tokens)",
                     provider="local",
