@@ -226,7 +226,7 @@ def test_a_stopped_child_is_killed_at_its_deadline_and_the_next_call_works(tmp_p
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)  # a wedged model: alive, never answering
     started = time.monotonic()
-    with pytest.raises(factkit.ModelTimeoutError, match="did not answer within 1 s"):
+    with pytest.raises(factkit.ModelTimeoutError, match=r"did not answer within 1(\.\d+)? s"):
         backend.call("echo", {"value": 1})
     assert time.monotonic() - started < 10
     assert not _alive(pid)
