@@ -37,6 +37,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from faithfulness_cv import balanced_accuracy  # noqa: E402  (one definition for both benchmarks)
+
 SHARED = REPO.parent / "shared"
 CACHE = Path.home() / ".cache" / "factkit-bench"
 FOLDS = 5
@@ -60,14 +63,6 @@ def load(name: str, limit: int | None, seed: int = 0) -> list[dict[str, Any]]:
         take_good = min(len(good), limit // 2)
         rows = good[:take_good] + bad[: limit - take_good]
     return rows
-
-
-def balanced_accuracy(gold: list[bool], judged: list[bool]) -> float:
-    pos = [j for g, j in zip(gold, judged, strict=True) if g]
-    neg = [j for g, j in zip(gold, judged, strict=True) if not g]
-    a = sum(pos) / len(pos) if pos else 0.0
-    b = sum(not j for j in neg) / len(neg) if neg else 0.0
-    return (a + b) / 2
 
 
 def fit_logistic(x: list[list[float]], y: list[bool], l2: float = 0.1, steps: int = 400) -> list[float]:
