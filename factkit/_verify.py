@@ -11,8 +11,12 @@ pipeline is given):
   ("police rescued the hikers" / "volunteers rescued the hikers"), or one place for what the article calls global
   ("a movement in Texas" / "a global movement").
 
-Label: ``contradicted`` when a contradiction is found, else ``supported`` when the support score reaches
-:data:`SUPPORT_THRESHOLD`, else ``not_found``.
+Rules alone (:func:`rules_verdict`, ``verify(model=None)``): ``contradicted`` when a contradiction is found, else
+``supported`` when the support score reaches :data:`SUPPORT_THRESHOLD`, else ``not_found``.
+
+With a model (:func:`verify`'s default), the rules' sure verdicts stay final (a number the article gives otherwise
+or lacks, a narrowed place) and everything else is decided by entailment (:mod:`factkit._entail`): the model's
+P(yes) on the evidence, combined with the support score by :data:`CALIBRATION`.
 """
 
 from __future__ import annotations
@@ -191,8 +195,8 @@ def verify(
     """Whether ``article`` supports, contradicts or does not contain ``claim`` (a sentence or a few), with the
     evidence sentences (exact offsets), the reason, a score and which check decided.
 
-    Two halves (see the module docstring): the rules (:func:`rules_verdict`) give hard ``contradicted`` verdicts
-    where they are sure (a number the article gives otherwise, a place put on what the article calls global:
+    Two halves (see the module docstring): the rules (:func:`rules_verdict`) give final verdicts where they are
+    sure (a number the article gives otherwise or does not have, a place put on what the article calls global:
     ``CALIBRATION.hard_rules``); every other claim is judged by entailment: the model reads the few sentences that
     cover each sentence of the claim and answers yes or no (:mod:`factkit._entail`), and its P(yes) for the
     weakest sentence is combined with the rules' support score by a logistic model fitted on human faithfulness
@@ -201,9 +205,9 @@ def verify(
 
     ``model``: a backend (``factkit.Extractor().backend``), ``"auto"`` (the default: the configured model, the
     embedded one when nothing is configured; the rules alone when none is installed or ``FACTKIT_VERIFY=rules``)
-    or ``None`` (the rules
-    alone: no model call, ``decided_by="rules"``). ``nlp``: a spaCy pipeline for the rules; ``"auto"`` is the
-    pinned one when installed. ``max_chars``: the article limit (default ``FACTKIT_MAX_INPUT_CHARS``).
+    or ``None`` (the rules alone: no model call, ``decided_by="rules"``). ``nlp``: a spaCy pipeline for the rules;
+    ``"auto"`` is the pinned one when installed. ``max_chars``: the article limit (default
+    ``FACTKIT_MAX_INPUT_CHARS``).
 
     >>> factkit.verify("The judge ruled for the Cambodians, citing no criminal charges.", article)  # doctest: +SKIP
     Verdict(label='contradicted', ...)
