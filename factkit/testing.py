@@ -222,3 +222,54 @@ class CrashingModel:
                 "total_tokens": len(text) // 4 + len(content) // 4,
             },
         }
+
+
+# ---- python -m factkit.testing serve ----------------------------------------------------------------------
+
+
+def _serve_reply(request: dict[str, Any]) -> Reply:
+    """What the trial server answers: the claim checker's yes/no questions "yes"; everything else
+    :func:`grounded_answer`'s well-behaved reply."""
+    if request.get("max_tokens") == 1 and request.get("logprobs"):
+        return Reply.yes_no(0.9)
+    return Reply.json(grounded_answer(request))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m factkit.testing serve [--batch]``: a fake OpenAI-compatible server (or Batch API) on 127.0.0.1
+    for trying the command line without a model or a key. It prints ``FACTKIT_BASE_URL=...`` on its first line
+    and serves until Ctrl-C."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m factkit.testing", description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve well-behaved fake answers until Ctrl-C")
+    serve.add_argument("--batch", action="store_true", help="the Batch API too (files, batches), for factkit batch")
+    serve.add_argument("--polls", type=int, default=1, help="status polls before a batch completes (--batch)")
+    args = parser.parse_args(argv)
+    server: FakeOpenAIServer | FakeBatchServer
+    if args.batch:
+        server = FakeBatchServer(handler=_serve_reply, polls=args.polls)
+    else:
+        server = FakeOpenAIServer(handler=_serve_reply)
+    server.start()
+    print(f"FACTKIT_BASE_URL={server.base_url}", flush=True)
+    print(
+        "factkit: a fake server for trials; also set FACTKIT_API_KEY=test and FACTKIT_MODEL=fake-model. "
+        "Ctrl-C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -50,3 +50,32 @@ def test_a_malformed_base_url_is_refused_before_any_call(url: str) -> None:
 
 def test_a_well_formed_base_url_is_accepted() -> None:
     assert factkit.resolve_settings(base_url="http://localhost:11434/v1").base_url == "http://localhost:11434/v1"
+
+
+def test_python_m_factkit_testing_serve_answers_the_cli_and_stops_on_ctrl_c(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from factkit.cli import main
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "factkit.testing", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("FACTKIT_BASE_URL=http://127.0.0.1:")
+        monkeypatch.setenv("FACTKIT_BASE_URL", line.split("=", 1)[1])
+        monkeypatch.setenv("FACTKIT_API_KEY", "test")
+        monkeypatch.setenv("FACTKIT_MODEL", "fake-model")
+        article = tmp_path / "a.txt"
+        article.write_text(
+            "The council approved a new park in Leeds on Monday. Residents had campaigned for two years.\n"
+        )
+        assert main(["extract", str(article), "--no-cache"]) == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
