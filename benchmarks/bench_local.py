@@ -112,38 +112,35 @@ def main() -> int:
             inproc.extract(text, published="2018-01-26")
             iso["in_process"].append(time.perf_counter() - start)
 
+    def against(other: factkit.Extractor) -> tuple[list[float], list[float]]:
+        """Cold runs of the default extractor interleaved with cold runs of ``other`` (their ratio holds on a
+        machine whose speed drifts)."""
+        mine, theirs = [], []
+        for _ in range(args.runs):
+            mine.append(once(True)[0])
+            other.backend.call("reset")  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            other.extract(text, published="2018-01-26")
+            theirs.append(time.perf_counter() - start)
+        return mine, theirs
+
     ents: dict[str, list[float]] = {"ner": [], "llm": []}
     if args.entities_ab:
-        llm_entities = factkit.Extractor(settings=settings.model_copy(update={"entities": "llm"}))
-        for _ in range(args.runs):
-            ents["ner"].append(once(True)[0])
-            backend.call("reset")  # type: ignore[attr-defined]
-            start = time.perf_counter()
-            llm_entities.extract(text, published="2018-01-26")
-            ents["llm"].append(time.perf_counter() - start)
+        ents["ner"], ents["llm"] = against(factkit.Extractor(settings=settings.model_copy(update={"entities": "llm"})))
 
     kern: dict[str, list[float]] = {"auto": [], "safe": []}
     if args.kernels_ab:
         safe = factkit.Extractor(settings=settings.model_copy(update={"local_kernels": "safe"}))
-        for _ in range(args.runs):
-            kern["auto"].append(once(True)[0])
-            safe.backend.call("reset")  # type: ignore[attr-defined]
-            start = time.perf_counter()
-            safe.extract(text, published="2018-01-26")
-            kern["safe"].append(time.perf_counter() - start)
+        kern["auto"], kern["safe"] = against(safe)
         safe.backend.close()  # type: ignore[attr-defined]
 
     # what the claim checker's model half costs: the seed, cold (the checker's question evicts the article's cached
     # prefix, so warm runs would not compare), with the checks asking the model (the default) against the rules
     # alone, interleaved; and factkit.verify on the hand-written seed claims, one by one
-    rules_only = factkit.Extractor(settings=settings.model_copy(update={"verify": "rules"}))
     checks: dict[str, list[float]] = {"model": [], "rules": []}
-    for _ in range(args.runs):
-        checks["model"].append(once(True)[0])
-        backend.call("reset")  # type: ignore[attr-defined]
-        start = time.perf_counter()
-        rules_only.extract(text, published="2018-01-26")
-        checks["rules"].append(time.perf_counter() - start)
+    checks["model"], checks["rules"] = against(
+        factkit.Extractor(settings=settings.model_copy(update={"verify": "rules"}))
+    )
     from factkit._verify import verify
 
     claims = [json.loads(line)["summary"] for line in (ROOT / "benchmarks/claims/seed.jsonl").open(encoding="utf-8")]

@@ -44,7 +44,6 @@ class Entailment:
 
     p_yes: float
     evidence: tuple[Sentence, ...]
-    prompt_tokens: int = 0
 
 
 @per_document
@@ -107,4 +106,4 @@ def entailment(backend: ChatBackend, doc: Document, claim: str) -> Entailment:
     text = "\n".join(" ".join(s.text.split())[:share] for s in evidence)
     messages = load_prompt(ENTAIL_PROMPT).render(article=escape_article(text), claim=" ".join(claim.split()))
     answer = backend.yes_probability(messages)
-    return Entailment(p_yes=answer.p_yes, evidence=tuple(evidence), prompt_tokens=answer.prompt_tokens)
+    return Entailment(p_yes=answer.p_yes, evidence=tuple(evidence))

@@ -111,7 +111,6 @@ class YesNo:
     usage: CallUsage
     #: "logprobs" (the first token's probabilities) or "answer" (a constrained yes/no: 1.0 or 0.0).
     how: str = "logprobs"
-    prompt_tokens: int = 0
 
 
 class _Answer(BaseModel):
@@ -362,7 +361,7 @@ class ChatBackend:
                 log.info("%s refused log-probabilities; asking for a yes/no answer instead", self.endpoint or self.name)
         p = p_yes_from_logprobs(response) if response is not None else None
         if p is not None:
-            return YesNo(p, self._usage(state, started, purpose), "logprobs", state.prompt_tokens)
+            return YesNo(p, self._usage(state, started, purpose), "logprobs")
         answer = self.complete(messages, _Answer, max_reasks=1, purpose=purpose)
         usage = answer.usage.model_copy(
             update={
@@ -373,7 +372,7 @@ class ChatBackend:
             }
         )
         p = 1.0 if answer.value.answer == "yes" else 0.0
-        return YesNo(p, usage, "answer", usage.prompt_tokens)
+        return YesNo(p, usage, "answer")
 
     def _usage(self, state: _CallState, started: float, purpose: str) -> CallUsage:
         return CallUsage(

@@ -240,26 +240,16 @@ class LlamaRunner:
             }
         prompt = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        cached = llm.input_ids[: llm.n_tokens].tolist()
-        keep = 0
-        for a, b in zip(cached, tokens[:-1], strict=False):
-            if a != b:
-                break
-            keep += 1
+        # reuse the cached prefix, but evaluate at least the last token: its logits are the answer
+        keep = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens[:-1])
         llm.n_tokens = keep
         llm.eval(tokens[keep:])
         ptr = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
         logits = np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
         top = float(logits.max())
         mass = {w: float(np.exp(logits[ids] - top).sum()) for w, ids in self._answers.items()}
-        total = float(np.exp(logits - top).sum())
         yes, no = mass["yes"], mass["no"]
-        return {
-            "p_yes": yes / (yes + no) if yes + no > 0 else 0.5,
-            "answer_mass": (yes + no) / total,
-            "prompt_tokens": len(tokens),
-            "evaluated": len(tokens) - keep,
-        }
+        return {"p_yes": yes / (yes + no) if yes + no > 0 else 0.5, "prompt_tokens": len(tokens)}
 
 
 @contextlib.contextmanager
@@ -467,7 +457,7 @@ class LocalBackend(ChatBackend):
             attempts=1,
             latency_s=round(time.perf_counter() - started, 4),
         )
-        return YesNo(float(out["p_yes"]), usage, "logprobs", int(out["prompt_tokens"]))
+        return YesNo(float(out["p_yes"]), usage, "logprobs")
 
     def _generate(self, **kwargs: Any) -> Any:
         return complete_with(lambda request: self.call("chat", request), kwargs)
