@@ -203,6 +203,55 @@ def test_failed_requests_become_error_records_and_every_input_is_there_once(tmp_
     assert sorted(r["id"] for r in written) == ["0", "1", "2", "3"]
 
 
+def test_transient_line_failures_are_asked_again_in_a_later_round_and_nothing_is_lost(tmp_path: Path) -> None:
+    """One request in five fails transiently (HTTP 500, 429, 503 or no answer) the first time it is asked: every
+    article still ends with its live record, and the failed requests went into the next round."""
+    texts = short_articles(10)
+    expected, _ = live(texts, good)
+    failures = [Reply.error(500, {"error": {"message": "boom"}}), Reply.error(429), Reply.drop(), Reply.error(503)]
+    asked: dict[str, int] = {}
+
+    def handler(request: dict[str, Any]) -> Reply:
+        key = json.dumps(request, sort_keys=True)
+        asked[key] = asked.get(key, 0) + 1
+        n = len(asked)
+        if asked[key] == 1 and n % 5 == 0:
+            return failures[(n // 5) % len(failures)]
+        return good(request)
+
+    out = tmp_path / "out.jsonl"
+    with FakeBatchServer(handler=handler) as server:
+        records = run_to_end(submit_path(tmp_path, server, texts), server, out)
+        rounds = {line["custom_id"].split(":")[0] for line in server.lines()}
+    assert sum(1 for n in asked.values() if n > 1) == len(asked) // 5 >= 4
+    assert [r.ok for r in records] == [True] * 10
+    assert [comparable(r)["result"] for r in records] == [comparable(r)["result"] for r in expected]
+    assert rounds == {"0", "1"}
+    assert sorted(r["id"] for r in read_records(out)) == sorted(str(i) for i in range(10))
+
+
+def test_a_request_that_keeps_failing_transiently_is_final_after_max_tries(tmp_path: Path) -> None:
+    from factkit.batch._openai_batch import MAX_TRIES
+
+    texts = short_articles(2)
+    tries: list[int] = []
+
+    def handler(request: dict[str, Any]) -> Reply:
+        if texts[0][:30] in json.dumps(request["messages"]):
+            tries.append(1)
+            return Reply.error(500, {"error": {"message": "still down"}})
+        return good(request)
+
+    with FakeBatchServer(handler=handler) as server:
+        state = submit_path(tmp_path, server, texts)
+        records = run_to_end(state, server, tmp_path / "o.jsonl")
+    assert [r.ok for r in records] == [False, True]
+    assert records[0].error is not None and records[0].error.type == "TransportError"
+    assert f"({MAX_TRIES} rounds)" in records[0].error.message and "HTTP 500" in records[0].error.message
+    assert len(tries) == 2 * MAX_TRIES  # the article's two calls, each asked MAX_TRIES times, no more
+    assert load_state(state).done
+
+
 def test_an_expired_batch_fails_its_requests(tmp_path: Path) -> None:
     with FakeBatchServer(handler=good, final_status="expired") as server:
         records = run_to_end(submit_path(tmp_path, server, short_articles(2)), server, tmp_path / "o.jsonl")

@@ -10,8 +10,11 @@ records identical to live ones (see ``factkit batch --help``).
 * **Rounds.** A pass that meets unanswered requests submits them as the next round: the first round holds every
   call of every article; an answer that fails validation makes instructor re-ask, and the re-ask is the next
   round's request, up to the backend's re-ask limit (then the live path's own error record).
-* **Failures.** A request the batch could not answer (the error file, a non-200 response, an expired or failed
-  batch) fails its call as the live transport would: the article gets an error record.
+* **Failures.** A request the batch answered with a transient failure (HTTP 408, 409, 429 or 5xx, no response at
+  all, a line the batch left unanswered, an expired batch) is asked again in the next round, up to
+  :data:`MAX_TRIES` tries in all; then, like an error about the request itself (HTTP 400, a request over the file
+  limit, a failed or cancelled batch), it fails its call as the live transport would: the article gets an error
+  record that says how many tries it had.
 * **Limits.** A round is split into input files of at most ``max_requests`` requests and ``max_bytes`` bytes.
 * **The state file** (JSON, written atomically) holds the inputs, the batches and the answers: every step can be
   re-run after a crash. factkit never overwrites a file it did not write, and the API key is never in it.
@@ -78,6 +81,10 @@ MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 STATE_FORMAT: Literal["factkit-openai-batch/1"] = "factkit-openai-batch/1"
 ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
+#: How many rounds a request is asked in when the batch keeps failing it transiently (then its failure is final).
+MAX_TRIES = 3
+#: Errors without a response that are about the request itself, or the user's choice: asking again cannot help.
+FINAL_ERROR_CODES = frozenset({"request_too_large", "batch_failed", "batch_cancelled", "invalid_request"})
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 
 
@@ -110,6 +117,14 @@ class Answer(BaseModel):
     status_code: int = Field(0, description="The HTTP status of the response; 0 when there was none.")
     body: Any = None
     error: dict[str, Any] | None = None
+    tries: int = Field(1, description="The rounds the request was asked in (transient failures are asked again).")
+
+    @property
+    def transient(self) -> bool:
+        """A failure that asking again may cure: a busy or failing server, or no answer at all."""
+        if self.status_code:
+            return self.status_code in (408, 409, 429) or self.status_code >= 500
+        return str((self.error or {}).get("code") or "") not in FINAL_ERROR_CODES
 
 
 class BatchJob(BaseModel):
@@ -146,6 +161,9 @@ class BatchState(BaseModel):
     jobs: list[BatchJob] = Field(default_factory=list)
     requests: dict[str, str] = Field(default_factory=dict, description="custom_id -> request key (sha256).")
     answers: dict[str, Answer] = Field(default_factory=dict, description="request key -> answer.")
+    failed_tries: dict[str, int] = Field(
+        default_factory=dict, description="request key -> transient failures so far (the request is asked again)."
+    )
     finished: int = Field(0, description="Inputs whose record is final (as of the last pass).")
     waiting: int = Field(0, description="Inputs still waiting for answers.")
 
@@ -289,11 +307,19 @@ def _failure(answer: Answer, where: str) -> FactkitError:
         raw = body.get("error")
         what = str((raw.get("message") if isinstance(raw, dict) else None) or answer.body or "")[:200]
         status = answer.status_code
-        kind = TransportError if status in (408, 409, 429) or status >= 500 else ModelError
-        return kind(f"{where} failed this request in the batch: HTTP {status}: {what}", provider="openai")
+        kind = TransportError if answer.transient else ModelError
+        return kind(
+            f"{where} failed this request in the batch{_tries(answer)}: HTTP {status}: {what}", provider="openai"
+        )
     err = answer.error or {}
     what = f"{err.get('code') or 'error'}: {str(err.get('message') or '')[:200]}"
-    return TransportError(f"{where} gave no answer to this request in the batch ({what})", provider="openai")
+    return TransportError(
+        f"{where} gave no answer to this request in the batch{_tries(answer)} ({what})", provider="openai"
+    )
+
+
+def _tries(answer: Answer) -> str:
+    return f" ({answer.tries} rounds)" if answer.tries > 1 else ""
 
 
 def _replay_extractor(extractor: Extractor, backend: _ReplayBackend, only: list[str] | None) -> Extractor:
@@ -500,35 +526,50 @@ class _Session:
         for job in self.state.jobs:
             if job.collected or job.status not in TERMINAL:
                 continue
+            seen: set[str] = set()
             for file_id in (job.output_file_id, job.error_file_id):
                 if file_id:
                     with self.api("downloading batch results"):
                         text = self.client.files.content(file_id).text
-                    self._read_answers(text)
+                    seen |= self._read_answers(text)
             for custom_id in job.custom_ids:
                 key = self.state.requests[custom_id]
-                if key not in self.state.answers:
+                if key not in self.state.answers and key not in seen:
                     code = "batch_" + job.status if job.status != "completed" else "missing"
                     message = f"the batch ended {job.status} without an answer to it"
-                    self.state.answers[key] = Answer(error={"code": code, "message": message})
+                    self._answered(key, Answer(error={"code": code, "message": message}))
             job.collected = True
             self.save()
 
-    def _read_answers(self, text: str) -> None:
+    def _answered(self, key: str, answer: Answer) -> None:
+        """Keep an answer; a transient failure before the last try is counted instead, so the next pass asks again."""
+        if answer.status_code != 200 and answer.transient:
+            tries = self.state.failed_tries.get(key, 0) + 1
+            if tries < MAX_TRIES:
+                self.state.failed_tries[key] = tries
+                return
+            answer.tries = tries
+        self.state.answers[key] = answer
+
+    def _read_answers(self, text: str) -> set[str]:
+        """Take in one result file's lines; returns the request keys it answered (failures counted included)."""
+        seen: set[str] = set()
         for line in redact(text).splitlines():
             try:
                 entry = json.loads(line)
                 key = self.state.requests.get(str(entry["custom_id"]))
             except (ValueError, KeyError, TypeError):
                 continue
-            if key is None or key in self.state.answers:
+            if key is None or key in self.state.answers or key in seen:
                 continue
+            seen.add(key)
             response = entry.get("response")
             if isinstance(response, dict) and isinstance(response.get("status_code"), int):
-                self.state.answers[key] = Answer(status_code=response["status_code"], body=response.get("body"))
+                self._answered(key, Answer(status_code=response["status_code"], body=response.get("body")))
             else:
                 error = entry.get("error")
-                self.state.answers[key] = Answer(error=error if isinstance(error, dict) else {"message": str(error)})
+                self._answered(key, Answer(error=error if isinstance(error, dict) else {"message": str(error)}))
+        return seen
 
     def step(self) -> list[BatchRecord]:
         """Everything that can be done now: finish a submission, refresh, collect answers, submit the next round."""
