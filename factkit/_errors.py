@@ -143,6 +143,11 @@ class ModelTimeoutError(ModelError):
     """The embedded model's process did not answer within its deadline (stopped or stuck); it was killed."""
 
 
+class ModelInterrupted(ModelError):
+    """The call was stopped because its run was interrupted (Ctrl-C during a batch): not the article's fault, so
+    a batch writes no record for it and a re-run does it again."""
+
+
 class OutputError(FactkitError):
     """The model answered, but its output never validated, even after re-asking."""
 

@@ -174,7 +174,8 @@ class CrashingModel:
 
     Config keys: ``crash_on`` (a text; a request whose messages hold it crashes the child with SIGSEGV),
     ``crash_unless_safe`` (crash on every request, and at load, unless ``kernels`` is ``safe``: a machine whose
-    fast kernels are broken). Other requests get :func:`grounded_answer`'s reply.
+    fast kernels are broken), ``slow_on`` and ``slow_s`` (a request whose messages hold that text takes that many
+    seconds: a long article). Other requests get :func:`grounded_answer`'s reply.
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -209,6 +210,8 @@ class CrashingModel:
             self.config.get("crash_unless_safe") and self.config.get("kernels") != "safe"
         ):
             self._crash()
+        if self.config.get("slow_on") and self.config["slow_on"] in text:
+            time.sleep(float(self.config.get("slow_s", 60)))
         content = json.dumps(grounded_answer(args))
         return {
             "id": f"crashing-{self.calls}",

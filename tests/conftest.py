@@ -38,6 +38,16 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return cache
 
 
+@pytest.fixture(autouse=True)
+def forget_registered_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets a test registers are redacted for that test only: a key such as "test" would otherwise redact
+    every later test's tmp_path ("py[REDACTED]-of-root/...") and make assertions on messages depend on order."""
+    from factkit import _errors
+
+    monkeypatch.setattr(_errors, "_registered_secrets", set(_errors._registered_secrets))
+    monkeypatch.setattr(_errors, "_fragments", _errors._fragments)
+
+
 @pytest.fixture
 def fake_server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as server:

@@ -252,3 +252,53 @@ def test_a_killed_child_is_reported_as_killed_with_advice_on_memory(tmp_path: Pa
     assert "was killed" in message and "memory" in message
     assert "native code" not in message and "KERNELS" not in message
     backend.close()
+
+
+_INTERRUPTIBLE_CLI = f"""
+import os, sys
+from factkit.backends.local import LocalBackend
+original = LocalBackend.__init__
+def init(self, settings, *, runner=None, config=None):
+    original(self, settings, runner={RUNNER!r}, config={{"slow_on": "SLOW", "slow_s": float(os.environ["SLOW_S"])}})
+LocalBackend.__init__ = init
+from factkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_stops_a_batch_on_the_embedded_model_at_once_and_a_rerun_goes_on(tmp_path: Path) -> None:
+    """Ctrl-C during a long article: the command stops within seconds (not when the article ends), says how to
+    resume, leaves whole records; the same command then finishes. Started with SIGINT ignored, as a shell without
+    job control starts a background command, it still listens."""
+    inputs = tmp_path / "in.jsonl"
+    texts = [ARTICLE, ARTICLE.replace("Springfield", "SLOW Shelbyville"), ARTICLE.replace("Ann", "Bea")]
+    inputs.write_text("".join(json.dumps({"id": f"a{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "FACTKIT_VERIFY": "rules", "FACTKIT_CACHE_DIR": str(tmp_path / "cache"), "SLOW_S": "300"}
+    for name in ("OPENAI_API_KEY", "FACTKIT_BASE_URL", "OPENAI_BASE_URL"):
+        env.pop(name, None)
+    command = [sys.executable, "-c", _INTERRUPTIBLE_CLI, "extract", str(inputs), "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.monotonic() + 240
+    while not (out.exists() and out.read_text().count("\n") >= 1):
+        assert proc.poll() is None and time.monotonic() < deadline, "the first article never finished"
+        time.sleep(0.1)
+    time.sleep(1.0)  # the slow article is in flight now
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=60)  # the slow article alone would take 300 s
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "run the same command again" in stderr and "Traceback" not in stderr
+    lines = out.read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a0"]
+    rerun = subprocess.run(command, env={**env, "SLOW_S": "0"}, capture_output=True, text=True, timeout=240)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == ["a0", "a1", "a2"]

@@ -98,6 +98,13 @@ class ModelProcess:
             self._forget_if_forked()
             self._stop()
 
+    def kill_now(self) -> None:
+        """SIGKILL the child without waiting for the call in flight (which then ends as a crash): for Ctrl-C."""
+        proc = self._proc
+        if proc is not None and self._owner == os.getpid() and proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+
     def _forget_if_forked(self) -> None:
         """After ``fork()`` (a pre-loading web server, say) the child and its pipes are the parent's: start anew."""
         if self._proc is not None and self._owner != os.getpid():

@@ -277,6 +277,10 @@ class ChatBackend:
         #: The endpoint refused a request for log-probabilities: yes/no questions ask for an answer instead.
         self._no_logprobs = False
 
+    def interrupt(self) -> None:
+        """Stop the calls in flight now, from any thread (a batch interrupted by Ctrl-C). Remote calls end with
+        their own timeouts, so here nothing; the embedded model kills its child."""
+
     # -- identity, for cache keys and results --------------------------------------------------------
     def cache_identity(self) -> dict[str, Any]:
         return {

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .._config import Settings, cache_root
-from .._errors import ConfigError, ModelCrashError
+from .._errors import ConfigError, ModelCrashError, ModelInterrupted
 from .._models import CallUsage
 from ._child import ModelProcess
 from .base import ChatBackend, Mode, RetryPolicy, YesNo
@@ -335,6 +335,9 @@ _CRASH_FIX = (
 )
 
 
+_INTERRUPTED = "the embedded model was interrupted (Ctrl-C); nothing was kept of this call"
+
+
 class LocalBackend(ChatBackend):
     """The embedded model behind the seam. It runs in a child process (:mod:`factkit.backends._child`), so a crash
     in llama.cpp is a :class:`~factkit.ModelCrashError` here, not the end of the caller's process.
@@ -379,6 +382,7 @@ class LocalBackend(ChatBackend):
             raise ConfigError(f"llama.cpp could not load {path}: {exc}; is it a valid GGUF file?") from None
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by interrupt(): the calls asked before it are cancelled
         max_tokens = settings.max_tokens or 1024
         super().__init__(
             self._generate,
@@ -404,9 +408,27 @@ class LocalBackend(ChatBackend):
             return backend
 
     def call(self, op: str, args: dict[str, Any] | None = None) -> Any:
-        """Run one operation of the runner in the child (``chat``, ``reset``, ``sampler``...)."""
+        """Run one operation of the runner in the child (``chat``, ``reset``, ``sampler``...).
+
+        A call asked before :meth:`interrupt` (in flight, or waiting for the model) ends with
+        :class:`~factkit.ModelInterrupted`; a call asked after it starts a new child.
+        """
+        generation = self._generation
         with self._lock:
-            return self._run(op, args)
+            if generation != self._generation:
+                raise ModelInterrupted(_INTERRUPTED)
+            try:
+                return self._run(op, args)
+            except ModelCrashError as exc:
+                if generation != self._generation:
+                    raise ModelInterrupted(_INTERRUPTED) from exc
+                raise
+
+    def interrupt(self) -> None:
+        """Kill the child now (Ctrl-C during a batch): the call in flight and the calls waiting for the model end
+        at once, instead of each running to its end."""
+        self._generation += 1
+        self.process.kill_now()
 
     def _run(self, op: str, args: dict[str, Any] | None = None) -> Any:
         """One operation, with the fallback to the portable kernels after a crash with the fast ones."""

@@ -22,7 +22,16 @@ from pydantic import TypeAdapter
 
 from .._cost import PriceTable, format_usd, resolve_prices
 from .._document import decode_bytes
-from .._errors import BudgetError, ConfigError, FactkitError, InputError, UsageError, describe, redact
+from .._errors import (
+    BudgetError,
+    ConfigError,
+    FactkitError,
+    InputError,
+    ModelInterrupted,
+    UsageError,
+    describe,
+    redact,
+)
 from .._models import CallUsage, Extraction, Usage
 from ._results import BatchFailure, BatchRecord, ResultsFile
 from ._workers import WorkerPool, WorkersGone, WorkerSpec
@@ -238,7 +247,7 @@ class BatchRunner:
                     return self._not_started(rid, source, sha, estimate), "not_started"
                 reserved = True
             result = self._extract(text, published=job.published)
-        except (WorkersGone, CancelledError):
+        except (WorkersGone, CancelledError, ModelInterrupted):
             raise  # not this article's failure: the batch stops (or was stopped), a re-run picks up the rest
         except ConfigError as exc:  # a rejected key or unknown model fails every article the same way: stop
             self._stop = self._stop or exc
@@ -333,6 +342,12 @@ class BatchRunner:
             }
         return self._overhead
 
+    def _interrupt(self) -> None:
+        """Stop the model calls in flight (the pipeline's backend is its judge too); never builds a backend."""
+        backend = getattr(self.extractor, "_backend", None)
+        if backend is not None:
+            backend.interrupt()
+
     # -- the loop ---------------------------------------------------------------------------------------------
     async def run(self, inputs: Iterable[BatchInput], total: int | None = None) -> BatchOutcome:
         outcome = BatchOutcome(cost_usd=0.0 if self.price is not None else None, budget=self.budget)
@@ -413,6 +428,11 @@ class BatchRunner:
                     f"{self._stop}; the batch stopped there ({outcome.extracted} extracted, {outcome.failed} failed); "
                     "fix the setting and re-run the same command: the inputs not done are picked up"
                 )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C: the model calls in flight stop now rather than each finishing its article; nothing more is
+            # written, so the results file holds whole records only and a re-run goes on from there.
+            self._interrupt()
+            raise
         finally:
             for task in tasks:
                 task.cancel()

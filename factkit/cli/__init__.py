@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .._config import ENV_VARS
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    _listen_for_ctrl_c()
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -81,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.removeHandler(handler)
         noisy.removeHandler(handler)
         log.setLevel(previous_level)  # main() runs in-process too (tests, notebooks): leave logging as it was
+
+
+def _listen_for_ctrl_c() -> None:
+    """A shell without job control starts background commands with SIGINT ignored, and Python keeps it so: a
+    Ctrl-C (or ``kill -INT``) would then never stop a long batch. factkit always stops on it, cleanly."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _one_line(message: str) -> str:

@@ -139,21 +139,32 @@ def run_batch(args: argparse.Namespace) -> int:
             sys.stdout.write(record.to_line() + "\n")
             sys.stdout.flush()
 
-    outcome = batch.run(
-        extractor,
-        items,
-        total=total,
-        concurrency=args.concurrency,
-        out=args.out,
-        on_result=None if args.out else to_stdout,
-        progress=False if args.no_progress else None,
-        max_cost=args.max_cost,
-        prices=args.prices,
-        max_input_chars=args.max_input_chars,
-        retry_errors=args.retry_errors,
-        workers=args.workers,
-        keep=False,
-    )
+    try:
+        outcome = batch.run(
+            extractor,
+            items,
+            total=total,
+            concurrency=args.concurrency,
+            out=args.out,
+            on_result=None if args.out else to_stdout,
+            progress=False if args.no_progress else None,
+            max_cost=args.max_cost,
+            prices=args.prices,
+            max_input_chars=args.max_input_chars,
+            retry_errors=args.retry_errors,
+            workers=args.workers,
+            keep=False,
+        )
+    except KeyboardInterrupt:
+        if args.out:
+            how = (
+                f"the records written so far are whole in {args.out}; run the same command again to go on (what "
+                "is done there is skipped)"
+            )
+        else:
+            how = "the records printed so far are whole; give --out FILE to be able to resume a batch"
+        print(f"factkit: interrupted; {how}", file=sys.stderr)
+        return 130
     out = Path(args.out) if args.out else None
     print(f"factkit: {outcome.summary(out)}", file=sys.stderr)
     budget = outcome.budget
