@@ -617,12 +617,43 @@ def _finite(token: Any) -> bool:
     return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
 
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# A page's time stamps before its title: "January 26, 2018 / 8:49 PM / Updated 16 minutes ago", "Published 3 hours
+# ago |", "Updated: 10:02 AM EST". Each piece is a whole stamp; the run is matched from the start only.
+_STAMP_HEAD = re.compile(
+    rf"^(?:\s*(?:(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{1,2}}:\d{{2}}\s*(?:[AaPp]\.?[Mm]\.?)?"
+    r"(?:\s+[A-Z]{2,4}\b)?|(?:Last\s+)?(?:Updated|Published|Posted)(?::|\s+on\b)?(?:\s+\d+\s+(?:seconds?|minutes?|hours?|"
+    r"days?)\s+ago)?)\s*[/|·•,–—-]?)+\s*"
+)
+# A person's name in a byline: a first name, an optional initial, a last name ("Dan Levine", "Mica J. Rosenberg").
+_BYLINE_NAME = r"[A-Z][a-z’'-]+(?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z’'-]+"
+_BYLINE_TAIL = re.compile(
+    rf"\s*(?:(?:\bBy\s+)?{_BYLINE_NAME}(?:\s*(?:,|&|\band\b)\s*{_BYLINE_NAME})*\s*)?\b\d+\s*[Mm]in(?:ute)?s?\s+[Rr]ead\s*$"
+    rf"|\s+[Bb]y\s+{_BYLINE_NAME}(?:\s*(?:,|&|\band\b)\s*{_BYLINE_NAME})*\s*$"
+)
+
+
+def clean_title(text: str) -> str:
+    """A title line or a headline without its page furniture: the time stamps before it, a dateline ("SAN
+    FRANCISCO (Reuters) -"), a byline and "N Min Read" after it. "January 26, 2018 / 8:49 PM / Updated 16 minutes
+    ago U.S. judge blocks prompt deportation of Cambodians Dan Levine , Mica Rosenberg 3 Min Read" -> "U.S. judge
+    blocks prompt deportation of Cambodians". Text without furniture comes back as it was."""
+    out = _STAMP_HEAD.sub("", text, count=1)
+    out = _DATELINE.sub("", out, count=1)
+    out = _BYLINE_TAIL.sub("", out, count=1)
+    return out.strip(" \t|/·•–—-") if out != text else text
+
+
 def title_of(doc: Document) -> str:
     """The article's title line ('' when the text starts with its story)."""
     first = next((s for s in doc.sentences if not looks_like_injection(s.text)), None)
-    if first is None or is_furniture(first.text) or layout_furniture(doc, first.start, first.end) != "the title":
+    if first is None or layout_furniture(doc, first.start, first.end) != "the title":
         return ""
-    return first.text if len(first.text) <= TITLE_CHARS else ""
+    title = clean_title(first.text)
+    if is_furniture(title) or len(content_words(title)) < 2:
+        return ""
+    return title if len(title) <= TITLE_CHARS else ""
 
 
 def sentence_facts(doc: Document, nlp: Any = None) -> list[Fact]:
@@ -645,6 +676,9 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
     for sentence in doc.sentences:
         text = sentence.text
         start = sentence.start + (m.end() if (m := _DATELINE.match(text)) else 0)
+        stamp = _STAMP_HEAD.match(doc.text[start : sentence.end])
+        if stamp and doc.text[start + stamp.end() : start + stamp.end() + 1].isupper():
+            start += stamp.end()  # a page's date line glued to the sentence: "Thursday, May 7, 2015 On Tuesday, ..."
         if bullet := _BULLET.match(doc.text[start : sentence.end]):
             start += bullet.end()  # a list item's marker is not part of its statement
         while start < sentence.end and doc.text[start].isspace():
@@ -935,6 +969,19 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
     for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
         fallback = (title_of(doc) or lead) if field_name == "headline" else lead
         value = getattr(out, field_name)
+        if field_name == "headline" and value and (cleaned := clean_title(value)) != value:
+            # a headline copied with the page's furniture (a byline, "3 Min Read", a time stamp): kept without it,
+            # noted but not a problem to re-ask about
+            reason = f"headline {value[:60]!r} carried page furniture; kept {cleaned[:60]!r}"
+            out.rejected.append(Rejected(kind="summary", item={field_name: value}, reason=reason))
+            value = cleaned
+            setattr(out, field_name, value)
+        if field_name == "headline" and value and is_furniture(value):
+            what = _FURNITURE.search(value)
+            reason = f"headline {value[:60]!r} holds page furniture ({what.group().strip()[:40]!r})" if what else ""
+            out.reject("summary", {field_name: value}, reason, problems)
+            setattr(out, field_name, fallback)
+            continue
         if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
             head = value.split(", ")[0]
             if field_name == "headline" and head != value and len(head.split()) >= 4:

@@ -161,7 +161,8 @@ def test_the_embedded_models_tldr_is_the_lead_fact_and_a_cut_headline_is_replace
     result = extractor.extract(ARTICLE, published="2018-01-26")
     lead = "A federal judge said the administration cannot deport 92 Cambodian citizens."
     assert result.summary.tldr == lead  # extractive: the article's own words
-    assert result.summary.headline == lead  # the cut headline is never returned as if whole
+    # the cut headline is never returned as if whole: the article's title line takes its place, without its furniture
+    assert result.summary.headline == "Judge blocks deportations"
     assert any("cut off by the length cap" in r.reason for r in result.rejected)
 
 
@@ -176,6 +177,52 @@ def test_a_headline_cut_in_its_second_clause_keeps_its_first() -> None:
     extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
     result = extractor.extract(ARTICLE, published="2018-01-26")
     assert result.summary.headline == "Federal judge blocks deportation of 92 Cambodian citizens"
+
+
+SEED_TITLE_LINE = (
+    "January 26, 2018 / 8:49 PM / Updated 16 minutes ago U.S. judge blocks prompt deportation of Cambodians Dan "
+    "Levine , Mica Rosenberg 3 Min Read \n"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # the model copied the title line with its byline: the byline goes, the headline stays
+        (
+            "U.S. Judge Blocks Deportation of Cambodians Dan Levine, Mica Rosenberg 3 Min Read",
+            "U.S. Judge Blocks Deportation of Cambodians",
+        ),
+        ("January 26, 2018 / Updated 16 minutes ago Judge blocks deportation", "Judge blocks deportation"),
+        ("Judge blocks deportation of Cambodians By Dan Levine", "Judge blocks deportation of Cambodians"),
+        # all furniture: the cleaned title line takes its place
+        ("3 Min Read", "U.S. judge blocks prompt deportation of Cambodians"),
+        ("Reporting by Dan Levine; Editing by Sandra Maler", "U.S. judge blocks prompt deportation of Cambodians"),
+    ],
+)
+def test_a_headline_never_carries_page_furniture(written: str, expected: str) -> None:
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        return {"headline": written}
+
+    extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
+    result = extractor.extract(SEED_TITLE_LINE + ARTICLE.split("\n", 1)[1], published="2018-01-26")
+    assert result.summary.headline == expected
+    assert any("furniture" in r.reason for r in result.rejected)
+    assert not any("Min Read" in f.statement or "Updated" in f.statement for f in result.facts)
+
+
+def test_a_date_line_glued_to_the_first_sentence_is_not_part_of_its_fact() -> None:
+    text = "Thursday, May 7, 2015 On Tuesday, the city council of Springfield voted to build a new bridge.\n"
+    extractor = factkit.Extractor(
+        backend=FakeModel(handler=grounded_answer), settings=_settings(FACTKIT_FACTS="sentences")
+    )
+    result = extractor.extract(text)
+    assert [f.statement for f in result.facts] == [
+        "On Tuesday, the city council of Springfield voted to build a new bridge."
+    ]
+    assert result.facts[0].evidence.text == result.facts[0].statement
 
 
 WIKI = (
