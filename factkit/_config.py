@@ -26,6 +26,8 @@ ENV_VARS: dict[str, str] = {
     "FACTKIT_API_KEY": "API key for the endpoint; else OPENAI_API_KEY",
     "FACTKIT_BACKEND": "force a backend: openai, local",
     "FACTKIT_TIMEOUT": "seconds per model request, a deadline however slowly the server answers (default 120)",
+    "FACTKIT_ARTICLE_TIMEOUT": "seconds for every model call of one article, retries and waits included (default: "
+    "no bound; a call alone takes at most 5 x FACTKIT_TIMEOUT + 15 s)",
     "FACTKIT_MAX_RESPONSE_BYTES": "a model response larger than this is an error (default 4 MiB)",
     "FACTKIT_CACHE_DIR": "where the model-call cache and the assembled local model live",
     "FACTKIT_CACHE": "set to 0 to turn the model-call cache off",
@@ -55,6 +57,9 @@ class Settings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout: float = Field(120.0, gt=0)
+    article_timeout: float | None = Field(
+        None, gt=0, description="Seconds for all the model calls of one article, retries included (None: no bound)."
+    )
     transport_retries: int = Field(4, ge=0, description="Extra tries after a transport fault.")
     retry_wait_max: float = Field(30.0, ge=0, description="Cap on one backoff wait, seconds.")
     retry_wait_multiplier: float = Field(1.0, ge=0, description="Scales every backoff wait; 0 in tests.")
@@ -123,6 +128,7 @@ def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) ->
 #: Numeric settings read from the environment: variable, Settings field, type.
 _NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
     ("FACTKIT_TIMEOUT", "timeout", float),
+    ("FACTKIT_ARTICLE_TIMEOUT", "article_timeout", float),
     ("FACTKIT_LOCAL_THREADS", "local_threads", int),
     ("FACTKIT_MAX_RESPONSE_BYTES", "max_response_bytes", int),
     ("FACTKIT_MAX_INPUT_CHARS", "max_input_chars", int),

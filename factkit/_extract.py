@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -15,6 +17,7 @@ from pydantic import BaseModel
 
 from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
+from ._context import article_deadline
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
 from ._errors import FactkitError, OutputError, UsageError
@@ -173,21 +176,37 @@ class Pipeline:
                 f"{' (an instance)' if isinstance(schema, BaseModel) else ''}; pass e.g. schema=Ruling, not Ruling(...)"
             )
         doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
-        if schema is not None:
-            return self._extract_custom(doc, schema)
-        return self._extract(doc, parts)
+        with self._deadline():
+            if schema is not None:
+                return self._extract_custom(doc, schema)
+            return self._extract(doc, parts)
 
     def summarize(self, text: str | bytes, *, published: Any = None) -> Summary:
         """Headline, one-sentence tldr and key points, each point with the spans that support it."""
         doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
         chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
         nlp = self._entity_sources()[0]
-        grounded, _ = self._run_grounded(
-            doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp, self._judge())
-        )
+        with self._deadline():
+            grounded, _ = self._run_grounded(
+                doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp, self._judge())
+            )
         return summary_of(grounded)
 
     # -- internals ------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """``FACTKIT_ARTICLE_TIMEOUT``: every model call of the article below ends by then (an outer one holds)."""
+        limit = self.settings.article_timeout
+        outer = article_deadline.get()
+        if limit is None or (outer is not None and outer[0] <= time.monotonic() + limit):
+            yield
+            return
+        token = article_deadline.set((time.monotonic() + limit, limit))
+        try:
+            yield
+        finally:
+            article_deadline.reset(token)
+
     def _judge(self) -> ChatBackend | None:
         """The backend that judges what the model writes (``FACTKIT_VERIFY``): this one, unless the setting says
         rules or the backend answers no yes/no questions (a scripted test double)."""
@@ -310,7 +329,10 @@ class Pipeline:
                 finally:
                     signal.set()
 
-        futures = [_call_pool().submit(run, job, signal) for job, signal in zip(jobs, sent, strict=True)]
+        futures = [  # each in a copy of this context: the article's deadline holds in the pool's threads too
+            _call_pool().submit(contextvars.copy_context().run, run, job, signal)
+            for job, signal in zip(jobs, sent, strict=True)
+        ]
         for signal in sent:
             signal.wait()
         meanwhile()

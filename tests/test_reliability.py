@@ -233,6 +233,37 @@ def test_the_timeout_is_a_deadline_however_slowly_the_server_sends(phase: str) -
     assert took < 2 * 1.0 + 1.5, took  # two tries of one second each, not minutes
 
 
+@pytest.mark.parametrize("how", ["extract", "summarize", "env"])
+def test_the_article_timeout_bounds_every_call_of_an_article_retries_included(how: str) -> None:
+    """FACTKIT_ARTICLE_TIMEOUT: a server that drips a byte at a time, a 1 s request timeout and four retries each
+    would take an article 5 tries x 1 s per call; the article's deadline of 1.5 s ends all of its calls by then."""
+    import time
+
+    from factkit import TransportError
+
+    server = _Dripping("body")
+    try:
+        if how == "env":
+            settings = _remote(
+                server.base_url, timeout=1.0, transport_retries=4, env={"FACTKIT_ARTICLE_TIMEOUT": "1.5"}
+            )
+        else:
+            settings = _remote(server.base_url, timeout=1.0, transport_retries=4, article_timeout=1.5)
+        extractor = Extractor(settings=settings)
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"FACTKIT_ARTICLE_TIMEOUT=1.5 s") as err:
+            if how == "summarize":
+                extractor.summarize(short_articles(1)[0])
+            else:
+                extractor.extract(short_articles(1)[0])
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert took < 1.5 + 1.0, took  # not 5 tries of 1 s
+    assert "deadline passed" in str(err.value)
+    assert server.connections <= 2 * 2  # each of the article's (at most two) calls got at most two tries
+
+
 def test_a_huge_response_is_one_error_and_is_not_downloaded_again(fake_server: FakeOpenAIServer) -> None:
     from factkit import ModelError
 

@@ -95,7 +95,10 @@ def bounded_client(*, deadline_s: float, max_bytes: int, **kwargs: Any) -> httpx
     import openai
 
     def start(request: httpx2.Request) -> None:
-        _current.deadline = time.monotonic() + deadline_s
+        from .._context import seconds_left
+
+        left = seconds_left()  # the article's deadline, when it comes first
+        _current.deadline = time.monotonic() + (deadline_s if left is None else min(deadline_s, left))
         _current.budget = _current.cap = max_bytes
 
     hooks = kwargs.pop("event_hooks", {})

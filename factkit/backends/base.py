@@ -34,9 +34,10 @@ from typing import Any, Generic, Literal, TypeVar
 import instructor
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
 
-from .._context import validation_context
+from .._context import article_deadline, seconds_left, validation_context
 from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, has_secrets, redact
 from .._models import CallUsage, Usage
 from ._transport import too_large
@@ -172,6 +173,14 @@ class RetryPolicy:
         return backoff * random.uniform(0.5, 1.0) * self.multiplier
 
 
+class _past_deadline(stop_base):
+    """Stop retrying once the article's deadline has passed."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        left = seconds_left()
+        return left is not None and left <= 0
+
+
 def _retry_after(exc: BaseException | None) -> float | None:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
@@ -276,6 +285,18 @@ class ChatBackend:
         self._patched: dict[Mode, Any] = {}
         #: The endpoint refused a request for log-probabilities: yes/no questions ask for an answer instead.
         self._no_logprobs = False
+
+    def _check_deadline(self, exc: BaseException | None) -> None:
+        """A :class:`TransportError` naming ``FACTKIT_ARTICLE_TIMEOUT`` once the article's deadline has passed."""
+        current = article_deadline.get()
+        if current is None or time.monotonic() < current[0]:
+            return
+        after = f" (the last try: {_describe(exc)})" if exc is not None else ""
+        raise TransportError(
+            f"the article's deadline passed while calling {self.endpoint or self.name}: FACTKIT_ARTICLE_TIMEOUT="
+            f"{current[1]:g} s for all of its model calls{after}; raise it, or unset it for no bound",
+            provider=self.name,
+        )
 
     def interrupt(self) -> None:
         """Stop the calls in flight now, from any thread (a batch interrupted by Ctrl-C). Remote calls end with
@@ -455,9 +476,14 @@ class ChatBackend:
         def worth_retrying(exc: BaseException) -> bool:
             return not rejects_mode(exc) and is_transient(exc)
 
+        def wait(rs: RetryCallState) -> float:
+            left = seconds_left()
+            return policy.wait(rs) if left is None else min(policy.wait(rs), left)
+
+        self._check_deadline(None)
         retrying = Retrying(
-            stop=stop_after_attempt(policy.retries + 1),
-            wait=policy.wait,
+            stop=stop_any(stop_after_attempt(policy.retries + 1), _past_deadline()),
+            wait=wait,
             retry=retry_if_exception(worth_retrying),
             sleep=policy.sleep,
             reraise=True,
@@ -480,10 +506,12 @@ class ChatBackend:
         except openai.APIStatusError as exc:
             if rejects_mode(exc):
                 raise ModeRejected(f"HTTP {exc.status_code}") from None
+            self._check_deadline(exc)
             raise self._translate(exc, state) from None
         except Exception as exc:
             if isinstance(exc, FactkitError):
                 raise
+            self._check_deadline(exc)
             raise self._translate(exc, state) from None
         usage = getattr(response, "usage", None)
         if usage is not None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .._config import Settings, cache_root
+from .._context import seconds_left
 from .._errors import ConfigError, ModelCrashError, ModelInterrupted
 from .._models import CallUsage
 from ._child import ModelProcess
@@ -463,7 +464,9 @@ class LocalBackend(ChatBackend):
         times what a slow 2-core laptop needs: the seed's ~700 prompt tokens and 1,024-token cap give 446 s)."""
         prompt_tokens = len(json.dumps(args.get("messages", ""))) / 4
         max_tokens = args.get("max_tokens") or (self.sampling.get("max_tokens") if op == "chat" else 0) or 0
-        return self.timeout + 0.1 * prompt_tokens + 0.25 * float(max_tokens)
+        own = self.timeout + 0.1 * prompt_tokens + 0.25 * float(max_tokens)
+        left = seconds_left()  # FACTKIT_ARTICLE_TIMEOUT, when it comes first
+        return own if left is None else max(0.1, min(own, left))
 
     def close(self) -> None:
         self.process.close()
