@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   := seeds/reuters-2018-01-26-cambodians-deportation.txt
 
-.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote eval record clean
+.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote bench-compare eval record clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-remote:
 
 bench-local:
 	$(BIN)/python benchmarks/bench_local.py
+
+bench-compare:
+	$(BIN)/python benchmarks/bench_compare.py
 
 # Score the default model on the shipped fixtures (replays the recorded run: no model needed).
 eval:

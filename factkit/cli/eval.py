@@ -6,6 +6,8 @@
     factkit eval evals/ --replay evals/recorded/local-default.jsonl   # re-score a recorded run, no model
     factkit eval evals/ --json out.json --html out.html --fail-under entities.f1=0.6
     factkit eval faithfulness --data ../shared/data/xsum-faith/xsum_faith_dev.jsonl.gz --judge lexical
+    factkit eval --config compare.yaml --md compare.md      # two or more setups side by side, with intervals
+    factkit eval compare a.json b.json                      # the same, from two saved reports
 
 Exit codes: 0 every gate passed, 1 a gate failed (each named, with by how much), 2 a usage or input
 error (a bad fixture names its file, case and field).
@@ -29,8 +31,9 @@ from ..eval._gates import (
     GateFailure,
     Threshold,
     check_baseline,
+    check_same_cases,
     check_thresholds,
-    load_baseline,
+    load_report,
     parse_threshold,
 )
 from ..eval._html import render_html
@@ -46,6 +49,9 @@ from ._common import add_model_options, extractor_from
 __all__ = ["add_parser", "run"]
 
 FAITHFULNESS = "faithfulness"
+COMPARE = "compare"
+#: What a setup of ``--config`` may set.
+SETUP_KEYS = ("replay", "base_url", "model", "backend", "prompt", "api_key_env", "max_tokens", "only", "cache")
 JUDGE_METRICS = ("accuracy", "balanced_accuracy", "faithful_recall", "unfaithful_f1", "unfaithful_precision",
                  "unfaithful_recall")  # fmt: skip
 
@@ -66,7 +72,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "target",
         metavar="FIXTURES",
-        help="a fixture file or folder (e.g. evals/); or 'faithfulness' to measure the judge (with --data)",
+        nargs="?",
+        help="a fixture file or folder (e.g. evals/); 'faithfulness' to measure the judge (with --data); 'compare' "
+        "to compare saved reports",
+    )
+    parser.add_argument("reports", nargs="*", metavar="REPORT", help="with 'compare': two or more JSON reports")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a YAML file naming the fixtures and two or more setups (replay: FILE, or base_url/model/prompt/...): "
+        "runs each, prints them side by side with paired bootstrap intervals (see docs/eval.md)",
+    )
+    parser.add_argument(
+        "--common-cases", action="store_true", help="compare only the cases every report shares (else refused)"
     )
     add_model_options(parser)
     runs = parser.add_argument_group("what to score")
@@ -126,6 +144,16 @@ def run(args: argparse.Namespace) -> int:
     """Run ``factkit eval``; returns the exit code (0 pass, 1 a gate failed, 2 usage or input error)."""
     err = Console(stderr=True, highlight=False)
     try:
+        if args.config:
+            if args.target or args.reports:
+                raise UsageError("--config names the fixtures and the setups; give no FIXTURES with it")
+            return _compare(_run_config(args, err), args)
+        if args.target == COMPARE and not Path(args.target).exists():
+            return _compare(_load_reports(args.reports), args)
+        if args.target is None:
+            raise UsageError("give FIXTURES (e.g. evals/), 'compare REPORT REPORT...', or --config FILE")
+        if args.reports:
+            raise UsageError(f"one FIXTURES path, not {1 + len(args.reports)}; 'compare' takes several reports")
         if args.target == FAITHFULNESS and not Path(args.target).exists():
             return _faithfulness(args, err)
         return _evaluate(args, err)
@@ -205,8 +233,13 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
         raise UsageError("--replay and --record together: a replayed run is already recorded")
     if args.replay and (args.model or args.base_url or args.no_cache) and args.judge not in MODEL_JUDGES:
         raise UsageError("--replay scores a recorded run without any model; drop --model/--base-url/--no-cache")
-    baseline = load_baseline(args.baseline) if args.baseline else None
+    baseline_report = load_report(args.baseline) if args.baseline else None
     cases = _select(load_cases(args.target), args)
+    if baseline_report is not None:
+        from ..eval._record import text_sha256
+
+        check_same_cases(baseline_report, {c.id: text_sha256(c.article) for c in cases}, args.baseline)
+    baseline = dict(baseline_report.metrics) if baseline_report is not None else None
     recording = read_recording(args.replay) if args.replay else None
 
     extractor = None
@@ -218,6 +251,12 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
             extractor.only = _parts(args.only)
     judge: Judge | None = JUDGES[args.judge](extractor) if args.judge else None
     options = _options(args, judge)
+    if args.only:  # the parts not run (or not replayed) are "not run", never scored as all missed
+        import dataclasses
+
+        from .._extract import _parts
+
+        options = dataclasses.replace(options, parts=_parts(args.only))
 
     runs = recording.repeats if recording is not None and args.repeats == 1 else args.repeats
     scores: dict[str, list[float]] = {}
@@ -260,6 +299,128 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
     if baseline is not None:
         failures += check_baseline(report.metrics, baseline, max_drop=args.max_drop, lower_is_better=LOWER_IS_BETTER)
     return _verdict(failures)
+
+
+# ---------------------------------------------------------------------------------------------- compare
+
+
+def _load_reports(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    import json
+
+    if len(paths) < 2:
+        raise UsageError("'factkit eval compare' needs two or more JSON reports (written by 'factkit eval --json')")
+    reports: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read the report: {exc.strerror}", source=path) from None
+        except ValueError as exc:
+            raise InputError(f"not a JSON report: {exc}", source=path) from None
+        if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+            raise InputError(
+                "not a factkit eval report (no 'cases'); write one with 'factkit eval --json'", source=path
+            )
+        name, n = Path(path).stem, 1
+        while name in reports:
+            n += 1
+            name = f"{Path(path).stem}#{n}"
+        reports[name] = data
+    return reports
+
+
+def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, Any]]:
+    """Run every setup of a ``--config`` file on its fixtures; the reports as JSON, by setup name."""
+    import dataclasses
+    import os
+
+    import yaml
+
+    from .._config import resolve_settings
+    from .._extract import Pipeline, _parts
+
+    try:
+        config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the config: {exc.strerror}", source=args.config) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", source=args.config) from None
+    if not isinstance(config, dict) or not isinstance(config.get("setups"), dict) or not config.get("fixtures"):
+        raise InputError(
+            "the config needs 'fixtures: PATH' and 'setups:' with two or more named setups", source=args.config
+        )
+    setups: dict[str, Any] = config["setups"]
+    if len(setups) < 2:
+        raise InputError(f"give two or more setups to compare, not {len(setups)}", source=args.config)
+    for name, setup in setups.items():
+        if not isinstance(setup, dict):
+            raise InputError(f"setup {name!r} must be a mapping (e.g. {{replay: FILE}})", source=args.config)
+        unknown = sorted(set(setup) - set(SETUP_KEYS))
+        if unknown:
+            raise InputError(
+                f"setup {name!r}: unknown key(s) {', '.join(unknown)}; known: {', '.join(SETUP_KEYS)} (an API key is "
+                "never written in the file: name the variable that holds it with api_key_env)",
+                source=args.config,
+            )
+    cases = _select(load_cases(str(config["fixtures"])), args)
+    reports: dict[str, dict[str, Any]] = {}
+    for name, setup in setups.items():
+        err.print(f"factkit eval: setup {name}: {len(cases)} case(s)", highlight=False)
+        recording = read_recording(str(setup["replay"])) if setup.get("replay") else None
+        extractor = None
+        if recording is None:
+            key_env = setup.get("api_key_env")
+            if key_env and not os.environ.get(str(key_env)):
+                raise ConfigError(f"setup {name!r}: the variable {key_env} named by api_key_env is not set")
+            overrides: dict[str, Any] = {}
+            for field in ("max_tokens", "cache"):
+                if field in setup:
+                    overrides[field] = setup[field]
+            settings = resolve_settings(
+                base_url=setup.get("base_url"),
+                model=setup.get("model"),
+                backend=setup.get("backend"),
+                api_key=os.environ.get(str(key_env)) if key_env else None,
+                **overrides,
+            )
+            extractor = Pipeline(settings=settings, prompt=setup.get("prompt"))
+        options = _options(args, None)
+        if setup.get("only"):
+            options = dataclasses.replace(options, parts=_parts(str(setup["only"])))
+            if extractor is not None:
+                extractor.only = options.parts
+        report = run_eval(
+            cases,
+            extractor,
+            predictions=recording,
+            options=options,
+            fixtures=str(config["fixtures"]),
+        )
+        if report.cost.errors == len(report.cases):
+            raise ConfigError(f"setup {name!r}: every case failed to extract (first: {report.cases[0].error})")
+        reports[str(name)] = report.model_dump(mode="json")
+    return reports
+
+
+def _compare(reports: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
+    import json
+
+    from ..eval._compare import compare_reports, comparison_markdown, comparison_rows
+
+    result = compare_reports(reports, common_cases=args.common_cases)
+    for path, text in (
+        (args.json, lambda: json.dumps(result, indent=2) + "\n"),
+        (args.md, lambda: comparison_markdown(result)),
+    ):
+        if path:
+            _write(path, text())
+    if not args.quiet:
+        header, rows = comparison_rows(result)
+        table = Table(*header, title=f"{len(result['cases'])} cases · * : the 95% interval excludes 0")
+        for row in rows:
+            table.add_row(*row)
+        _stdout().print(table)
+    return 0
 
 
 def _stdout() -> Console:

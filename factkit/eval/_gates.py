@@ -15,7 +15,16 @@ from factkit._errors import InputError, UsageError
 
 from ._scores import EvalReport
 
-__all__ = ["GateFailure", "Threshold", "check_baseline", "check_thresholds", "load_baseline", "parse_threshold"]
+__all__ = [
+    "GateFailure",
+    "Threshold",
+    "check_baseline",
+    "check_same_cases",
+    "check_thresholds",
+    "load_baseline",
+    "load_report",
+    "parse_threshold",
+]
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,30 @@ def check_baseline(
 
 def load_baseline(path: str | os.PathLike[str]) -> dict[str, float]:
     """The flat metrics of a JSON report written earlier (``--json``); :class:`InputError` if unreadable."""
+    return dict(load_report(path).metrics)
+
+
+def check_same_cases(baseline: EvalReport, cases: dict[str, str], source: str) -> None:
+    """Refuse a baseline scored on other cases (``{case id: text sha256}`` of this run): its metrics would not
+    compare (one case against thirteen fails gates for nothing)."""
+    theirs = {c.id: c.text_sha256 for c in baseline.cases}
+    if theirs == cases:
+        return
+    missing, extra = sorted(set(theirs) - set(cases)), sorted(set(cases) - set(theirs))
+    changed = sorted(cid for cid in set(theirs) & set(cases) if theirs[cid] != cases[cid])
+    what = "; ".join(
+        f"{label}: {', '.join(ids[:3])}{' ...' if len(ids) > 3 else ''} ({len(ids)})"
+        for label, ids in (("only in the baseline", missing), ("only in this run", extra), ("texts differ", changed))
+        if ids
+    )
+    raise UsageError(
+        f"{source}: the baseline was scored on other cases ({what}); run the same cases (--case, --limit), or "
+        "compare the cases both share with 'factkit eval compare BASELINE.json THIS.json --common-cases'"
+    )
+
+
+def load_report(path: str | os.PathLike[str]) -> EvalReport:
+    """A JSON report written earlier (``--json``); :class:`InputError` if unreadable."""
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -115,4 +148,4 @@ def load_baseline(path: str | os.PathLike[str]) -> dict[str, float]:
         raise InputError(
             f"the baseline is not a factkit eval report ({loc}: {err['msg']}); write one with --json", source=str(p)
         ) from None
-    return dict(report.metrics)
+    return report

@@ -120,7 +120,8 @@ def other_rows(report: EvalReport) -> list[tuple[str, str]]:
 def _title(report: EvalReport) -> str:
     r = report.run
     repeats = f", {r.repeats} runs (mean ± sd)" if r.repeats > 1 else ""
-    return f"factkit eval: {r.model} ({r.backend}, {r.prompt_version}), {r.cases} cases, {r.source}{repeats}"
+    parts = f", only {', '.join(r.parts)} (the other parts not run)" if r.parts is not None else ""
+    return f"factkit eval: {r.model} ({r.backend}, {r.prompt_version}), {r.cases} cases, {r.source}{repeats}{parts}"
 
 
 def print_report(report: EvalReport, console: Console) -> None:
@@ -169,6 +170,8 @@ def markdown(report: EvalReport) -> str:
         f"- started {r.started.isoformat(timespec='seconds')}, took {r.duration_s:.1f} s; matcher {r.matcher}"
         + (f", judge {r.judge}" if r.judge else ""),
     ]
+    if r.parts is not None:
+        lines.append(f"- only {', '.join(r.parts)} extracted and scored: the other parts were not run")
     if r.repeats > 1:
         lines.append(f"- {r.repeats} runs: values are means, ± the standard deviation")
     lines += ["", "| type | precision | recall | F1 | gold | predicted | |", "|---|---:|---:|---:|---:|---:|---|"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -79,9 +80,23 @@ class ScoreOptions:
     fact_floor: float = FACT_FLOOR
     judge: Judge | None = None
     matcher: str = "lexical"
+    #: The parts extracted (``Extractor.only``; ``None``: all). A part not run is not scored: it is "not run",
+    #: left out of the case and of the overall scores, never counted as all missed.
+    parts: frozenset[str] | None = None
 
 
 # --------------------------------------------------------------------------------------------- one case
+
+
+#: The part of an extraction (``Extractor.only``) each item type comes from.
+_PART_OF: dict[str, str] = {
+    "entities": "entities",
+    "entities_typed": "entities",
+    "dates": "dates",
+    "quotes": "quotes",
+    "facts": "facts",
+    "quantities": "facts",
+}
 
 
 def scored_types(case: Case) -> list[ItemType]:
@@ -169,6 +184,8 @@ def score_case(
     article = case.article
     types: dict[ItemType, TypeResult] = {}
     for t in scored_types(case):
+        if options.parts is not None and _PART_OF[t] not in options.parts:
+            continue
         if t == "entities":
             types[t] = match_entities(case.entities, ex.entities)
         elif t == "entities_typed":
@@ -188,7 +205,10 @@ def score_case(
         else:
             types[t] = match_quantities(case.quantities, _quantities(ex))
     halluc, unsupported = hallucination(article, ex)
-    summary, judge_usage = _score_summary(case, ex.summary, options.judge, failed)
+    if options.parts is None or "summary" in options.parts:
+        summary, judge_usage = _score_summary(case, ex.summary, options.judge, failed)
+    else:
+        summary, judge_usage = None, Usage()
     used = usage if usage is not None else ex.usage
     return CaseResult(
         id=case.id,
@@ -487,6 +507,9 @@ def run_eval(
     if repeats < 1:
         raise UsageError(f"repeats must be at least 1, not {repeats}")
     options = options or ScoreOptions()
+    only = getattr(extractor, "only", None)
+    if options.parts is None and only is not None:
+        options = dataclasses.replace(options, parts=frozenset(only))  # parts not run are not scored
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
     replay = predictions is not None
@@ -568,6 +591,7 @@ def run_eval(
         repeats=repeats,
         matcher=options.matcher,
         judge=options.judge.name if options.judge is not None else None,
+        parts=sorted(options.parts) if options.parts is not None else None,
         factkit_version=version,
     )
     return EvalReport(

@@ -245,6 +245,9 @@ class RunInfo(_Score):
     repeats: int = 1
     matcher: str = "lexical"
     judge: str | None = None
+    parts: list[str] | None = Field(
+        None, description="The parts extracted and scored (--only); the others were not run and are not scored."
+    )
     factkit_version: str
 
 
