@@ -136,6 +136,11 @@ _NUMBERS: tuple[tuple[str, str, type[float] | type[int]], ...] = (
 )
 
 
+def secret_from_environment(name: str) -> str | None:
+    """The value of the variable ``name`` (an API key a config file names by its variable, never by its value)."""
+    return os.environ.get(name) or None
+
+
 def environment_endpoint(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
     """The base URL and model the environment sets (``FACTKIT_BASE_URL``/``OPENAI_BASE_URL``, ``FACTKIT_MODEL``),
     for commands that fall back to a file's own when the environment says nothing."""

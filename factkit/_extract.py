@@ -39,6 +39,7 @@ from ._records import (
     link_facts,
     summary_of,
 )
+from ._standalone import stand_alone
 from ._wire import WireEntities, WireFacts, WireHeadline, WireSummary
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
@@ -283,6 +284,7 @@ class Pipeline:
         link_facts(doc, merged.facts, known.entities, known.quotes, dates)
         if nlp is not None:
             widen_mentions(parse(doc, nlp), known.entities)
+            stand_alone(doc, merged.facts, known.entities, parse(doc, nlp), merged.key_points, merged.tldr)
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged) if "summary" in parts else Summary(headline="", tldr="", key_points=[]),

@@ -94,6 +94,11 @@ class Fact(_Record):
     date: str | None = Field(None, description="ISO 8601 date the fact refers to, resolved against publication.")
     date_span: Span | None = Field(None, description="The date expression in the source.")
     speaker: str | None = Field(None, description="For quotes and attributions, who said it.")
+    needs_context: str | None = Field(
+        None,
+        description="What the statement still leans on in the article (a pronoun or 'that X' whose referent is in an "
+        "earlier sentence, a piece of a longer quotation); None when it reads alone.",
+    )
 
 
 class Rejected(_Record):

@@ -711,7 +711,44 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
         else:
             kind = "event"
         facts.append(Fact(statement=statement, kind=kind, evidence=evidence))
-    return facts
+    return _whole_quotations(doc, facts)
+
+
+#: A quotation is kept whole over at most this many sentences and characters; a longer one stays in pieces.
+QUOTATION_SENTENCES = 6
+QUOTATION_CHARS = 1200
+
+
+def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
+    """A quotation that runs over several sentences is one fact, its attribution included ('After the match, the
+    coach said, "I think we have learned a lot. It was a very emotional day."'), not pieces with no one to say them:
+    a fact that opens a quotation it does not close takes in the facts of the sentences right after it, up to the
+    one that closes it (within :data:`QUOTATION_SENTENCES` and :data:`QUOTATION_CHARS`)."""
+    out: list[Fact] = []
+    i = 0
+    while i < len(facts):
+        first = facts[i]
+        j = i
+        marks = len(_QUOTE_MARKS.findall(first.evidence.text))
+        while (
+            marks % 2 == 1
+            and j + 1 < len(facts)
+            and j + 1 - i < QUOTATION_SENTENCES
+            and not doc.text[facts[j].evidence.end : facts[j + 1].evidence.start].strip()
+            and facts[j + 1].evidence.end - first.evidence.start <= QUOTATION_CHARS
+        ):
+            j += 1
+            marks += len(_QUOTE_MARKS.findall(facts[j].evidence.text))
+        if j > i and marks % 2 == 0:
+            start, end = first.evidence.start, facts[j].evidence.end
+            body = doc.text[start:end]
+            evidence = Evidence(start=start, end=end, text=body, match="sentence", score=1.0)
+            out.append(Fact(statement=" ".join(body.split()), kind="quote", evidence=evidence))
+            i = j + 1
+        else:
+            out.append(first)
+            i += 1
+    return out
 
 
 _UNIT_STOP = frozenset(

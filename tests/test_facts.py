@@ -296,14 +296,17 @@ def test_key_points_are_neither_pieces_of_a_quotation_nor_sentences_that_lean_ba
 
     settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="off")
     result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(" ".join(QUOTED))
-    assert [f.statement for f in result.facts] == QUOTED
+    # the quotation over two sentences is one fact, with the one who said it
+    whole = f"{QUOTED[1]} {QUOTED[2]}"
+    assert [f.statement for f in result.facts] == [QUOTED[0], whole, *QUOTED[3:]]
+    assert result.facts[1].kind == "quote" and result.facts[1].evidence.text == whole
     assert result.summary.tldr == QUOTED[0]
-    assert [k.text for k in result.summary.key_points] == QUOTED[4:]
+    assert [k.text for k in result.summary.key_points] == [whole, *QUOTED[4:]]
     # a long article, read in pieces: the merged key points still leave the tldr out
     pieces = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings, max_chars=200)
     merged = pieces.extract(" ".join(QUOTED))
     assert merged.summary.tldr == QUOTED[0]
-    assert [k.text for k in merged.summary.key_points] == QUOTED[4:]
+    assert [k.text for k in merged.summary.key_points] == [whole, *QUOTED[4:]]
 
 
 PULLED = (
@@ -333,8 +336,7 @@ def test_a_pull_quotes_credit_is_neither_a_fact_nor_a_key_point(ner: str) -> Non
     lines = PULLED.splitlines()
     assert [f.statement for f in result.facts] == [
         lines[0],
-        "\"So far, it's the Internet: 1, Scientology: 0.",
-        "But it's a long game.\"",
+        "\"So far, it's the Internet: 1, Scientology: 0. But it's a long game.\"",  # one quotation, one fact
         lines[2],
         '"A new obsession is taking hold on the internet."',
         lines[4],

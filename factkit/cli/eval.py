@@ -332,11 +332,10 @@ def _load_reports(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
 def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, Any]]:
     """Run every setup of a ``--config`` file on its fixtures; the reports as JSON, by setup name."""
     import dataclasses
-    import os
 
     import yaml
 
-    from .._config import resolve_settings
+    from .._config import resolve_settings, secret_from_environment
     from .._extract import Pipeline, _parts
 
     try:
@@ -370,7 +369,8 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
         extractor = None
         if recording is None:
             key_env = setup.get("api_key_env")
-            if key_env and not os.environ.get(str(key_env)):
+            key = secret_from_environment(str(key_env)) if key_env else None
+            if key_env and key is None:
                 raise ConfigError(f"setup {name!r}: the variable {key_env} named by api_key_env is not set")
             overrides: dict[str, Any] = {}
             for field in ("max_tokens", "cache"):
@@ -380,7 +380,7 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
                 base_url=setup.get("base_url"),
                 model=setup.get("model"),
                 backend=setup.get("backend"),
-                api_key=os.environ.get(str(key_env)) if key_env else None,
+                api_key=key,
                 **overrides,
             )
             extractor = Pipeline(settings=settings, prompt=setup.get("prompt"))

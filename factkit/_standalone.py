@@ -1,0 +1,257 @@
+"""Facts that read alone.
+
+A fact copied from the article is exact, but a sentence often leans on the one before it: "He said the rulings
+involved Iraqis", "That number is closer to 40,000", "Microsoft has replaced it". From the parse and the entity
+mentions, :func:`stand_alone` finds what a statement leans on, names the person a "he" or "she" stands for when
+the article leaves no doubt (exactly one person named in the two sentences before, and none in between), and says
+in ``Fact.needs_context`` what still leans on the article. The evidence stays the exact source span.
+
+Each rule is data (:data:`RULES`): an id, why it exists, and examples it must and must not flag
+(``tests/test_standalone.py`` runs them all).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._document import Document
+from ._models import Entity, Fact, KeyPoint
+
+__all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    reason: str
+    examples: tuple[str, ...] = field(default_factory=tuple)
+    counter_examples: tuple[str, ...] = field(default_factory=tuple)
+
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            "person-pronoun",
+            "a he/she/him/his/her with no person before it in the statement stands for someone named earlier",
+            ("He said the rulings involved Iraqis.", "Her lawyers appealed the ruling on Monday."),
+            ("Judge Cormac Carney said he would rule soon.", "The judge said he would rule soon."),
+        ),
+        Rule(
+            "thing-pronoun",
+            "an it/its/they/them/their with no noun before it that it can stand for points at an earlier sentence",
+            ("Microsoft has replaced it with three newer versions.", "They were released from custody."),
+            ("The Cambodians said they would appeal.", "It is unclear whether the court will agree to hear it."),
+        ),
+        Rule(
+            "first-person",
+            "an I/we/my/our outside quotation marks is a speaker's voice with no speaker named",
+            ("We should inspire more kids like you to like science.", "I visited the church's offices on Friday."),
+            ('"We will appeal," the lawyer said.', "The lawyer said the firm would appeal."),
+        ),
+        Rule(
+            "demonstrative",
+            "'this', 'that', 'these' or 'those' as a pronoun, or before a noun that is not a time, points back",
+            (
+                "Due to that, the religion was relatively secretive.",
+                "That number is closer to 40,000, the church estimates.",
+            ),
+            ("The council met this week to vote on the bridge.", "Officials said that the bridge would open."),
+        ),
+        Rule(
+            "quotation-piece",
+            "a sentence inside a quotation that runs over several sentences has no speaker and no whole quotation",
+            ("\"So far, it's the Internet: 1, Scientology: 0.",),
+            ('"We will appeal," the lawyer said.',),
+        ),
+    )
+}
+
+_PERSON = frozenset(["he", "she", "him", "his", "her", "hers", "himself", "herself"])
+_THING = frozenset(["it", "its", "they", "them", "their", "theirs"])
+_DEMONSTRATIVE = frozenset(["this", "that", "these", "those"])
+_FIRST_PERSON = frozenset(["i", "we", "me", "us", "my", "our", "mine", "ours", "myself", "ourselves"])
+#: "this week", "that day": a time, not a pointer to an earlier sentence.
+_TIME_NOUNS = frozenset(
+    [
+        "week",
+        "weekend",
+        "year",
+        "month",
+        "day",
+        "days",
+        "time",
+        "times",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "season",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "fall",
+        "century",
+        "decade",
+        "hour",
+        "minute",
+        "moment",
+        "point",
+        "stage",
+        "quarter",
+        "term",
+        "era",
+        "period",
+    ]
+)
+_QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')
+_SUBJECTS = frozenset(["nsubj", "nsubjpass"])
+_OBJECTS = frozenset(["dobj", "obj", "iobj", "dative", "pobj"])
+
+
+def _inside_quotation(text: str, offset: int) -> bool:
+    return len(_QUOTE_MARK.findall(text[:offset])) % 2 == 1
+
+
+def _expletive(token: Any) -> bool:
+    """'It is unclear whether...', 'It was announced that...': an 'it' that stands for a clause after it."""
+    if token.lower_ != "it" or token.dep_ not in _SUBJECTS:
+        return False
+    head = token.head
+    predicate = head.lemma_ in ("be", "seem", "appear") or any(c.dep_ == "auxpass" for c in head.children)
+    return predicate and any(c.dep_ in ("xcomp", "ccomp", "csubj") and c.i > token.i for c in head.children)
+
+
+def _has_antecedent(token: Any, span: Any) -> bool:
+    """A noun before ``token`` in the statement that it can stand for (not the subject of its own verb when it is
+    that verb's object: in 'Microsoft has replaced it', 'it' is not Microsoft)."""
+    person = token.lower_ in _PERSON
+    for t in span:
+        if t.i >= token.i:
+            return False
+        if t.pos_ not in ("PROPN", "NOUN"):
+            continue
+        if token.dep_ in _OBJECTS and t.head == token.head and t.dep_ in _SUBJECTS:
+            continue  # a co-argument: a pronoun object never stands for its own verb's subject
+        if person and not (t.pos_ == "PROPN" or t.dep_ in _SUBJECTS or t.ent_type_ == "PERSON"):
+            continue  # 'In a ruling on Thursday, he...': 'ruling' is no one
+        return True
+    return False
+
+
+def context_needs(span: Any) -> list[tuple[str, Any]]:
+    """What the statement parsed as ``span`` (a spaCy span) leans on: (rule id, token) pairs, in order."""
+    text = span.text
+    out: list[tuple[str, Any]] = []
+    if len(_QUOTE_MARK.findall(text)) % 2 == 1:
+        out.append(("quotation-piece", span[0]))
+    for token in span:
+        if _inside_quotation(text, token.idx - span.start_char):
+            continue  # a quotation's words are its speaker's: the quotation as a whole is attributed
+        low = token.lower_
+        if low in _PERSON and token.pos_ == "PRON":
+            if not _has_antecedent(token, span):
+                out.append(("person-pronoun", token))
+        elif low in _FIRST_PERSON and token.pos_ == "PRON":
+            out.append(("first-person", token))
+        elif low in _THING and token.pos_ == "PRON":
+            if not _expletive(token) and not _has_antecedent(token, span):
+                out.append(("thing-pronoun", token))
+        elif low in _DEMONSTRATIVE and token.tag_ == "DT":
+            if token.dep_ == "det":
+                if token.head.lemma_.lower() not in _TIME_NOUNS:
+                    out.append(("demonstrative", token))
+            elif token.dep_ != "mark":
+                out.append(("demonstrative", token))
+    return out
+
+
+def _people_before(doc: Document, entities: list[Entity], start: int) -> list[tuple[int, str]]:
+    """(offset, name) of the person mentions in the two sentences before ``start``, in order."""
+    sentences = [s for s in doc.sentences if s.start < start]
+    window_start = sentences[-3].start if len(sentences) >= 3 else 0
+    found = [
+        (m.start, e.name) for e in entities if e.type == "person" for m in e.mentions if window_start <= m.start < start
+    ]
+    return sorted(found)
+
+
+def stand_alone(
+    doc: Document,
+    facts: list[Fact],
+    entities: list[Entity],
+    parsed: Any,
+    key_points: list[KeyPoint] | None = None,
+    tldr: str = "",
+) -> None:
+    """Make each fact read alone where the article leaves no doubt, and say what it still leans on.
+
+    A copied sentence whose first lean is a he/she/him/his/her gets the one person named in the two sentences
+    before it (its statement says the name; the evidence is unchanged; an attribution gets its speaker). Whatever
+    still leans on an earlier sentence is named in ``needs_context``. Key points follow their facts, and one whose
+    fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
+    renamed: dict[tuple[int, int], str] = {}
+    for fact in facts:
+        ev = fact.evidence
+        span = parsed.char_span(ev.start, ev.end, alignment_mode="expand")
+        if span is None:
+            continue
+        needs = context_needs(span)
+        copied = fact.statement == " ".join(ev.text.split())
+        if copied and needs and needs[0][0] == "person-pronoun":
+            token = needs[0][1]
+            people = _people_before(doc, entities, ev.start)
+            names = {name for _, name in people}
+            if len(names) == 1:
+                name = names.pop()
+                words = name + ("’s" if token.tag_ == "PRP$" else "")
+                at = token.idx - ev.start
+                body = ev.text[:at] + words + ev.text[at + len(token.text) :]
+                fact.statement = " ".join(body.split())
+                if fact.kind in ("attribution", "quote") and fact.speaker is None and token.dep_ in _SUBJECTS:
+                    fact.speaker = name
+                if name not in fact.entities:
+                    fact.entities.append(name)
+                renamed[(ev.start, ev.end)] = fact.statement
+                needs = needs[1:]
+        if needs:
+            words = ", ".join(dict.fromkeys(_describe(rule, token) for rule, token in needs))
+            fact.needs_context = f"leans on an earlier sentence: {words}"
+        else:
+            fact.needs_context = None
+    if key_points is None:
+        return
+    for point in key_points:
+        first = point.evidence[0]
+        if (first.start, first.end) in renamed:
+            point.text = renamed[(first.start, first.end)]
+    leaning = {(f.evidence.start, f.evidence.end) for f in facts if f.needs_context}
+    keep = [p for p in key_points if (p.evidence[0].start, p.evidence[0].end) not in leaning]
+    used = {(p.evidence[0].start, p.evidence[0].end) for p in key_points}
+    for fact in facts:
+        if len(keep) >= len(key_points):
+            break
+        where = (fact.evidence.start, fact.evidence.end)
+        if where in used or fact.needs_context or fact.statement == tldr or not reads_whole(fact.statement):
+            continue
+        keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
+        used.add(where)
+    key_points[:] = sorted(keep, key=lambda p: p.evidence[0].start)
+
+
+def reads_whole(statement: str) -> bool:
+    """A sentence, not a list's lead-in, a piece starting in lower case or a quotation with no one to say it."""
+    from ._records import _stands_alone
+
+    return _stands_alone(statement)
+
+
+def _describe(rule: str, token: Any) -> str:
+    if rule == "quotation-piece":
+        return "a piece of a longer quotation"
+    if rule == "demonstrative" and token.dep_ == "det":
+        return f"'{token.text} {token.head.text}'"
+    return f"'{token.text}'"

@@ -1,0 +1,92 @@
+"""Facts that read alone: every rule's examples and counter-examples, the one person a 'he' or 'she' stands for,
+whole quotations, and what still leans on the article said in ``needs_context``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import factkit
+from factkit._standalone import RULES, context_needs
+from factkit.testing import FakeModel, grounded_answer
+
+spacy = pytest.importorskip("spacy")
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    from factkit._ner import PIPELINE, load_pipeline
+
+    pipeline = load_pipeline(PIPELINE)
+    if pipeline is None:
+        pytest.skip("the pinned spaCy pipeline is not installed")
+    return pipeline
+
+
+CASES = [(rule.id, text, True) for rule in RULES.values() for text in rule.examples] + [
+    (rule.id, text, False) for rule in RULES.values() for text in rule.counter_examples
+]
+
+
+@pytest.mark.parametrize(("rule", "text", "flags"), CASES, ids=[f"{r}:{t[:30]}" for r, t, _ in CASES])
+def test_every_rule_flags_its_examples_and_none_of_its_counter_examples(
+    nlp: Any, rule: str, text: str, flags: bool
+) -> None:
+    found = {rule_id for rule_id, _ in context_needs(nlp(text)[:])}
+    assert (rule in found) is flags, (rule, text, found)
+
+
+def test_every_rule_has_a_reason_and_examples_on_both_sides() -> None:
+    for rule in RULES.values():
+        assert rule.reason and rule.examples and rule.counter_examples, rule.id
+
+
+def _extract(text: str) -> factkit.Extraction:
+    settings = factkit.resolve_settings(env={"FACTKIT_FACTS": "sentences", "FACTKIT_NER": "auto"})
+    return factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=settings).extract(text)
+
+
+def test_a_he_gets_the_one_person_named_before_it_and_the_evidence_stays_exact() -> None:
+    text = (
+        "Lee Gelernt of the American Civil Liberties Union represents the Cambodians in the federal case.\n"
+        "He said the rulings involved Iraqis, Indonesians and Somalians in three other courts.\n"
+    )
+    result = _extract(text)
+    fact = result.facts[1]
+    assert (
+        fact.statement
+        == "Lee Gelernt said the rulings involved Iraqis, Indonesians and Somalians in three other courts."
+    )
+    assert fact.evidence.text == "He said the rulings involved Iraqis, Indonesians and Somalians in three other courts."
+    assert text[fact.evidence.start : fact.evidence.end] == fact.evidence.text
+    assert fact.speaker == "Lee Gelernt" and fact.needs_context is None
+
+
+def test_with_two_people_before_it_a_she_is_left_as_written_and_flagged() -> None:
+    text = (
+        "Amneh Jafari met Ahmed Mohamed and his father Mohamed El-Hassan at the school in Irving on Monday.\n"
+        "She posted the story to Twitter with a new hashtag later that evening.\n"
+    )
+    result = _extract(text)
+    fact = result.facts[1]
+    assert fact.statement == "She posted the story to Twitter with a new hashtag later that evening."
+    assert fact.needs_context == "leans on an earlier sentence: 'She'"
+
+
+def test_a_fact_that_leans_back_gives_its_key_point_to_one_that_reads_alone() -> None:
+    text = (
+        "The city council of Springfield voted on Tuesday to build a new bridge over the river.\n"
+        "The council approved the plan by seven votes to two after a long debate.\n"
+        "That decision surprised many residents of the northern districts of the city.\n"
+        "The bridge will cost 12 million dollars and open to traffic in the spring of 2021.\n"
+    )
+    result = _extract(text)
+    leaning = [f for f in result.facts if f.needs_context]
+    assert [f.statement for f in leaning] == [
+        "That decision surprised many residents of the northern districts of the city."
+    ]
+    assert "'That decision'" in (leaning[0].needs_context or "")
+    points = [k.text for k in result.summary.key_points]
+    assert leaning[0].statement not in points
+    assert "The bridge will cost 12 million dollars and open to traffic in the spring of 2021." in points
