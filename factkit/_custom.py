@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ._document import Document
 from ._errors import UsageError
-from ._grounding import locate
+from ._grounding import content_words, locate
 from ._models import Evidence, Rejected
 from ._wire import _Grounded
 
@@ -142,7 +142,57 @@ class _Walker:
             converted, field_ok = self.value(info.annotation, data[name], f"{path}.{name}" if path else name, near)
             out[name] = converted
             ok = ok and field_ok
+        # an Evidence field stands for the model's other text fields: it must state them, not sit beside them
+        stated = " ".join(
+            str(data[n]) for n, info in schema.model_fields.items() if n in data and info.annotation is str and data[n]
+        )
+        for name, info in schema.model_fields.items():
+            if _is_plain_evidence(info.annotation) and isinstance(out.get(name), dict):
+                out[name] = self.supported(out[name], stated, f"{path}.{name}" if path else name)
         return out, ok
+
+    def supported(self, evidence: dict[str, Any], stated: str, path: str) -> dict[str, Any]:
+        """``evidence`` unless its sentences hold less than :data:`EVIDENCE_FLOOR` of the words of ``stated``; then a
+        problem (a remote model is re-asked first) and the article's sentence that holds the most of them (at least
+        :data:`EVIDENCE_SUPPORT`) in its place, the model's quote and why in ``rejected``; with no such sentence,
+        ``evidence`` as it was."""
+        words = content_words(stated)
+        if len(words) < 2:
+            return evidence
+        share = _share(words, _sentences_around(self.doc, evidence["start"], evidence["end"]))
+        if share >= EVIDENCE_FLOOR:
+            return evidence
+        reason = (
+            f"{path}: the quote {evidence['text'][:80]!r} does not state {stated[:80]!r} (only {share:.0%} of its "
+            "words are there)"
+        )
+        self.problems.append(reason)
+        best = max(self.doc.sentences, key=lambda s: _share(words, s.text), default=None)
+        if best is None or _share(words, best.text) < EVIDENCE_SUPPORT:
+            return evidence
+        self.rejected.append(Rejected(kind="field", item={"evidence": evidence["text"]}, reason=reason))
+        found = Evidence(start=best.start, end=best.end, text=best.text, match="sentence", score=1.0)
+        return found.model_dump()
+
+
+#: An Evidence field whose sentences hold less than this share of the content words of the text fields beside it
+#: (what it stands for) does not support them: the quote of the raids for a ruling's decision.
+EVIDENCE_FLOOR = 1 / 3
+#: The sentence put in its place must hold at least this share of them.
+EVIDENCE_SUPPORT = 0.5
+
+
+def _is_plain_evidence(tp: Any) -> bool:
+    return tp is Evidence or (typing.get_origin(tp) in (Union, types.UnionType) and Evidence in typing.get_args(tp))
+
+
+def _sentences_around(doc: Document, start: int, end: int) -> str:
+    """The text of the sentences the span touches (a quote may be a piece of its sentence)."""
+    return " ".join(s.text for s in doc.sentences if s.start < end and start < s.end)
+
+
+def _share(words: frozenset[str], text: str) -> float:
+    return len(words & content_words(text)) / len(words) if words else 1.0
 
 
 def ground_custom(

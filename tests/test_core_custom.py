@@ -254,3 +254,52 @@ def test_custom_extraction_with_a_scripted_server_reply(
     fake_server.push(Reply.json(GOOD))
     result = remote_extractor.extract(TEXT, schema=Report)
     assert result.data.main.text == GOOD["main"]
+
+
+class Ruling(BaseModel):
+    judge: str
+    decision: str
+    evidence: Evidence
+
+
+RULING_TEXT = (
+    "Immigration authorities arrested approximately 100 Cambodians in raids last October. "
+    "Many of them had fled the Khmer Rouge government in the 1970s. "
+    "Judge Cormac Carney ruled that 92 of the Cambodians could challenge their deportation orders in court."
+)
+
+
+def test_an_evidence_that_does_not_state_what_it_stands_for_is_replaced_by_one_that_does() -> None:
+    """The quote of the raids for the ruling's decision: not evidence of it. The sentence that states it takes its
+    place, and the model's quote goes to rejected with the reason."""
+    wrong = {
+        "judge": "Cormac Carney",
+        "decision": "92 Cambodians may challenge their deportation orders in court",
+        "evidence": "Immigration authorities arrested approximately 100 Cambodians in raids last October.",
+    }
+    result = Extractor(backend=FakeModel(handler=lambda request: wrong), max_reasks=0, cache=False).extract(
+        RULING_TEXT, schema=Ruling
+    )
+    evidence = result.data.evidence
+    assert evidence.text.startswith("Judge Cormac Carney ruled") and evidence.match == "sentence"
+    assert RULING_TEXT[evidence.start : evidence.end] == evidence.text
+    assert [r.item for r in result.rejected] == [{"evidence": wrong["evidence"]}]
+    assert "does not state" in result.rejected[0].reason
+    right = {**wrong, "evidence": "ruled that 92 of the Cambodians could challenge their deportation orders"}
+    kept = Extractor(backend=FakeModel(handler=lambda request: right), max_reasks=0, cache=False).extract(
+        RULING_TEXT, schema=Ruling
+    )
+    assert kept.data.evidence.text == right["evidence"] and kept.rejected == []
+
+
+def test_a_wrong_evidence_is_reasked_first() -> None:
+    wrong = {
+        "judge": "Cormac Carney",
+        "decision": "92 Cambodians may challenge their deportation orders in court",
+        "evidence": "Immigration authorities arrested approximately 100 Cambodians in raids last October.",
+    }
+    right = {**wrong, "evidence": "ruled that 92 of the Cambodians could challenge their deportation orders"}
+    model = FakeModel([wrong, right])
+    result = Extractor(backend=model, max_reasks=1, cache=False).extract(RULING_TEXT, schema=Ruling)
+    assert result.data.evidence.text == right["evidence"] and result.usage.calls[0].attempts == 2
+    assert "does not state" in str(model.requests[1]["messages"])
