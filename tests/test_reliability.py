@@ -77,6 +77,28 @@ def test_impossible_usage_is_unknown_not_counted(fake_server: FakeOpenAIServer, 
     assert PriceTable.default().cost(Usage(calls=[CallUsage(purpose="x", usage_unknown=True)]), "gpt-4o-mini") is None
 
 
+def test_a_batch_with_one_unknown_cost_still_adds_up_the_known_ones(fake_server: FakeOpenAIServer) -> None:
+    """One article's usage is impossible: the summary gives the known sum and the count of unknown ones, the same
+    known costs the budget adds up (plus its estimate of the unknown one), not "cost unknown" beside "$X spent"."""
+    from factkit import batch
+
+    texts = short_articles(3)
+
+    def handler(request: dict) -> Reply:
+        bad = texts[1][:30] in json.dumps(request["messages"])
+        return Reply.json(grounded_answer(request), prompt_tokens=-5 if bad else 1000, completion_tokens=100)
+
+    fake_server.set_handler(handler)
+    ex = Extractor(settings=_remote(fake_server.base_url, model="gpt-4o-mini"))
+    outcome = batch.run(ex, texts, max_cost=5.0, progress=False, keep=True)
+    known = [r.cost_usd for r in outcome.records if r.cost_usd is not None]
+    assert len(known) == 2 and outcome.cost_unknown == 1
+    assert outcome.cost_usd == pytest.approx(sum(known)) and outcome.budget is not None
+    assert outcome.budget.spent > outcome.cost_usd  # the budget counts the unknown one at its estimate
+    summary = outcome.summary()
+    assert "+ 1 input(s) of unknown cost" in summary and "no price" not in summary
+
+
 def test_a_lone_surrogate_is_refused_before_the_call() -> None:
     ex, model = fake_extractor(cache=False)
     with pytest.raises(InputError, match=r"lone surrogate .* at offset 5"):

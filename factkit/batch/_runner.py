@@ -66,7 +66,10 @@ class BatchOutcome:
     failed_before: int = 0
     not_started: int = 0
     usage: Usage = field(default_factory=Usage)
+    #: USD of the inputs whose cost is known (``None``: no price for the model).
     cost_usd: float | None = 0.0
+    #: Inputs whose cost is unknown although the model has a price (the server reported impossible token counts).
+    cost_unknown: int = 0
     budget: Budget | None = None
     elapsed_s: float = 0.0
 
@@ -83,8 +86,13 @@ class BatchOutcome:
         return (
             f"{self.total} input(s): {', '.join(parts)} in {self.elapsed_s:.1f} s; "
             f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion tokens in {len(u.calls)} call(s)"
-            f" ({cached} from the cache); cost {format_usd(self.cost_usd)}"
+            f" ({cached} from the cache); cost {format_usd(self.cost_usd)}{self._unknown()}"
         )
+
+    def _unknown(self) -> str:
+        if not self.cost_unknown or self.cost_usd is None:
+            return ""
+        return f" + {self.cost_unknown} input(s) of unknown cost (the server reported impossible token counts)"
 
 
 @functools.lru_cache(maxsize=1)
@@ -376,7 +384,10 @@ class BatchRunner:
             if status in ("extracted", "failed"):
                 calls.extend(record.usage.calls)
                 if outcome.cost_usd is not None:
-                    outcome.cost_usd = None if record.cost_usd is None else outcome.cost_usd + record.cost_usd
+                    if record.cost_usd is None:
+                        outcome.cost_unknown += 1  # known costs keep adding up: the budget line says the same sum
+                    else:
+                        outcome.cost_usd += record.cost_usd
             if self._results is not None and status != "not_started":
                 self._results.write(record)
             if self.keep:
