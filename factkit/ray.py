@@ -27,6 +27,7 @@ Needs the ``ray`` extra (``pip install 'factkit[ray]'``); ``import factkit`` nev
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +163,14 @@ def extract_dataset(
         else dict(zip(("min_size", "max_size"), concurrency, strict=True))
     )
     restarts = {"max_restarts": max_restarts, "max_task_retries": max_task_retries}
+    with warnings.catch_warnings():  # Ray 2.60 deprecates ray_remote_args_fn and names no replacement for restarts
+        warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=Warning)
+        return _map(ds, udf, kwargs, size, num_cpus, batch_size, restarts)
+
+
+def _map(ds: Any, udf: Any, kwargs: Any, size: Any, num_cpus: Any, batch_size: Any, restarts: Any) -> Any:
+    import ray
+
     return ds.map_batches(
         udf,
         fn_constructor_kwargs=kwargs,

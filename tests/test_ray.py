@@ -281,3 +281,32 @@ def test_the_ray_engine_refuses_an_id_on_two_lines_like_the_local_one(
         err = capsys.readouterr().err
         assert "id 'd1' on lines 1, 2, 3" in err, (engine, err)
         assert not list(out.glob("*.jsonl")) if out.is_dir() else not out.exists()
+
+
+def test_no_cluster_starts_when_the_shards_already_hold_every_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(short_articles(3))))
+    out = tmp_path / "shards"
+    out.mkdir()
+    with FakeOpenAIServer(handler=lambda request: Reply.json(grounded_answer(request))) as server:
+        monkeypatch.setenv("FACTKIT_API_KEY", "sk-test-0123456789abcdef")
+        base = ["--base-url", server.base_url, "--model", "m", "--no-progress"]
+        assert main(["extract", str(jsonl), "--out", str(out / "part-local.jsonl"), *base]) == 0
+        capsys.readouterr()
+
+        started: list[bool] = []
+
+        def no_cluster(*args: Any, **kwargs: Any) -> None:
+            started.append(True)
+            raise RuntimeError("a cluster was started")
+
+        monkeypatch.setattr(ray, "is_initialized", lambda: False)
+        monkeypatch.setattr(ray, "init", no_cluster)
+        assert main(["extract", str(jsonl), "--engine", "ray", "--out", str(out), *base]) == 0
+        assert "3 input(s), all already done" in capsys.readouterr().err and not started
+        # one input more: not all done, so the cluster is asked for
+        jsonl.write_text(jsonl.read_text() + json.dumps({"id": "new", "text": short_articles(4)[3]}) + "\n")
+        main(["extract", str(jsonl), "--engine", "ray", "--out", str(out), *base])
+        assert started == [True]

@@ -190,12 +190,32 @@ def run_ray(args: argparse.Namespace) -> int:
     jsonl = [s for s in args.inputs if s.lower().endswith(".jsonl") and Path(s).is_file()]
     for path in jsonl:
         jsonl_count(Path(path))  # one input contract for every engine: an id on two lines is refused (exit 2)
+    done = _all_done(args)
+    if done:
+        print(
+            f"factkit: {done} input(s), all already done in {args.out}; nothing to do (no cluster started)",
+            file=sys.stderr,
+        )
+        return 0
+    import logging
+
     import ray
 
     from .. import ray as factkit_ray
 
+    if not args.verbose:  # Ray Data's progress lines (a dozen a run at INFO) only with -v
+        import ray.data  # it sets its loggers up when imported: quieten them after
+
+        for name in ("ray", "ray.data", *(n for n in logging.root.manager.loggerDict if n.startswith("ray.data"))):
+            logging.getLogger(name).setLevel(logging.WARNING)
     if not ray.is_initialized():
-        ray.init(address=args.address, log_to_driver=False)
+        # no dashboard (its agents outlived the run) and Ray's own INFO lines only with -v
+        ray.init(
+            address=args.address,
+            log_to_driver=False,
+            include_dashboard=False,
+            logging_level=logging.INFO if args.verbose else logging.WARNING,
+        )
     if len(jsonl) == len(args.inputs):
         ds = ray.data.read_json(jsonl)  # each line {"text", "id"?, "published"?}, read by the cluster
     else:  # folders and text files: listed and read here, as a local batch reads them
@@ -231,3 +251,28 @@ def run_ray(args: argparse.Namespace) -> int:
         )
         return 1
     return 1 if outcome.failed else 0
+
+
+def _all_done(args: argparse.Namespace) -> int:
+    """How many inputs there are when the shards in ``--out`` already hold a kept record of every one (then no
+    cluster needs to start); 0 otherwise, or when that can't be told cheaply."""
+    from ..batch._inputs import sha256_of
+    from ..batch._ray import done_keys
+
+    folder = Path(args.out)
+    if not folder.is_dir():
+        return 0
+    done = done_keys(folder, retry_errors=args.retry_errors)
+    if not done:
+        return 0
+    items, _ = read_inputs(args.inputs, published=args.published)
+    count = 0
+    for item in items:
+        try:
+            data = item.load()
+        except Exception:  # an unreadable input has its error record written by the run
+            return 0
+        if (item.id, sha256_of(data)) not in done:
+            return 0
+        count += 1
+    return count
