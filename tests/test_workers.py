@@ -208,10 +208,10 @@ def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
     for i, text in enumerate(short_articles(200, seed=3)):
         (folder / f"a{i:03d}.txt").write_text(text, encoding="utf-8")
 
-    def slow(request: dict[str, Any]) -> Reply:  # a struggling endpoint: the workers keep retrying
-        return Reply.error(503, {"error": {"message": "overloaded"}}, {"Retry-After": "0.5"})
+    def struggling(request: dict[str, Any]) -> Reply:  # the workers retry every 50 ms, with no need of the parent
+        return Reply.error(503, {"error": {"message": "overloaded"}}, {"Retry-After": "0.05"})
 
-    with FakeOpenAIServer(handler=slow) as server:
+    with FakeOpenAIServer(handler=struggling) as server:
         env = {**os.environ, "FACTKIT_BASE_URL": server.base_url, "FACTKIT_API_KEY": SECRET, "FACTKIT_CACHE": "0"}
         cmd = [sys.executable, "-m", "factkit", "extract", str(folder), "--out", str(tmp_path / "r.jsonl")]
         parent = subprocess.Popen([*cmd, "--workers", "2", "--concurrency", "4"], env=env, stderr=subprocess.DEVNULL)
@@ -222,7 +222,8 @@ def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
         assert workers, "no worker processes found"
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        time.sleep(0.6)  # the watch thread polls every 0.2 s; requests already sent may still be answered
+        # a request about to leave checks the parent first: only those already on the wire may still arrive
+        time.sleep(0.1)
         after_kill = len(server.chat_requests)
         time.sleep(2.0)
         assert len(server.chat_requests) == after_kill  # nobody sends requests any more

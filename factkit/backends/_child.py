@@ -257,16 +257,29 @@ _BUILTIN_ERRORS: dict[str, type[Exception]] = {
 # -- the child ----------------------------------------------------------------------------------------------
 
 
-def die_with_parent(parent: int | None = None, interval: float = 0.2) -> None:
+#: The parent this process dies with (:func:`die_with_parent`); ``None`` in a process that has no such parent.
+_WATCHED_PARENT: int | None = None
+
+
+def exit_if_parent_gone() -> None:
+    """Called as each model request is about to leave: a worker whose parent was killed sends nothing more (the
+    watch thread would notice within its interval; this closes that window for requests)."""
+    if _WATCHED_PARENT is not None and os.getppid() != _WATCHED_PARENT:
+        os._exit(1)
+
+
+def die_with_parent(parent: int | None = None, interval: float = 0.05) -> None:
     """End this process soon after its parent dies, even in the middle of native code.
 
     A thread watches the parent's pid (the child is re-parented when it dies); ``parent`` is the pid the parent
     gave, so a parent that died while this process was still starting is noticed at once. ``PR_SET_PDEATHSIG``
     is not used: it fires when the parent's *thread* that started the child ends, which in a pool is any time.
     """
+    global _WATCHED_PARENT
     parent = os.getppid() if parent is None else parent
     if os.getppid() != parent:
         os._exit(1)
+    _WATCHED_PARENT = parent
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -96,6 +96,9 @@ def bounded_client(*, deadline_s: float, max_bytes: int, **kwargs: Any) -> httpx
 
     def start(request: httpx2.Request) -> None:
         from .._context import seconds_left
+        from ._child import exit_if_parent_gone
+
+        exit_if_parent_gone()  # a worker whose parent was killed (kill -9) sends nothing more
 
         left = seconds_left()  # the article's deadline, when it comes first
         _current.deadline = time.monotonic() + (deadline_s if left is None else min(deadline_s, left))
