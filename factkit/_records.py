@@ -618,20 +618,29 @@ def _finite(token: Any) -> bool:
 
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_SEP = r"[/|·•,–—-]"
 # A page's time stamps before its title: "January 26, 2018 / 8:49 PM / Updated 16 minutes ago", "Published 3 hours
-# ago |", "Updated: 10:02 AM EST". Each piece is a whole stamp; the run is matched from the start only.
+# ago |", "Updated: 10:02 AM EST". Each piece is a whole stamp: a date, a time with AM/PM or a separator after it
+# ("3:10 to Yuma" is a title), "Updated"/"Published"/"Posted" only with ":", "on <date>" or "N minutes ago" ("Updated
+# Apple maps...", "Published author wins..." are titles). Matched from the start only.
 _STAMP_HEAD = re.compile(
-    rf"^(?:\s*(?:(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
-    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|\d{{1,2}}:\d{{2}}\s*(?:[AaPp]\.?[Mm]\.?)?"
-    r"(?:\s+[A-Z]{2,4}\b)?|(?:Last\s+)?(?:Updated|Published|Posted)(?::|\s+on\b)?(?:\s+\d+\s+(?:seconds?|minutes?|hours?|"
-    r"days?)\s+ago)?)\s*[/|·•,–—-]?)+\s*"
+    rf"^(?:\s*(?:(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
+    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
+    rf"|\d{{1,2}}:\d{{2}}\s*[AaPp]\.?[Mm]\b\.?(?:\s+[A-Z]{{2,4}}\b)?|\d{{1,2}}:\d{{2}}(?=\s*{_SEP})"
+    r"|(?:Last\s+)?(?:Updated|Published|Posted)(?::|\s+on\b(?=\s+(?:[A-Z][a-z]+day|" + _MONTH + r"|\d))"
+    r"|\s+\d+\s+(?:seconds?|minutes?|hours?|days?)\s+ago\b))"
+    rf"\s*{_SEP}?)+\s*"
 )
 # A person's name in a byline: a first name, an optional initial, a last name ("Dan Levine", "Mica J. Rosenberg").
-_BYLINE_NAME = r"[A-Z][a-z’'-]+(?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z’'-]+"
+_BYLINE_NAME = r"[A-Z][a-z’'-]+(?:\s[A-Z]\.)?\s[A-Z][A-Za-z’'-]+"
+_BYLINES = rf"{_BYLINE_NAME}(?:\s?(?:,|&|\band\b)\s?{_BYLINE_NAME})*"
+# After the title: names (or "By" names) and "N Min Read"; or "By" names after a separator ("... | By Dan Levine").
+# Not "by Name" alone: "Abortion ban blocked by Supreme Court" is a title.
 _BYLINE_TAIL = re.compile(
-    rf"\s*(?:(?:\bBy\s+)?{_BYLINE_NAME}(?:\s*(?:,|&|\band\b)\s*{_BYLINE_NAME})*\s*)?\b\d+\s*[Mm]in(?:ute)?s?\s+[Rr]ead\s*$"
-    rf"|\s+[Bb]y\s+{_BYLINE_NAME}(?:\s*(?:,|&|\band\b)\s*{_BYLINE_NAME})*\s*$"
+    rf"(?:(?:\bBy\s)?{_BYLINES}\s?)?\b\d+\s?[Mm]in(?:ute)?s?\s[Rr]ead\s*$|\s?{_SEP}\s?[Bb]y\s{_BYLINES}\s*$"
 )
+#: The byline is looked for in the title's last characters only (and with its whitespace collapsed): a bounded search.
+BYLINE_CHARS = 200
 
 
 def clean_title(text: str) -> str:
@@ -641,7 +650,11 @@ def clean_title(text: str) -> str:
     blocks prompt deportation of Cambodians". Text without furniture comes back as it was."""
     out = _STAMP_HEAD.sub("", text, count=1)
     out = _DATELINE.sub("", out, count=1)
-    out = _BYLINE_TAIL.sub("", out, count=1)
+    flat = " ".join(out.split())
+    head, tail = flat[:-BYLINE_CHARS], flat[-BYLINE_CHARS:]
+    cut = _BYLINE_TAIL.sub("", tail, count=1)
+    if cut != tail:
+        out = head + cut
     return out.strip(" \t|/·•–—-") if out != text else text
 
 

@@ -3,8 +3,8 @@
 A fact copied from the article is exact, but a sentence often leans on the one before it: "He said the rulings
 involved Iraqis", "That number is closer to 40,000", "Microsoft has replaced it". From the parse and the entity
 mentions, :func:`stand_alone` finds what a statement leans on, names the person a "he" or "she" stands for when
-the article leaves no doubt (exactly one person named in the two sentences before, and none in between), and says
-in ``Fact.needs_context`` what still leans on the article. The evidence stays the exact source span.
+the article leaves no doubt (the named subject of the sentence right before, which names no one else), and says in
+``Fact.needs_context`` what still leans on the article. The evidence stays the exact source span.
 
 Each rule is data (:data:`RULES`): an id, why it exists, and examples it must and must not flag
 (``tests/test_standalone.py`` runs them all).
@@ -169,14 +169,32 @@ def context_needs(span: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def _people_before(doc: Document, entities: list[Entity], start: int) -> list[tuple[int, str]]:
-    """(offset, name) of the person mentions in the two sentences before ``start``, in order."""
-    sentences = [s for s in doc.sentences if s.start < start]
-    window_start = sentences[-3].start if len(sentences) >= 3 else 0
-    found = [
-        (m.start, e.name) for e in entities if e.type == "person" for m in e.mentions if window_start <= m.start < start
-    ]
-    return sorted(found)
+def _previous_subject(doc: Document, entities: list[Entity], parsed: Any, start: int) -> str | None:
+    """The person who is the subject of the sentence right before ``start`` ("Lee Gelernt of the ACLU represents
+    them."), when that sentence names no one else; ``None`` otherwise (an unnamed subject, "a government lawyer",
+    or two people: then a "he" could be either, and is left as written)."""
+    before = [s for s in doc.sentences if s.end <= start]
+    if not before:
+        return None
+    prev = before[-1]
+    people = {
+        e.name: (m.start, m.end)
+        for e in entities
+        if e.type == "person"
+        for m in e.mentions
+        if prev.start <= m.start < prev.end
+    }
+    if len(people) != 1:
+        return None
+    span = parsed.char_span(prev.start, prev.end, alignment_mode="expand")
+    if span is None:
+        return None
+    root = span.root
+    ((name, (a, b)),) = people.items()
+    for subject in (c for c in root.children if c.dep_ in _SUBJECTS):
+        if a <= subject.idx < b or any(a <= t.idx < b for t in subject.subtree if t.i <= subject.i):
+            return name
+    return None
 
 
 def stand_alone(
@@ -189,9 +207,10 @@ def stand_alone(
 ) -> None:
     """Make each fact read alone where the article leaves no doubt, and say what it still leans on.
 
-    A copied sentence whose first lean is a he/she/him/his/her gets the one person named in the two sentences
-    before it (its statement says the name; the evidence is unchanged; an attribution gets its speaker). Whatever
-    still leans on an earlier sentence is named in ``needs_context``. Key points follow their facts, and one whose
+    A copied sentence whose first lean is a he/she/him/his/her gets the person who is the named subject of the
+    sentence right before it, and the only person it names: its statement says the name, the evidence is
+    unchanged, an attribution gets its speaker. Whatever still leans on an earlier sentence is named in
+    ``needs_context``. Key points follow their facts, and one whose
     fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
     renamed: dict[tuple[int, int], str] = {}
     for fact in facts:
@@ -201,12 +220,10 @@ def stand_alone(
             continue
         needs = context_needs(span)
         copied = fact.statement == " ".join(ev.text.split())
-        if copied and needs and needs[0][0] == "person-pronoun":
+        if copied and needs and needs[0][0] == "person-pronoun" and not _subject_before(needs[0][1], span):
             token = needs[0][1]
-            people = _people_before(doc, entities, ev.start)
-            names = {name for _, name in people}
-            if len(names) == 1:
-                name = names.pop()
+            name = _previous_subject(doc, entities, parsed, ev.start)
+            if name is not None:
                 words = name + ("’s" if token.tag_ == "PRP$" else "")
                 at = token.idx - ev.start
                 body = ev.text[:at] + words + ev.text[at + len(token.text) :]
@@ -247,6 +264,11 @@ def reads_whole(statement: str) -> bool:
     from ._records import _stands_alone
 
     return _stands_alone(statement)
+
+
+def _subject_before(token: Any, span: Any) -> bool:
+    """Another subject before the pronoun in its own sentence ("The new director said she..."): it may be hers."""
+    return any(t.i < token.i and t.dep_ in _SUBJECTS and t.pos_ in ("NOUN", "PROPN") for t in span)
 
 
 def _describe(rule: str, token: Any) -> str:

@@ -194,7 +194,7 @@ SEED_TITLE_LINE = (
             "U.S. Judge Blocks Deportation of Cambodians",
         ),
         ("January 26, 2018 / Updated 16 minutes ago Judge blocks deportation", "Judge blocks deportation"),
-        ("Judge blocks deportation of Cambodians By Dan Levine", "Judge blocks deportation of Cambodians"),
+        ("Judge blocks deportation of Cambodians | By Dan Levine", "Judge blocks deportation of Cambodians"),
         # all furniture: the cleaned title line takes its place
         ("3 Min Read", "U.S. judge blocks prompt deportation of Cambodians"),
         ("Reporting by Dan Levine; Editing by Sandra Maler", "U.S. judge blocks prompt deportation of Cambodians"),
@@ -211,6 +211,45 @@ def test_a_headline_never_carries_page_furniture(written: str, expected: str) ->
     assert result.summary.headline == expected
     assert any("furniture" in r.reason for r in result.rejected)
     assert not any("Min Read" in f.statement or "Updated" in f.statement for f in result.facts)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Abortion ban blocked by Supreme Court",
+        "Twitter bought by Elon Musk",
+        "Published author wins Booker Prize",
+        "3:10 to Yuma remake opens in theaters",
+        "12:45 Amazon shares fall sharply",
+        "Updated Apple maps will ship in March",
+    ],
+)
+def test_clean_title_keeps_real_headline_words(title: str) -> None:
+    from factkit._records import clean_title
+
+    assert clean_title(title) == title
+
+
+def test_clean_title_searches_a_bounded_tail_however_long_the_line() -> None:
+    """The byline pattern is only ever run on the title's last characters (it was quadratic on a line of 32,000
+    spaces: 36 s); the stamp pattern is anchored and consumes a stamp per step."""
+    from factkit import _records
+
+    seen: list[int] = []
+    real = _records._BYLINE_TAIL
+
+    class Spy:
+        def sub(self, repl: str, text: str, count: int = 0) -> str:
+            seen.append(len(text))
+            return real.sub(repl, text, count=count)
+
+    long_line = " " * 32_000 + "x" + " Ab Cd," * 3000 + " 5 Mix Read"
+    try:
+        _records._BYLINE_TAIL = Spy()  # type: ignore[assignment]
+        assert _records.clean_title(long_line) == long_line
+    finally:
+        _records._BYLINE_TAIL = real
+    assert seen and max(seen) <= _records.BYLINE_CHARS
 
 
 def test_a_date_line_glued_to_the_first_sentence_is_not_part_of_its_fact() -> None:

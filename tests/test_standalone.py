@@ -90,3 +90,24 @@ def test_a_fact_that_leans_back_gives_its_key_point_to_one_that_reads_alone() ->
     points = [k.text for k in result.summary.key_points]
     assert leaning[0].statement not in points
     assert "The bridge will cost 12 million dollars and open to traffic in the spring of 2021." in points
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the subject before is no named person: "he" may be the lawyer
+        "Lee Gelernt of the American Civil Liberties Union represents the Cambodians in the federal case. A "
+        "government lawyer disagreed with the argument in court on Friday. He said the deportations were legal.\n",
+        # the subject before is no named person: "she" is the director, not John Kelly
+        "John Kelly chaired the meeting of the board on Monday morning. The new director spoke to the board "
+        "afterwards about the plan. She said the plan would take two years.\n",
+        # two people in the sentence before: either could be "he"
+        "Judge Cormac Carney met Lee Gelernt in the court in Santa Ana on Thursday afternoon. He said the case "
+        "would go on for months.\n",
+    ],
+)
+def test_a_pronoun_is_never_given_a_doubtful_person(text: str) -> None:
+    result = _extract(text)
+    last = result.facts[-1]
+    assert last.statement.split()[0] in ("He", "She") and last.speaker is None
+    assert last.needs_context is not None and "'" in last.needs_context
