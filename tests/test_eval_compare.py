@@ -178,3 +178,62 @@ def test_a_baseline_scored_on_other_cases_is_refused_and_says_which(
     err = capsys.readouterr().err
     assert "the baseline was scored on other cases" in err and "only in the baseline" in err and "(12)" in err
     assert cli(str(ROOT / "evals"), "--replay", str(recording), "-q", "--baseline", str(base)) == 0
+
+
+def test_one_case_or_unpaired_cases_are_never_significant() -> None:
+    def case(i: int, tp: int, tokens: int = 1000, error: str | None = None) -> dict[str, Any]:
+        return {
+            "id": f"c{i}",
+            "text_sha256": str(i),
+            "error": error,
+            "prompt_tokens": tokens,
+            "completion_tokens": 0,
+            "types": {"entities": {"tp": tp, "fp": 1, "fn": 3 - tp}},
+        }
+
+    one = compare_reports({"a": {"cases": [case(0, 1)]}, "b": {"cases": [case(0, 3)]}})
+    f1 = next(c for c in one["comparisons"] if c["metric"] == "entities.f1")
+    assert f1["diff"] > 0 and f1["cases"] == 1 and not f1["significant"]  # one case's "interval" is a point
+    # b failed the five costly cases and matched a on the rest: no cost difference on the cases both ran
+    a = {"cases": [case(i, 2, tokens=3000 if i < 5 else 1000) for i in range(10)]}
+    b = {"cases": [case(i, 2, tokens=0, error="boom") if i < 5 else case(i, 2) for i in range(10)]}
+    cost = next(c for c in compare_reports({"a": a, "b": b})["comparisons"] if c["metric"] == "cost.tokens_per_doc")
+    assert cost["cases"] == 5 and cost["diff"] == 0 and not cost["significant"] and cost["ties"] == 5
+
+
+@pytest.mark.parametrize(
+    "case",
+    [{"text_sha256": "x"}, "a string", {"id": "c0", "types": {"entities": {"tp": 1}}}],
+    ids=["no-id", "string", "no-counts"],
+)
+def test_a_malformed_report_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: Any) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"cases": [{"id": "c0", "types": {}}]}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"cases": [case]}))
+    assert cli("compare", str(good), str(bad), "-q") == 2
+    err = capsys.readouterr().err
+    assert "bad: case #1" in err and "Traceback" not in err
+
+
+def test_a_comparison_refuses_the_options_of_a_single_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = ROOT / "benchmarks" / "compare-recorded.yaml"
+    assert cli("--config", str(config), "-q", "--fail-under", "entities.f1=0.99", "--model", "gpt-x") == 2
+    err = capsys.readouterr().err
+    assert "--fail-under, --model can't be combined with --config" in err
+
+
+def test_a_key_pasted_as_api_key_env_is_refused_and_never_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"fixtures: {GUM}\nsetups:\n  a: {{replay: x.jsonl}}\n"
+        "  b: {model: m, api_key_env: tgp_v1-Zk3mQ9xLr2WvT8bN5cJd}\n"
+    )
+    assert cli("--config", str(config)) == 2
+    err = capsys.readouterr().err
+    assert "api_key_env must be the name of an environment variable" in err and "Zk3mQ9" not in err
+    config.write_bytes(b"fixtures: evals/\nsetups: \xff\xfe\n")
+    assert cli("--config", str(config)) == 2
+    assert "not UTF-8" in capsys.readouterr().err

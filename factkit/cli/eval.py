@@ -16,6 +16,7 @@ error (a bad fixture names its file, case and field).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -147,8 +148,10 @@ def run(args: argparse.Namespace) -> int:
         if args.config:
             if args.target or args.reports:
                 raise UsageError("--config names the fixtures and the setups; give no FIXTURES with it")
+            _refuse_with_compare(args, "--config")
             return _compare(_run_config(args, err), args)
         if args.target == COMPARE and not Path(args.target).exists():
+            _refuse_with_compare(args, "compare")
             return _compare(_load_reports(args.reports), args)
         if args.target is None:
             raise UsageError("give FIXTURES (e.g. evals/), 'compare REPORT REPORT...', or --config FILE")
@@ -304,6 +307,42 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
 # ---------------------------------------------------------------------------------------------- compare
 
 
+#: Options of a single run that a comparison would silently ignore: refused instead.
+_NOT_WITH_COMPARE = (
+    ("fail_under", "--fail-under"),
+    ("fail_over", "--fail-over"),
+    ("baseline", "--baseline"),
+    ("model", "--model"),
+    ("base_url", "--base-url"),
+    ("backend", "--backend"),
+    ("prompt", "--prompt"),
+    ("no_cache", "--no-cache"),
+    ("replay", "--replay"),
+    ("record", "--record"),
+    ("html", "--html"),
+    ("judge", "--judge"),
+    ("only", "--only"),
+    ("data", "--data"),
+    ("price_in", "--price-in"),
+    ("price_out", "--price-out"),
+    ("max_tokens", "--max-tokens"),
+)
+
+
+def _refuse_with_compare(args: argparse.Namespace, how: str) -> None:
+    given = [flag for name, flag in _NOT_WITH_COMPARE if getattr(args, name, None)]
+    if args.repeats != 1:
+        given.append("--repeats")
+    if how == "compare" and (args.case or args.limit):
+        given += [flag for flag, value in (("--case", args.case), ("--limit", args.limit)) if value]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} can't be combined with {how}: each setup of a comparison says its own model, prompt "
+            "and parts (in the --config file), and a comparison has no gates yet; run 'factkit eval FIXTURES' with "
+            "them on one setup"
+        )
+
+
 def _load_reports(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     import json
 
@@ -344,6 +383,8 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
         raise InputError(f"cannot read the config: {exc.strerror}", source=args.config) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", source=args.config) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; save the config as UTF-8", source=args.config) from None
     if not isinstance(config, dict) or not isinstance(config.get("setups"), dict) or not config.get("fixtures"):
         raise InputError(
             "the config needs 'fixtures: PATH' and 'setups:' with two or more named setups", source=args.config
@@ -354,6 +395,15 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
     for name, setup in setups.items():
         if not isinstance(setup, dict):
             raise InputError(f"setup {name!r} must be a mapping (e.g. {{replay: FILE}})", source=args.config)
+        key_env = setup.get("api_key_env")
+        if key_env is not None and not (isinstance(key_env, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env)):
+            raise InputError(
+                f"setup {name!r}: api_key_env must be the name of an environment variable (letters, digits and _), "
+                "not a key: the key stays in the environment (its value is not shown here)",
+                source=args.config,
+            )
+        if isinstance(setup.get("only"), list):
+            setup["only"] = ",".join(str(part) for part in setup["only"])
         unknown = sorted(set(setup) - set(SETUP_KEYS))
         if unknown:
             raise InputError(

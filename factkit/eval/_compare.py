@@ -17,12 +17,14 @@ from typing import Any
 
 from .._errors import UsageError
 
-__all__ = ["BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "compare_reports", "comparison_markdown"]
+__all__ = ["BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "MIN_CASES", "compare_reports", "comparison_markdown"]
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
 #: Two values closer than this are a tie.
 TIE = 1e-9
+#: A difference is called significant only over at least this many paired cases (one case's "interval" is a point).
+MIN_CASES = 5
 
 Stats = tuple[float, ...]
 
@@ -129,7 +131,25 @@ def _cases(report: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
     cases = report.get("cases")
     if not isinstance(cases, list):
         raise UsageError(f"{name} is not a factkit eval report (no 'cases'); write one with 'factkit eval --json'")
+    for i, case in enumerate(cases):
+        problem = _case_problem(case)
+        if problem:
+            raise UsageError(f"{name}: case #{i + 1} {problem}; compare reports written by 'factkit eval --json'")
     return {str(c["id"]): c for c in cases}
+
+
+def _case_problem(case: Any) -> str | None:
+    if not isinstance(case, dict):
+        return f"is a {type(case).__name__}, not a case record"
+    if not isinstance(case.get("id"), str):
+        return "has no id"
+    types = case.get("types") or {}
+    if not isinstance(types, dict):
+        return "has 'types' that is not a mapping"
+    for kind, t in types.items():
+        if not isinstance(t, dict) or not all(isinstance(t.get(k), int | float) for k in ("tp", "fp", "fn")):
+            return f"has no tp/fp/fn counts for {kind!r}"
+    return None
 
 
 def _check_case_sets(named: dict[str, dict[str, dict[str, Any]]], common_cases: bool) -> list[str]:
@@ -192,30 +212,32 @@ def compare_reports(
         }
         for name, cases in per_setup.items()
     }
-    rng = random.Random(seed)
-    draws = [[rng.randrange(len(ids)) for _ in ids] for _ in range(resamples)]
     names = list(reports)
     comparisons: list[dict[str, Any]] = []
     for other in names[1:]:
         for m in metrics:
-            a_stats = [m.stats(c) for c in per_setup[names[0]]]
-            b_stats = [m.stats(c) for c in per_setup[other]]
-            a, b = _value(m, per_setup[names[0]]), _value(m, per_setup[other])
+            a_all = [m.stats(c) for c in per_setup[names[0]]]
+            b_all = [m.stats(c) for c in per_setup[other]]
+            # paired: only the cases where both setups have data for the metric (a case one setup failed is not
+            # a case the other one won on cost)
+            pairs = [(sa, sb) for sa, sb in zip(a_all, b_all, strict=True) if sa is not None and sb is not None]
+            if not pairs:
+                continue
+            a, b = m.combine([p[0] for p in pairs]), m.combine([p[1] for p in pairs])
             if a is None or b is None:
                 continue
+            rng = random.Random(f"{seed}:{m.name}:{other}")
             diffs: list[float] = []
-            for draw in draws:
-                da = m.combine([s for i in draw if (s := a_stats[i]) is not None])
-                db = m.combine([s for i in draw if (s := b_stats[i]) is not None])
+            for _ in range(resamples):
+                draw = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+                da, db = m.combine([p[0] for p in draw]), m.combine([p[1] for p in draw])
                 if da is not None and db is not None:
                     diffs.append(db - da)
             diffs.sort()
             lo = diffs[int(0.025 * (len(diffs) - 1))] if diffs else None
             hi = diffs[int(0.975 * (len(diffs) - 1))] if diffs else None
             wins = losses = ties = 0
-            for sa, sb in zip(a_stats, b_stats, strict=True):
-                if sa is None or sb is None:
-                    continue
+            for sa, sb in pairs:
                 va, vb = m.combine([sa]), m.combine([sb])
                 if va is None or vb is None:
                     continue
@@ -226,16 +248,18 @@ def compare_reports(
                     losses += 1
                 else:
                     ties += 1
-            significant = lo is not None and hi is not None and (lo > 0 or hi < 0)
+            significant = len(pairs) >= MIN_CASES and lo is not None and hi is not None and (lo > TIE or hi < -TIE)
             comparisons.append(
                 {
                     "metric": m.name,
                     "a": names[0],
                     "b": other,
+                    "cases": len(pairs),
                     "a_value": round(a, 4),
                     "b_value": round(b, 4),
                     "diff": round(b - a, 4),
                     "ci95": None if lo is None or hi is None else [round(lo, 4), round(hi, 4)],
+                    "resamples": len(diffs),
                     "significant": significant,
                     "lower_is_better": m.lower_is_better,
                     "wins": wins,
@@ -247,7 +271,13 @@ def compare_reports(
         "setups": setups,
         "comparisons": comparisons,
         "cases": ids,
-        "bootstrap": {"resamples": resamples, "seed": seed, "paired_over": "cases", "interval": "percentile 95%"},
+        "bootstrap": {
+            "resamples": resamples,
+            "seed": seed,
+            "paired_over": "the cases both setups have data for",
+            "interval": "percentile 95%",
+            "significant_needs_cases": MIN_CASES,
+        },
     }
 
 
