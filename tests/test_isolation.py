@@ -302,3 +302,23 @@ def test_ctrl_c_stops_a_batch_on_the_embedded_model_at_once_and_a_rerun_goes_on(
     rerun = subprocess.run(command, env={**env, "SLOW_S": "0"}, capture_output=True, text=True, timeout=240)
     assert rerun.returncode == 0, rerun.stderr
     assert sorted(json.loads(line)["id"] for line in out.read_text().splitlines()) == ["a0", "a1", "a2"]
+
+
+def test_an_interrupt_between_calls_is_no_crash_for_the_next_call(tmp_path: Path) -> None:
+    backend = _backend(tmp_path)
+    first = backend.process.pid
+    backend.interrupt()  # Ctrl-C lands while no call is in flight
+    assert backend.call("echo", {"value": 5}) == 5  # a new child, no "was killed" error for an article
+    assert backend.process.pid not in (None, first)
+    backend.close()
+
+
+def test_the_article_deadline_names_itself_when_it_ends_an_embedded_call(tmp_path: Path) -> None:
+    settings = resolve_settings(backend="local", env={}, cache_dir=tmp_path / "cache", article_timeout=0.5)
+    backend = LocalBackend(settings, runner=RUNNER, config={"slow_on": "SLOW", "slow_s": 30})
+    extractor = factkit.Extractor(backend=backend, settings=settings, cache=False)
+    started = time.monotonic()
+    with pytest.raises(factkit.TransportError, match=r"FACTKIT_ARTICLE_TIMEOUT=0.5 s"):
+        extractor.extract(ARTICLE + " SLOW.")
+    assert time.monotonic() - started < 10
+    backend.close()

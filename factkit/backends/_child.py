@@ -66,6 +66,7 @@ class ModelProcess:
         self._log: Any = None
         self._owner = os.getpid()
         self._lock = threading.Lock()
+        self._killed_on_purpose = False  # set by kill_now(): the next call starts a new child without a crash error
 
     @property
     def pid(self) -> int | None:
@@ -81,6 +82,11 @@ class ModelProcess:
         """
         with self._lock:
             self._forget_if_forked()
+            if self._killed_on_purpose and self._proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=5)  # SIGKILLed by kill_now(): gone in a moment
+                self._stop()  # killed between calls: not a crash to report, just start anew
+            self._killed_on_purpose = False
             if self._proc is None:
                 self._start()
             return self._exchange(op, args or {}, doing=f"running {op!r}", deadline=deadline)
@@ -102,6 +108,7 @@ class ModelProcess:
         """SIGKILL the child without waiting for the call in flight (which then ends as a crash): for Ctrl-C."""
         proc = self._proc
         if proc is not None and self._owner == os.getpid() and proc.poll() is None:
+            self._killed_on_purpose = True
             with contextlib.suppress(OSError):
                 proc.kill()
 

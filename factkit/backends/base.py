@@ -38,7 +38,16 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from .._context import article_deadline, seconds_left, validation_context
-from .._errors import ConfigError, FactkitError, ModelError, OutputError, TransportError, has_secrets, redact
+from .._errors import (
+    ConfigError,
+    FactkitError,
+    ModelError,
+    ModelTimeoutError,
+    OutputError,
+    TransportError,
+    has_secrets,
+    redact,
+)
 from .._models import CallUsage, Usage
 from ._transport import too_large
 
@@ -510,6 +519,8 @@ class ChatBackend:
             raise self._translate(exc, state) from None
         except Exception as exc:
             if isinstance(exc, FactkitError):
+                if isinstance(exc, ModelTimeoutError):
+                    self._check_deadline(exc)  # the article's deadline ended it: say so, not "raise FACTKIT_TIMEOUT"
                 raise
             self._check_deadline(exc)
             raise self._translate(exc, state) from None
