@@ -162,3 +162,29 @@ def test_chromium_renders_the_report(tmp_path: Path) -> None:
     assert "spurious (predicted only)" in text
     assert "m:Paris" in tags.marks and "g:Rome" in tags.marks
     assert "entities_typed" in text  # the per-type score table
+
+
+def test_the_headline_is_shown_every_case_is_open_and_a_missed_entitys_pronouns_are_not_misses() -> None:
+    text = "Ann Lee opened a bakery. She sells bread. Bob Day visited it on Monday."
+    ann = [GoldSpan(start=0, end=7, text="Ann Lee"), GoldSpan(start=25, end=28, text="She")]
+    cases = [
+        Case(
+            id=f"c{i}",
+            provenance=Provenance(source="test", licence="CC0"),
+            text=text,
+            entities=[GoldEntity(name="Ann Lee", type="person", mentions=ann)],
+        )
+        for i in range(2)
+    ]
+    extraction = Extraction(
+        summary=Summary(headline="Ann Lee opens a bakery", tldr="Ann Lee opened a bakery.", key_points=[]),
+        model="m",
+        backend="fake",
+        prompt_version="p@1",
+    )
+    html = render_html(run_eval(cases, predictions={c.id: extraction for c in cases}))
+    assert "<b>Headline:</b> Ann Lee opens a bakery" in html
+    assert html.count('<details class="case"') == html.count('<details class="case" id="c') == 2
+    assert html.count('" open><summary>c') == 2  # both cases open
+    assert '<mark class="g" title="missed: Ann Lee">Ann Lee</mark>' in html
+    assert ">She</mark>" not in html  # the pronoun of the missed entity is not a miss of its own

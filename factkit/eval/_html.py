@@ -70,7 +70,46 @@ def highlight(text: str, marks: Iterable[tuple[int, int, str, str]]) -> str:
     return "".join(out)
 
 
-def _marks(result: TypeResult) -> list[tuple[int, int, str, str]]:
+#: A missed entity's pronoun mentions ("we", "they") are not painted as misses of their own: the entity is one miss,
+#: listed in the table, and its names show where it is.
+_PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "this",
+        "that",
+        "these",
+        "those",
+        "who",
+        "whom",
+        "whose",
+        "which",
+    ]
+)
+
+
+def _marks(result: TypeResult, text: str = "") -> list[tuple[int, int, str, str]]:
     marks = []
     for m in result.matched:
         for s in m.gold.spans:
@@ -79,6 +118,8 @@ def _marks(result: TypeResult) -> list[tuple[int, int, str, str]]:
             marks.append((s.start, s.end, "m", f"matched: {m.pred.label}"))
     for item in result.missed:
         for s in item.spans:
+            if text and text[s.start : s.end].strip().lower() in _PRONOUNS:
+                continue
             marks.append((s.start, s.end, "g", f"missed: {item.label}"))
     for item in result.spurious:
         for s in item.spans:
@@ -110,7 +151,8 @@ def _items_table(result: TypeResult) -> str:
 
 
 def _summary_block(summary: CaseSummary) -> str:
-    parts = [f"<p><b>Summary scored:</b> {_e(summary.text) or '<i>(empty)</i>'}</p>"]
+    parts = [f"<p><b>Headline:</b> {_e(summary.headline) or '<i>(none)</i>'}</p>"] if summary.headline else []
+    parts.append(f"<p><b>Summary scored:</b> {_e(summary.text) or '<i>(empty)</i>'}</p>")
     if summary.references:
         cells = "".join(
             f'<tr><td>{i}</td><td class="n">{r.rouge1:.3f}</td><td class="n">{r.rouge2:.3f}</td>'
@@ -151,7 +193,8 @@ def _case(case: CaseResult, open_: bool) -> str:
         body.append(
             f'<details class="type"{" open" if i == 0 else ""}><summary><b>{_e(name)}</b>: '
             f"{result.tp} matched, {result.fn} missed, {result.fp} spurious · {_f1(result)}</summary>"
-            f'<div class="article">{highlight(case.text, _marks(result))}</div>{_items_table(result)}</details>'
+            f'<div class="article">{highlight(case.text, _marks(result, case.text))}</div>'
+            f"{_items_table(result)}</details>"
         )
     if case.unsupported:
         items = "".join(f"<li>{_label(i)}</li>" for i in case.unsupported)
@@ -189,7 +232,7 @@ def render_html(report: EvalReport) -> str:
         '<p class="legend"><b>Legend:</b> <span class="m">matched</span>'
         '<span class="g">missed (gold only)</span><span class="x">spurious (predicted only)</span></p>'
     )
-    cases = "".join(_case(c, i == 0) for i, c in enumerate(report.cases))
+    cases = "".join(_case(c, True) for c in report.cases)  # every case open: each section is one click away
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -144,6 +144,7 @@ def _score_summary(case: Case, summary: Summary, judge: Judge | None, failed: bo
     coverage = key_fact_coverage(summary, case.facts)
     result = CaseSummary(
         text=text,
+        headline=summary.headline,
         references=references,
         key_facts=coverage[0] if coverage else None,
         missed_key_facts=coverage[1] if coverage else [],

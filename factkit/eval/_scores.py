@@ -134,6 +134,7 @@ class CaseSummary(_Score):
     """The summary of one case and its scores."""
 
     text: str = Field(description="The scored summary: the tldr followed by the key points.")
+    headline: str = Field("", description="The headline (shown, not scored).")
     references: list[RougeScore] = Field(default_factory=list, description="ROUGE against each reference.")
     faithfulness: Ratio | None = Field(None, description="Sentences the judge found supported; None: no judge.")
     verdicts: list[SentenceVerdict] = Field(default_factory=list)
