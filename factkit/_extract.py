@@ -34,13 +34,12 @@ from ._records import (
     ground_entity_list,
     ground_fact_list,
     ground_headline,
-    ground_summary,
     key_points_of,
     link_facts,
     summary_of,
 )
 from ._standalone import stand_alone
-from ._wire import WireEntities, WireFacts, WireHeadline, WireSummary
+from ._wire import WireEntities, WireFacts, WireHeadline
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
 
@@ -183,15 +182,9 @@ class Pipeline:
             return self._extract(doc, parts)
 
     def summarize(self, text: str | bytes, *, published: Any = None) -> Summary:
-        """Headline, one-sentence tldr and key points, each point with the spans that support it."""
-        doc = Document.from_text(text, published, max_chars=self.settings.max_input_chars)
-        chunk = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=0)[0]
-        nlp = self._entity_sources()[0]
-        with self._deadline():
-            grounded, _ = self._run_grounded(
-                doc, chunk, self.prompt, "summary", WireSummary, lambda w: ground_summary(doc, w, nlp, self._judge())
-            )
-        return summary_of(grounded)
+        """Headline, one-sentence tldr and key points, each point with the spans that support it: the summary
+        :meth:`extract` returns for the same article (only the parts a summary needs are run)."""
+        return self.extract(text, published=published, only={"summary"}).summary
 
     # -- internals ------------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -55,7 +55,6 @@ from ._wire import (
     WireFact,
     WireFacts,
     WireHeadline,
-    WireSummary,
 )
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
@@ -1108,39 +1107,6 @@ def ground_headline(
     check_headline(doc, out, problems, nlp, judge)
     # the key points follow the tldr and do not say it again (a one-sentence article has none)
     out.key_points = key_points_of(out.facts, out.tldr)
-    return out, problems
-
-
-def ground_summary(
-    doc: Document, wire: WireSummary, nlp: Any = "auto", judge: Any = None
-) -> tuple[Grounded, list[str]]:
-    out = Grounded(
-        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
-    )
-    problems: list[str] = []
-    for i, p in enumerate(wire.points, 1):
-        text = fix_initials(" ".join(p.text.split()), doc.text)
-        evidence, problem = _support(doc, text, p.s)
-        if evidence is None:
-            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) {problem}", problems)
-            continue
-        missing = unsupported_numbers(text, evidence.text)
-        if missing:
-            out.reject(
-                "key_point",
-                p,
-                f"key point {i} states {', '.join(missing)}, which its evidence does not say",
-                problems,
-            )
-            continue
-        verdict = _checked(text, doc, nlp, judge)
-        # with the model, a key point it does not find stated is out too; with the rules alone, a contradiction
-        if verdict.label == "contradicted" or (verdict.decided_by == "model" and verdict.label != "supported"):
-            label = verdict.label.replace("_", " ")
-            out.reject("key_point", p, f"key point {i} ({text[:60]!r}) is {label}: {verdict.reason}", problems)
-            continue
-        out.key_points.append(KeyPoint(text=text, evidence=[evidence]))
-    check_headline(doc, out, problems, nlp, judge)
     return out, problems
 
 

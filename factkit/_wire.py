@@ -95,14 +95,3 @@ class WireEntities(_Grounded):
     organizations: list[_Name] = Field(json_schema_extra=_items(12))
     places: list[_Name] = Field(json_schema_extra=_items(12))
     other: list[_Name] = Field(json_schema_extra=_items(4))
-
-
-class WirePoint(BaseModel):
-    text: str = Field(json_schema_extra=_chars(240))
-    s: list[int] = Field(min_length=1, json_schema_extra=_items(4))
-
-
-class WireSummary(_Grounded):
-    headline: str = Field(json_schema_extra=_chars(120))
-    tldr: str = Field(json_schema_extra=_chars(300))
-    points: list[WirePoint] = Field(min_length=1, json_schema_extra=_items(7, at_least=3))

@@ -249,13 +249,17 @@ def test_summarize_markdown_and_json(
     assert code == 0
     assert out == (
         "# Ann Lee opens a bakery\n\n**TL;DR** Ann Lee opened a bakery.\n\n## Key points\n"
-        "- Ann Lee opened a bakery on Main Street. [0:49]\n"
+        "- Ann Lee opened a bakery on Main Street on Monday. [0:49]\n"
+        "- The bakery sells 40 kinds of bread. [50:85]\n"
     )
     code, out, _ = run(capsys, "summarize", str(article), "--format", "json", "--no-cache")
     assert code == 0
     summary = json.loads(out)
     assert summary["key_points"][0]["evidence"][0]["text"] == "Ann Lee opened a bakery on Main Street on Monday."
-    assert [task_of(r.json) for r in endpoint.chat_requests] == ["summary", "summary"]
+    # the summary extract gives: its facts call, and no entities call (a summary needs none)
+    assert [task_of(r.json) for r in endpoint.chat_requests] == ["facts", "facts"]
+    code, out, _ = run(capsys, "extract", str(article), "--format", "json", "--no-cache")
+    assert json.loads(out)["summary"] == summary
 
 
 def test_summarize_from_stdin(

@@ -124,36 +124,35 @@ def test_fake_model_in_process(seed_text: str) -> None:
 
 
 def test_module_level_extract_and_summarize(seed_text: str, script: TaskScript, fake_server: FakeOpenAIServer) -> None:
-    summary = {"headline": "h", "tldr": "t", "points": [{"text": JUDGE, "s": [2]}, {"text": ARRESTS, "s": [3]}]}
-    script.on("entities", SEED_ENTITIES).on("facts", SEED_FACTS).on("summary", summary)
+    script.on("entities", SEED_ENTITIES).on("facts", SEED_FACTS)
     options = {"base_url": fake_server.base_url, "api_key": SECRET_KEY, "cache": False}
     result = factkit.extract(seed_text, **options)
     assert len(result.facts) == 3
     points = factkit.summarize(seed_text, **options)
-    assert [kp.text for kp in points.key_points] == [JUDGE, ARRESTS]
+    assert points == result.summary  # one summary, whichever way it is asked for
+    assert [kp.text for kp in points.key_points] == [f.statement for f in result.facts][: len(points.key_points)]
     assert points.key_points[1].evidence[0].text.startswith("U.S. immigration authorities")
 
 
 def test_summarize_rejects_unsupported_points(
     seed_text: str, script: TaskScript, remote_extractor: Extractor, fake_server: FakeOpenAIServer
 ) -> None:
-    invented = {"text": "The judge ordered the release of 500 prisoners.", "s": [2]}
-    wrong_number = {"text": "The judge said 93 Cambodians cannot be deported.", "s": [2]}
-    bad = {"headline": "h", "tldr": "t", "points": [{"text": JUDGE, "s": [2]}, invented, wrong_number]}
-    script.on("summary", bad)
+    invented = {"s": [2], "kind": "event", "statement": "The judge ordered the release of 500 prisoners."}
+    wrong_number = {"s": [2], "kind": "event", "statement": "The judge said 93 Cambodians cannot be deported."}
+    bad = {**SEED_FACTS, "facts": [SEED_FACTS["facts"][0], invented, wrong_number]}
+    script.on("facts", bad)
     summary = remote_extractor.summarize(seed_text)
-    assert [kp.text for kp in summary.key_points] == [JUDGE]
-    assert len(fake_server.chat_requests) == 2  # one re-ask with the problems, then the bad points are dropped
-    reask = fake_server.chat_requests[1].messages[-1]["content"]
-    assert "key point 2" in reask and "key point 3" in reask
+    assert [kp.evidence[0].text for kp in summary.key_points] == [split_sentences(seed_text)[1].text]
+    assert not any("500" in kp.text or "93" in kp.text for kp in summary.key_points)
+    assert len(fake_server.chat_requests) == 2  # one re-ask with the problems, then the bad statements are dropped
+    assert {task_of(r.json) for r in fake_server.chat_requests} == {"facts"}
 
 
 def test_summarize_returns_a_summary_as_the_api_says(seed_text: str) -> None:
-    summary = {"headline": "h", "tldr": "t", "points": [{"text": JUDGE, "s": [2]}]}
-    model = FakeModel(handler=TaskScript().on("summary", summary).model_reply)
+    model = FakeModel(handler=TaskScript().on("facts", SEED_FACTS).on("entities", SEED_ENTITIES).model_reply)
     result = Extractor(backend=model, cache=False).summarize(seed_text)
     assert isinstance(result, factkit.Summary)
-    assert [kp.evidence[0].text for kp in result.key_points] == [split_sentences(seed_text)[1].text]
+    assert result.key_points[0].evidence[0].text == split_sentences(seed_text)[1].text
 
 
 # ---- grounding failures: re-ask, then rejected, never returned as grounded ------------------------------

@@ -41,7 +41,7 @@ def test_shipped_templates_are_files_with_versions() -> None:
         assert prompt.id == f"{name}@{prompt.version}"
         assert Path(prompt.path) == folder / f"{name}.md"
         assert "{{ article }}" in prompt.user
-    assert set(load_prompt("extract").tasks) >= {"entities", "facts", "summary"}
+    assert set(load_prompt("extract").tasks) == {"entities", "facts", "headline"}
 
 
 def test_a_user_template_by_path(tmp_path: Path) -> None:
