@@ -237,3 +237,37 @@ def test_a_key_pasted_as_api_key_env_is_refused_and_never_printed(
     config.write_bytes(b"fixtures: evals/\nsetups: \xff\xfe\n")
     assert cli("--config", str(config)) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_a_metric_of_your_own_is_reported_gated_and_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = ROOT / "evals" / "recorded" / "local-default.jsonl"
+    metric = "eval_metrics_example:headline_words"
+    out = tmp_path / "r.json"
+    assert cli(str(ROOT / "evals"), "--replay", str(recording), "-q", "--metric", metric, "--json", str(out)) == 0
+    report = json.loads(out.read_text())
+    words = [c["custom"]["headline_words"] for c in report["cases"]]
+    assert len(words) == 13 and report["metrics"]["custom.headline_words"] == pytest.approx(sum(words) / 13, abs=1e-4)
+    assert report["run"]["custom_lower_is_better"] == ["headline_words"]
+    # a gate on it, by name
+    assert cli(str(ROOT / "evals"), "--replay", str(recording), "-q", "--metric", metric, "--fail-over",
+               "custom.headline_words=1") == 1  # fmt: skip
+    assert "custom.headline_words" in capsys.readouterr().err
+    # in a comparison, lower is better for it
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"fixtures: {ROOT / 'evals'}\nsetups:\n  a: {{replay: {recording}}}\n  b: {{replay: {recording}}}\n"
+    )
+    cmp_out = tmp_path / "cmp.json"
+    assert cli("--config", str(config), "-q", "--metric", metric, "--json", str(cmp_out)) == 0
+    row = next(c for c in json.loads(cmp_out.read_text())["comparisons"] if c["metric"] == "custom.headline_words")
+    assert row["diff"] == 0 and row["lower_is_better"] and row["ties"] == 13
+
+
+def test_a_bad_metric_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    recording = str(ROOT / "evals" / "recorded" / "local-default.jsonl")
+    assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--metric", "no_such_module:f") == 2
+    assert "cannot import it" in capsys.readouterr().err
+    assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--metric", "eval_metrics_example:broken") == 2
+    assert "return a finite number or None" in capsys.readouterr().err

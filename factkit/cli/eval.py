@@ -41,7 +41,7 @@ from ..eval._html import render_html
 from ..eval._matchers import FACT_FLOOR, FACT_THRESHOLD
 from ..eval._record import read_recording
 from ..eval._render import markdown, print_report
-from ..eval._run import LOWER_IS_BETTER, ScoreOptions, metric_names, run_eval
+from ..eval._run import LOWER_IS_BETTER, CustomMetric, ScoreOptions, load_metric, metric_names, run_eval
 from ..eval._scores import CaseResult, EvalReport
 from ..eval._text import lexical_similarity
 from ..eval.judge import JUDGES, MODEL_JUDGES, Judge, JudgeScores, XsumPair, load_xsum, measure_judge
@@ -99,6 +99,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="PARTS",
         help="extract only these parts (comma-separated; entities,quotes,dates needs no model where NER is "
         "installed): e.g. quotes and speakers of evals/polnear in seconds",
+    )
+    runs.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="MODULE:FUNCTION",
+        help="a metric of your own, fn(case, extraction) -> number or None per case; reported, gated and compared "
+        "as custom.<name> (repeatable; see docs/eval.md)",
     )
     runs.add_argument(
         "--matcher",
@@ -227,9 +235,18 @@ def _progress(err: Console, quiet: bool) -> Progress:
     )
 
 
+def _custom_metrics(args: argparse.Namespace) -> tuple[CustomMetric, ...]:
+    metrics = tuple(load_metric(spec) for spec in args.metric)
+    names = [m.name for m in metrics]
+    if len(set(names)) != len(names):
+        raise UsageError(f"--metric: two metrics share a name ({', '.join(names)})")
+    return metrics
+
+
 def _evaluate(args: argparse.Namespace, err: Console) -> int:
     _check_args(args)
-    thresholds = _thresholds(args, metric_names())
+    custom = _custom_metrics(args)
+    thresholds = _thresholds(args, [*metric_names(), *(f"custom.{m.name}" for m in custom)])
     if args.data:
         raise UsageError("--data is for 'factkit eval faithfulness --data FILE'")
     if args.replay and args.record:
@@ -254,6 +271,10 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
             extractor.only = _parts(args.only)
     judge: Judge | None = JUDGES[args.judge](extractor) if args.judge else None
     options = _options(args, judge)
+    if custom:
+        import dataclasses
+
+        options = dataclasses.replace(options, metrics=custom)
     if args.only:  # the parts not run (or not replayed) are "not run", never scored as all missed
         import dataclasses
 
@@ -300,7 +321,8 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
         return 2
     failures = check_thresholds(report.metrics, thresholds)
     if baseline is not None:
-        failures += check_baseline(report.metrics, baseline, max_drop=args.max_drop, lower_is_better=LOWER_IS_BETTER)
+        lower = (*LOWER_IS_BETTER, *(f"custom.{m.name}" for m in custom if m.lower_is_better))
+        failures += check_baseline(report.metrics, baseline, max_drop=args.max_drop, lower_is_better=lower)
     return _verdict(failures)
 
 
@@ -412,6 +434,7 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
                 source=args.config,
             )
     cases = _select(load_cases(str(config["fixtures"])), args)
+    custom = _custom_metrics(args)
     reports: dict[str, dict[str, Any]] = {}
     for name, setup in setups.items():
         err.print(f"factkit eval: setup {name}: {len(cases)} case(s)", highlight=False)
@@ -434,7 +457,7 @@ def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, A
                 **overrides,
             )
             extractor = Pipeline(settings=settings, prompt=setup.get("prompt"))
-        options = _options(args, None)
+        options = dataclasses.replace(_options(args, None), metrics=custom)
         if setup.get("only"):
             options = dataclasses.replace(options, parts=_parts(str(setup["only"])))
             if extractor is not None:

@@ -105,6 +105,14 @@ def _tokens(case: dict[str, Any]) -> Stats | None:
     return (float((case.get("prompt_tokens") or 0) + (case.get("completion_tokens") or 0)),)
 
 
+def _custom(name: str) -> Callable[[dict[str, Any]], Stats | None]:
+    def get(case: dict[str, Any]) -> Stats | None:
+        value = (case.get("custom") or {}).get(name)
+        return (float(value),) if isinstance(value, int | float) else None
+
+    return get
+
+
 def metrics_for(kinds: Sequence[str]) -> list[Metric]:
     """The metrics compared: precision, recall and F1 of each kind of item, then rates, ROUGE and tokens."""
     out: list[Metric] = []
@@ -200,6 +208,9 @@ def compare_reports(
     ids = _check_case_sets(named, common_cases)
     kinds = sorted({k for cases in named.values() for cid in ids for k in (cases[cid].get("types") or {})})
     metrics = metrics_for(kinds)
+    lower = {n for r in reports.values() for n in (r.get("run") or {}).get("custom_lower_is_better") or []}
+    for name in sorted({n for cases in named.values() for cid in ids for n in (cases[cid].get("custom") or {})}):
+        metrics.append(Metric(f"custom.{name}", _custom(name), _mean, lower_is_better=name in lower))
     per_setup = {name: [cases[cid] for cid in ids] for name, cases in named.items()}
     setups = {
         name: {

@@ -83,6 +83,9 @@ class ScoreOptions:
     #: The parts extracted (``Extractor.only``; ``None``: all). A part not run is not scored: it is "not run",
     #: left out of the case and of the overall scores, never counted as all missed.
     parts: frozenset[str] | None = None
+    #: Your own metrics (:func:`load_metric`): each ``fn(case, extraction)`` gives a number for the case (or ``None``
+    #: where it does not apply); the run's value is the mean over the cases that have one: ``custom.<name>``.
+    metrics: tuple[CustomMetric, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------- one case
@@ -206,6 +209,11 @@ def score_case(
         else:
             types[t] = match_quantities(case.quantities, _quantities(ex))
     halluc, unsupported = hallucination(article, ex)
+    custom: dict[str, float] = {}
+    for metric in options.metrics:
+        value = metric.score(case, None if failed else ex)
+        if value is not None:
+            custom[metric.name] = value
     if options.parts is None or "summary" in options.parts:
         summary, judge_usage = _score_summary(case, ex.summary, options.judge, failed)
     else:
@@ -227,6 +235,7 @@ def score_case(
         hallucination=halluc,
         unsupported=unsupported,
         summary=summary,
+        custom=custom,
         judge_prompt_tokens=judge_usage.prompt_tokens,
         judge_completion_tokens=judge_usage.completion_tokens,
     )
@@ -421,7 +430,55 @@ def aggregate(
     overall = _overall(types, results)
     summary = _summary_scores(results)
     cost = _cost(results, price_in, price_out)
-    return Aggregate(types, overall, summary, cost, flatten(types, overall, summary, cost))
+    metrics = flatten(types, overall, summary, cost)
+    for name in sorted({n for r in results for n in r.custom}):
+        values = [r.custom[name] for r in results if name in r.custom]
+        metrics[f"custom.{name}"] = round(sum(values) / len(values), 4)
+    return Aggregate(types, overall, summary, cost, metrics)
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric of your own: ``score(case, extraction)`` (``extraction`` is ``None`` for a failed case) gives a
+    number for the case, or ``None`` where it does not apply. Higher is better unless ``lower_is_better``."""
+
+    name: str
+    score: Callable[[Case, Extraction | None], float | None]
+    lower_is_better: bool = False
+
+
+def load_metric(spec: str) -> CustomMetric:
+    """``module:function`` -> a :class:`CustomMetric` named after the function (or its ``metric_name``); the
+    function's ``lower_is_better`` attribute, when true, says lower values are better."""
+    import importlib
+    import re
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise UsageError(f"--metric {spec!r}: give module:function, e.g. mymetrics:headline_length")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"--metric {spec!r}: cannot import it ({type(exc).__name__}: {exc})") from None
+    if not callable(fn):
+        raise UsageError(f"--metric {spec!r} is not a function")
+    name = str(getattr(fn, "metric_name", attr))
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise UsageError(f"--metric {spec!r}: its name {name!r} must be letters, digits and _")
+
+    def score(case: Case, extraction: Extraction | None) -> float | None:
+        try:
+            value = fn(case, extraction)
+        except Exception as exc:  # a user's metric failing on one case is that case's problem, said once per case
+            log.warning("metric %s failed on %s: %s", name, case.id, describe(exc))
+            return None
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise UsageError(f"metric {name} returned {value!r} on {case.id}: return a finite number or None")
+        return float(value)
+
+    return CustomMetric(name=name, score=score, lower_is_better=bool(getattr(fn, "lower_is_better", False)))
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -593,6 +650,7 @@ def run_eval(
         matcher=options.matcher,
         judge=options.judge.name if options.judge is not None else None,
         parts=sorted(options.parts) if options.parts is not None else None,
+        custom_lower_is_better=[m.name for m in options.metrics if m.lower_is_better],
         factkit_version=version,
     )
     return EvalReport(

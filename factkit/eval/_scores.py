@@ -163,6 +163,9 @@ class CaseResult(_Score):
     hallucination: Ratio = Field(default_factory=Ratio, description="Predicted facts/entities with no support.")
     unsupported: list[Item] = Field(default_factory=list, description="The unsupported facts and entities.")
     summary: CaseSummary | None = None
+    custom: dict[str, float] = Field(
+        default_factory=dict, description="Your own metrics' values on this case (--metric), by name."
+    )
     judge_prompt_tokens: int = 0
     judge_completion_tokens: int = 0
 
@@ -248,6 +251,9 @@ class RunInfo(_Score):
     judge: str | None = None
     parts: list[str] | None = Field(
         None, description="The parts extracted and scored (--only); the others were not run and are not scored."
+    )
+    custom_lower_is_better: list[str] = Field(
+        default_factory=list, description="Your own metrics (--metric) for which lower values are better."
     )
     factkit_version: str
 
