@@ -271,3 +271,34 @@ def test_a_bad_metric_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> No
     assert "cannot import it" in capsys.readouterr().err
     assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--metric", "eval_metrics_example:broken") == 2
     assert "return a finite number or None" in capsys.readouterr().err
+
+
+def test_failed_from_reruns_only_the_cases_that_errored_or_fail_a_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recording = str(ROOT / "evals" / "recorded" / "local-default.jsonl")
+    first = tmp_path / "first.json"
+    assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--json", str(first)) == 0
+    data = json.loads(first.read_text())
+    f1 = {
+        c["id"]: compare_reports({"a": data, "b": data})["setups"]["a"]["metrics"]["entities.f1"] for c in data["cases"]
+    }
+    assert f1
+    per_case = {}
+    for c in data["cases"]:
+        t = c["types"]["entities"]
+        per_case[c["id"]] = 2 * t["tp"] / (2 * t["tp"] + t["fp"] + t["fn"])
+    data["cases"][0]["error"] = "OutputError: boom"  # one case errored in that run
+    first.write_text(json.dumps(data))
+    again = tmp_path / "again.json"
+    gate = ["--fail-under", "entities.f1=0.7"]
+    code = cli(
+        str(ROOT / "evals"), "--replay", recording, "-q", "--failed-from", str(first), *gate, "--json", str(again)
+    )
+    assert code in (0, 1)
+    rerun = {c["id"] for c in json.loads(again.read_text())["cases"]}
+    expected = {cid for cid, v in per_case.items() if v < 0.7} | {data["cases"][0]["id"]}
+    assert rerun == expected and 0 < len(rerun) < 13
+    assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--failed-from", str(again), "--fail-under",
+               "entities.f1=0.0") == 0  # fmt: skip
+    assert "nothing to run" in capsys.readouterr().err

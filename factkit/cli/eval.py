@@ -93,6 +93,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     runs.add_argument("--record", metavar="FILE", help="write the predictions to FILE (JSONL) for --replay")
     runs.add_argument("--case", action="append", metavar="ID", help="score only this case (repeatable)")
     runs.add_argument("--limit", type=int, metavar="N", help="score only the first N cases (or xsum pairs)")
+    runs.add_argument(
+        "--failed-from",
+        metavar="REPORT",
+        help="run only the cases of a saved JSON report that errored or whose own value fails a gate given here",
+    )
     runs.add_argument("--repeats", type=int, default=1, metavar="N", help="run N times; report mean and spread")
     runs.add_argument(
         "--only",
@@ -205,6 +210,13 @@ def _select(cases: list[Case], args: argparse.Namespace) -> list[Case]:
     return cases[: args.limit] if args.limit else cases
 
 
+def _failed_only(cases: list[Case], path: str, thresholds: Sequence[Threshold]) -> list[Case]:
+    from ..eval._compare import failed_cases
+
+    failed = set(failed_cases(_report_json(path), thresholds))
+    return [c for c in cases if c.id in failed]
+
+
 def _options(args: argparse.Namespace, judge: Judge | None) -> ScoreOptions:
     if args.matcher == "embeddings":
         from ..eval._embeddings import EMBEDDING_FLOOR, EMBEDDING_THRESHOLD, check_available, embedding_similarity
@@ -255,6 +267,11 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
         raise UsageError("--replay scores a recorded run without any model; drop --model/--base-url/--no-cache")
     baseline_report = load_report(args.baseline) if args.baseline else None
     cases = _select(load_cases(args.target), args)
+    if args.failed_from:
+        cases = _failed_only(cases, args.failed_from, thresholds)
+        if not cases:
+            _say(f"factkit eval: no case of {args.failed_from} errored or failed a gate given here; nothing to run")
+            return 0
     if baseline_report is not None:
         from ..eval._record import text_sha256
 
@@ -348,6 +365,7 @@ _NOT_WITH_COMPARE = (
     ("price_in", "--price-in"),
     ("price_out", "--price-out"),
     ("max_tokens", "--max-tokens"),
+    ("failed_from", "--failed-from"),
 )
 
 
@@ -366,28 +384,30 @@ def _refuse_with_compare(args: argparse.Namespace, how: str) -> None:
 
 
 def _load_reports(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
-    import json
-
     if len(paths) < 2:
         raise UsageError("'factkit eval compare' needs two or more JSON reports (written by 'factkit eval --json')")
     reports: dict[str, dict[str, Any]] = {}
     for path in paths:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(f"cannot read the report: {exc.strerror}", source=path) from None
-        except ValueError as exc:
-            raise InputError(f"not a JSON report: {exc}", source=path) from None
-        if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-            raise InputError(
-                "not a factkit eval report (no 'cases'); write one with 'factkit eval --json'", source=path
-            )
         name, n = Path(path).stem, 1
         while name in reports:
             n += 1
             name = f"{Path(path).stem}#{n}"
-        reports[name] = data
+        reports[name] = _report_json(path)
     return reports
+
+
+def _report_json(path: str) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the report: {exc.strerror}", source=path) from None
+    except ValueError as exc:
+        raise InputError(f"not a JSON report: {exc}", source=path) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise InputError("not a factkit eval report (no 'cases'); write one with 'factkit eval --json'", source=path)
+    return data
 
 
 def _run_config(args: argparse.Namespace, err: Console) -> dict[str, dict[str, Any]]:

@@ -292,6 +292,28 @@ def compare_reports(
     }
 
 
+def failed_cases(report: dict[str, Any], thresholds: Sequence[Any]) -> list[str]:
+    """The ids of a saved report's cases that errored, or whose own value of a gated metric fails its gate
+    (``thresholds``: objects with ``metric``, ``value`` and ``kind`` "under" or "over")."""
+    cases = _cases(report, "the report")
+    kinds = sorted({k for c in cases.values() for k in (c.get("types") or {})})
+    custom = sorted({n for c in cases.values() for n in (c.get("custom") or {})})
+    by_name = {m.name: m for m in metrics_for(kinds)}
+    by_name.update({f"custom.{n}": Metric(f"custom.{n}", _custom(n), _mean) for n in custom})
+    out: list[str] = []
+    for cid, case in cases.items():
+        failed = bool(case.get("error"))
+        for t in thresholds:
+            metric = by_name.get(t.metric)
+            stats = metric.stats(case) if metric is not None else None
+            value = metric.combine([stats]) if metric is not None and stats is not None else None
+            if value is not None and (value < t.value if t.kind == "under" else value > t.value):
+                failed = True
+        if failed:
+            out.append(cid)
+    return out
+
+
 def comparison_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """The table: a row per metric, a column per setup, then each later setup's difference from the first."""
     names = list(result["setups"])
