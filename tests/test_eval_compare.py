@@ -280,10 +280,6 @@ def test_failed_from_reruns_only_the_cases_that_errored_or_fail_a_gate(
     first = tmp_path / "first.json"
     assert cli(str(ROOT / "evals"), "--replay", recording, "-q", "--json", str(first)) == 0
     data = json.loads(first.read_text())
-    f1 = {
-        c["id"]: compare_reports({"a": data, "b": data})["setups"]["a"]["metrics"]["entities.f1"] for c in data["cases"]
-    }
-    assert f1
     per_case = {}
     for c in data["cases"]:
         t = c["types"]["entities"]
