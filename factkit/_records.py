@@ -494,6 +494,10 @@ def ground_facts(
                 out.reject("fact", f, f"{label} was cut off by the length cap, and its evidence is too long", problems)
                 continue
             statement = " ".join(evidence.text.split())
+        if _unbalanced_quote(statement) and not _unbalanced_quote(evidence.text) and len(_cited(doc, f.s) or []) == 1:
+            # a piece of a quotation that lost its opening mark ('It is disingenuous...," Carney wrote.'): the
+            # sentence says it whole, with its marks
+            statement = " ".join(evidence.text.split())
         missing = unsupported_numbers(_without_known_dates(doc, statement, evidence), evidence.text)
         if missing:
             out.reject("fact", f, f"{label} states {', '.join(missing)}, which its evidence does not say", problems)
@@ -956,7 +960,15 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
         return True  # one statement given twice, whatever it cites
     if evidence.start >= other.evidence.end or other.evidence.start >= evidence.end:
         return False
+    if (evidence.start, evidence.end) == (other.evidence.start, other.evidence.end) and overlap(
+        statement, other.statement
+    ) >= 0.9:
+        return True  # a piece of a fact already kept, citing the same sentence ('Many of whom had fled...')
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
+
+
+def _unbalanced_quote(text: str) -> bool:
+    return len(_QUOTE_MARKS.findall(text)) % 2 == 1
 
 
 # A statement that opens on a pronoun or a linking word leans on the sentence before it ("Its round shape

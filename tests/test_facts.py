@@ -106,6 +106,40 @@ def test_a_statement_cut_by_the_length_cap_falls_back_to_its_evidence() -> None:
     assert all(s.endswith(".") for s in statements), statements  # never a statement cut mid-phrase
 
 
+def test_a_piece_of_a_kept_fact_is_a_duplicate_and_a_quote_that_lost_its_opening_mark_is_said_whole() -> None:
+    """What the embedded model wrote on the seed in the LLM-facts mode: the second half of a fact as a fact of its
+    own, citing the same sentence, and the end of a quotation without its opening mark."""
+    text = (
+        "Immigration authorities arrested approximately 100 Cambodians, many of whom had fled the Khmer Rouge in "
+        "the 1970s.\n"
+        "\u201cIt is disingenuous for the Government to claim that they should not have built up any expectation,"
+        "\u201d Carney wrote.\n"
+    )
+
+    def handler(request: dict[str, Any]) -> dict[str, Any]:
+        if "named entities" in request_article(request)[1]:
+            return grounded_answer(request)
+        first = "Immigration authorities arrested approximately 100 Cambodians, many of whom had fled the Khmer Rouge."
+        return {
+            "headline": "Cambodians arrested",
+            "tldr": "Authorities arrested about 100 Cambodians.",
+            "facts": [
+                {"s": [1], "kind": "event", "statement": first},
+                {"s": [1], "kind": "event", "statement": "Many of whom had fled the Khmer Rouge."},
+                {
+                    "s": [2],
+                    "kind": "quote",
+                    "statement": "They should not have built up any expectation,\u201d Carney wrote.",
+                },
+            ],
+        }
+
+    extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="llm"))
+    statements = [f.statement for f in extractor.extract(text, only={"facts"}).facts]
+    assert len(statements) == 2, statements
+    assert statements[1] == text.splitlines()[1]  # whole, both marks
+
+
 def test_ceiling_a_model_that_answers_with_the_gold_facts_keeps_them() -> None:
     """What the pipeline loses on its own, whatever the model: the gold facts of every fixture that has them,
     answered through the real openai client, instructor and grounding, must come back (>= 95%)."""
