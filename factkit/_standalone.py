@@ -12,6 +12,7 @@ Each rule is data (:data:`RULES`): an id, why it exists, and examples it must an
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,10 +174,10 @@ def _previous_subject(doc: Document, entities: list[Entity], parsed: Any, start:
     """The person who is the subject of the sentence right before ``start`` ("Lee Gelernt of the ACLU represents
     them."), when that sentence names no one else; ``None`` otherwise (an unnamed subject, "a government lawyer",
     or two people: then a "he" could be either, and is left as written)."""
-    before = [s for s in doc.sentences if s.end <= start]
-    if not before:
+    at = bisect.bisect_right([s.end for s in doc.sentences], start) - 1  # the last sentence ending by ``start``
+    if at < 0:
         return None
-    prev = before[-1]
+    prev = doc.sentences[at]
     people = {
         e.name: (m.start, m.end)
         for e in entities
