@@ -3,14 +3,13 @@ cases, per-case wins/losses/ties, and refusals of mismatched case sets."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_eval_cli import cli  # the same 'factkit eval' runner
 
-from factkit.cli.eval import add_parser
 from factkit.eval import run_eval
 from factkit.eval._compare import compare_reports
 from factkit.eval._fixtures import load_cases
@@ -19,14 +18,6 @@ from factkit.testing import FakeOpenAIServer, Reply, grounded_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 GUM = ROOT / "evals" / "gum"
-
-
-def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="factkit")
-    add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["eval", *argv])
-    code: int = args.func(args)
-    return code
 
 
 def _report(tmp_path: Path, name: str, keep: float) -> Path:
