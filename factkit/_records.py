@@ -835,6 +835,17 @@ def _unit_after(text: str, end: int) -> str:
     return " ".join(words)
 
 
+#: A currency sign or code written against the number ("$5", "US$1,200", "€50", "£3.2bn", "A$10").
+_CURRENCY_CODES = {"US$": "USD", "$": "USD", "A$": "AUD", "C$": "CAD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+_CURRENCY_BEFORE = re.compile(r"(US\$|A\$|C\$|\$|€|£|¥|₹)\s?$")
+#: "40%", "40 per cent", "40 percent", "40pc" ("pc" only against the number or before a word boundary).
+_PERCENT_AFTER = re.compile(r"\s?(?:%|per\s?cent\b|percent\b|pc\b)", re.IGNORECASE)
+_POINTS_AFTER = re.compile(r"\s?(?:percentage|%)\s?points?\b", re.IGNORECASE)
+#: A sign or "minus" right before the number ("-1.3%", "minus 40 degrees"); not a hyphen inside a name or a score
+#: ("COVID-19", "2-2": a letter or digit before the hyphen).
+_NEGATIVE_BEFORE = re.compile(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", re.IGNORECASE)
+
+
 _APPROX_MONEY = re.compile(r"\b(?:about|approximately|around|nearly|almost|roughly|some)\s+(?:US)?\$\s*$", re.I)
 
 
@@ -847,12 +858,16 @@ def _counts(doc: Document, evidence: Evidence) -> list[Quantity]:
         if any(x < b and a < y for x, y in dates):
             continue
         unit = _unit_after(doc.text, b)
-        if doc.text[max(0, a - 1) : a] == "$" or doc.text[max(0, a - 2) : a] == "US$":
-            unit = "USD"
-        elif doc.text[b : b + 1] == "%" or doc.text[b : b + 8].strip().casefold().startswith("percent"):
+        currency = _CURRENCY_BEFORE.search(doc.text[max(0, a - 3) : a])
+        if currency:
+            unit = _CURRENCY_CODES[currency.group(1)]
+        elif _POINTS_AFTER.match(doc.text, b):
+            unit = "percentage point"
+        elif _PERCENT_AFTER.match(doc.text, b):
             unit = "percent"
+        value = -hit.value if _NEGATIVE_BEFORE.search(doc.text[max(0, a - 7) : a]) else hit.value
         approximate = hit.approximate or bool(_APPROX_MONEY.search(doc.text[max(0, a - 25) : a]))
-        found.append(Quantity(value=hit.value, unit=unit, approximate=approximate, span=span_of(doc.text, a, b)))
+        found.append(Quantity(value=value, unit=unit, approximate=approximate, span=span_of(doc.text, a, b)))
     return found
 
 

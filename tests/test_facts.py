@@ -65,6 +65,36 @@ def test_every_number_of_a_fact_is_a_quantity_with_its_unit() -> None:
     assert fact.quantity == fact.quantities[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Prices fell -1.3% in the year to March, the statistics office said on Monday.", [(-1.3, "percent")]),
+        ("Temperatures dropped to minus 40 degrees in the north of the country overnight.", [(-40.0, "degrees")]),
+        (
+            "Unemployment rose 2 per cent and wages 3 percentage points in the region this year.",
+            [(2.0, "percent"), (3.0, "percentage point")],
+        ),
+        ("Sales grew 12pc in the quarter, the retailer said in its statement to investors.", [(12.0, "percent")]),
+        (
+            "The company paid €50 million and £3 million to settle the cases in court last year.",
+            [(50_000_000.0, "EUR"), (3_000_000.0, "GBP")],
+        ),
+        (
+            "The firm raised US$1,200 from each of the 40 investors in the round.",
+            [(1200.0, "USD"), (40.0, "investors")],
+        ),
+        ("The score stood at 2-2 when the referee stopped the match in the rain.", [(2.0, "")]),
+    ],
+    ids=["sign", "minus", "per-cent-and-points", "pc", "euro-pound", "us-dollar", "score-is-not-negative"],
+)
+def test_quantity_units_and_signs(text: str, expected: list[tuple[float, str]]) -> None:
+    extractor = factkit.Extractor(
+        backend=FakeModel(handler=grounded_answer), settings=_settings(FACTKIT_FACTS="sentences")
+    )
+    (fact,) = extractor.extract(text, only={"facts"}).facts
+    assert [(q.value, q.unit) for q in fact.quantities] == expected
+
+
 def _sentence_of(sentences: list[tuple[int, str]], evidence: str) -> int:
     return next(n for n, text in sentences if evidence[:40] in text or text[:40] in evidence)
 
