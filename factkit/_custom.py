@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, create_model
 
 from ._document import Document
 from ._errors import UsageError
-from ._grounding import content_words, locate
+from ._grounding import best_sentence, content_words, locate, overlap
 from ._models import Evidence, Rejected
 from ._wire import _Grounded
 
@@ -156,10 +156,9 @@ class _Walker:
         problem (a remote model is re-asked first) and the article's sentence that holds the most of them (at least
         :data:`EVIDENCE_SUPPORT`) in its place, the model's quote and why in ``rejected``; with no such sentence,
         ``evidence`` as it was."""
-        words = content_words(stated)
-        if len(words) < 2:
+        if len(content_words(stated)) < 2:
             return evidence
-        share = _share(words, _sentences_around(self.doc, evidence["start"], evidence["end"]))
+        share = overlap(stated, _sentences_around(self.doc, evidence["start"], evidence["end"]))
         if share >= EVIDENCE_FLOOR:
             return evidence
         reason = (
@@ -167,11 +166,12 @@ class _Walker:
             "words are there)"
         )
         self.problems.append(reason)
-        best = max(self.doc.sentences, key=lambda s: _share(words, s.text), default=None)
-        if best is None or _share(words, best.text) < EVIDENCE_SUPPORT:
+        best = best_sentence(self.doc, stated)
+        if best is None or best[1] < EVIDENCE_SUPPORT:
             return evidence
         self.rejected.append(Rejected(kind="field", item={"evidence": evidence["text"]}, reason=reason))
-        found = Evidence(start=best.start, end=best.end, text=best.text, match="sentence", score=1.0)
+        sentence = best[0]
+        found = Evidence(start=sentence.start, end=sentence.end, text=sentence.text, match="sentence", score=1.0)
         return found.model_dump()
 
 
@@ -189,10 +189,6 @@ def _is_plain_evidence(tp: Any) -> bool:
 def _sentences_around(doc: Document, start: int, end: int) -> str:
     """The text of the sentences the span touches (a quote may be a piece of its sentence)."""
     return " ".join(s.text for s in doc.sentences if s.start < end and start < s.end)
-
-
-def _share(words: frozenset[str], text: str) -> float:
-    return len(words & content_words(text)) / len(words) if words else 1.0
 
 
 def ground_custom(

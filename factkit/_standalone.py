@@ -19,6 +19,7 @@ from typing import Any
 
 from ._document import Document
 from ._models import Entity, Fact, KeyPoint
+from ._records import _stands_alone
 
 __all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
 
@@ -253,18 +254,11 @@ def stand_alone(
         if len(keep) >= len(key_points):
             break
         where = (fact.evidence.start, fact.evidence.end)
-        if where in used or fact.needs_context or fact.statement == tldr or not reads_whole(fact.statement):
+        if where in used or fact.needs_context or fact.statement == tldr or not _stands_alone(fact.statement):
             continue
         keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
         used.add(where)
     key_points[:] = sorted(keep, key=lambda p: p.evidence[0].start)
-
-
-def reads_whole(statement: str) -> bool:
-    """A sentence, not a list's lead-in, a piece starting in lower case or a quotation with no one to say it."""
-    from ._records import _stands_alone
-
-    return _stands_alone(statement)
 
 
 def _subject_before(token: Any, span: Any) -> bool:
