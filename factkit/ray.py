@@ -212,16 +212,20 @@ def extract_to_folder(
     *,
     retry_errors: bool = False,
     per_shard: int = 100_000,
+    done: set[tuple[str, str]] | None = None,
     **options: Any,
 ) -> RayOutcome:
     """:func:`extract_dataset` streamed into JSONL shards in the folder ``out``, resuming from the shards already
-    there (see the module docs); ``options`` go to :func:`extract_dataset`. Raises :class:`ConfigError` when a
-    configuration error (a rejected key, an unknown model) left inputs undone, after writing what was done."""
+    there (see the module docs; ``done``: their keys, when the caller has read them already with
+    :func:`~factkit.batch._ray.done_keys`); ``options`` go to :func:`extract_dataset`. Raises
+    :class:`ConfigError` when a configuration error (a rejected key, an unknown model) left inputs undone, after
+    writing what was done."""
     import json
 
     started = time.perf_counter()
     folder = Path(out)
-    done = done_keys(folder, retry_errors=retry_errors) if folder.is_dir() else set()
+    if done is None:
+        done = done_keys(folder, retry_errors=retry_errors) if folder.is_dir() else set()
     outcome = RayOutcome(skipped=len(done))
     if options.get("limits") is None and (options.get("max_cost") is not None or options.get("max_in_flight")):
         options["limits"] = run_limits(max_cost=options.get("max_cost"), max_in_flight=options.get("max_in_flight"))

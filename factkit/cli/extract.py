@@ -190,10 +190,10 @@ def run_ray(args: argparse.Namespace) -> int:
     jsonl = [s for s in args.inputs if s.lower().endswith(".jsonl") and Path(s).is_file()]
     for path in jsonl:
         jsonl_count(Path(path))  # one input contract for every engine: an id on two lines is refused (exit 2)
-    done = _all_done(args)
-    if done:
+    done, all_done = _done(args)
+    if all_done:
         print(
-            f"factkit: {done} input(s), all already done in {args.out}; nothing to do (no cluster started)",
+            f"factkit: {all_done} input(s), all already done in {args.out}; nothing to do (no cluster started)",
             file=sys.stderr,
         )
         return 0
@@ -241,6 +241,7 @@ def run_ray(args: argparse.Namespace) -> int:
         max_input_chars=args.max_input_chars,
         published=args.published,
         retry_errors=args.retry_errors,
+        done=done,
     )
     print(f"factkit: {outcome.summary(Path(args.out))}", file=sys.stderr)
     if outcome.not_started:
@@ -253,26 +254,25 @@ def run_ray(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
-def _all_done(args: argparse.Namespace) -> int:
-    """How many inputs there are when the shards in ``--out`` already hold a kept record of every one (then no
-    cluster needs to start); 0 otherwise, or when that can't be told cheaply."""
+def _done(args: argparse.Namespace) -> tuple[set[tuple[str, str]], int]:
+    """The ``(id, sha256)`` keys the shards in ``--out`` already hold (read once, for the run too), and how many
+    inputs there are when those hold every one (then no cluster needs to start); 0 otherwise, or when that can't be
+    told cheaply."""
     from ..batch._inputs import sha256_of
     from ..batch._ray import done_keys
 
     folder = Path(args.out)
-    if not folder.is_dir():
-        return 0
-    done = done_keys(folder, retry_errors=args.retry_errors)
+    done = done_keys(folder, retry_errors=args.retry_errors) if folder.is_dir() else set()
     if not done:
-        return 0
+        return done, 0
     items, _ = read_inputs(args.inputs, published=args.published)
     count = 0
     for item in items:
         try:
             data = item.load()
         except Exception:  # an unreadable input has its error record written by the run
-            return 0
+            return done, 0
         if (item.id, sha256_of(data)) not in done:
-            return 0
+            return done, 0
         count += 1
-    return count
+    return done, count
