@@ -1009,7 +1009,7 @@ def _stands_alone(statement: str) -> bool:
     case ('faster updates that arrive on a schedule')."""
     return (
         not _LEANS_BACK.match(statement)
-        and len(_QUOTE_MARKS.findall(statement)) % 2 == 0
+        and not _unbalanced_quote(statement)
         and not _BARE_QUOTE.fullmatch(statement.strip())
         and not statement.rstrip().endswith(":")
         and not _LOWER_START.match(statement)
