@@ -8,8 +8,8 @@ from factkit.eval import Case
 
 
 def headline_words(case: Case, extraction: Extraction | None) -> float | None:
-    """Words in the headline; ``None`` for a failed case (not scored)."""
-    if extraction is None:
+    """Words in the headline; ``None`` for a failed case and for a user-schema case (not scored)."""
+    if not isinstance(extraction, Extraction):  # None (failed), or a CustomExtraction (a case with a schema)
         return None
     return float(len(extraction.summary.headline.split()))
 

@@ -53,8 +53,11 @@ def test_oracle_scores_perfectly_on_the_shipped_fixtures(cases: list[Case]) -> N
     assert m["hallucination.rate"] == 0.0
     assert m["summary.key_fact_coverage"] == 1.0
     assert report.types["facts"].cases == 1  # only the seed labels facts
-    assert report.types["entities"].cases == len(cases)
+    own = [c for c in cases if c.schema_ref is None]
+    assert report.types["entities"].cases == len(own)
     assert report.run.source == "model" and report.run.cases == len(cases)
+    # the user-schema case (the README's Ruling on the seed): every field right
+    assert len(own) < len(cases) and m["schema.score"] == 1.0
 
 
 def test_score_case_counts_misses_and_spurious_items(seed: Case) -> None:

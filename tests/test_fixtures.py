@@ -36,12 +36,12 @@ def shipped() -> dict[str, Case]:
 
 
 def test_all_shipped_fixtures_load(shipped: dict[str, Case]) -> None:
-    assert len(shipped) == 13
-    assert set(shipped) == {SEED_ID} | {f"gum-news-{n}" for n in GUM_NAMES}
+    assert len(shipped) == 14
+    assert set(shipped) == {SEED_ID, "ruling-seed"} | {f"gum-news-{n}" for n in GUM_NAMES}
     for case in shipped.values():
         assert case.text, case.id
         assert case.provenance.licence and case.provenance.source
-        assert case.summaries, f"{case.id} has no reference summary"
+        assert case.summaries or case.schema_ref, f"{case.id} has no reference summary"
         assert case.published is not None
 
 

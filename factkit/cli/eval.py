@@ -42,6 +42,7 @@ from ..eval._matchers import FACT_FLOOR, FACT_THRESHOLD
 from ..eval._record import read_recording
 from ..eval._render import markdown, print_report
 from ..eval._run import LOWER_IS_BETTER, CustomMetric, ScoreOptions, load_metric, metric_names, run_eval
+from ..eval._schema import schema_names
 from ..eval._scores import CaseResult, EvalReport
 from ..eval._text import lexical_similarity
 from ..eval.judge import JUDGES, MODEL_JUDGES, Judge, JudgeScores, XsumPair, load_xsum, measure_judge
@@ -258,7 +259,6 @@ def _custom_metrics(args: argparse.Namespace) -> tuple[CustomMetric, ...]:
 def _evaluate(args: argparse.Namespace, err: Console) -> int:
     _check_args(args)
     custom = _custom_metrics(args)
-    thresholds = _thresholds(args, [*metric_names(), *(f"custom.{m.name}" for m in custom)])
     if args.data:
         raise UsageError("--data is for 'factkit eval faithfulness --data FILE'")
     if args.replay and args.record:
@@ -267,6 +267,7 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
         raise UsageError("--replay scores a recorded run without any model; drop --model/--base-url/--no-cache")
     baseline_report = load_report(args.baseline) if args.baseline else None
     cases = _select(load_cases(args.target), args)
+    thresholds = _thresholds(args, [*metric_names(), *(f"custom.{m.name}" for m in custom), *schema_names(cases)])
     if args.failed_from:
         cases = _failed_only(cases, args.failed_from, thresholds)
         if not cases:
@@ -313,6 +314,8 @@ def _evaluate(args: argparse.Namespace, err: Console) -> int:
             tp, fp, fn = (sum(scores.get(k, [])) for k in ("tp", "fp", "fn"))
             f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
             status = f"{result.id}{' (failed)' if result.error else ''} · entities F1 so far {f1:.3f}"
+            if result.schema_score is not None:
+                status = f"{result.id}{' (failed)' if result.error else ''} · schema score {result.schema_score:.3f}"
             progress.update(task, advance=1, status=status, description=f"run {repeat + 1}/{runs}")
 
         report = run_eval(

@@ -11,7 +11,7 @@ so a report can be reproduced exactly; a difference whose 95% interval excludes 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,32 @@ def _custom(name: str) -> Callable[[dict[str, Any]], Stats | None]:
     return get
 
 
+def _schema_score(case: dict[str, Any]) -> Stats | None:
+    value = case.get("schema_score")
+    return (float(value),) if isinstance(value, int | float) else None
+
+
+def _schema_field(cls: str, path: str) -> Callable[[dict[str, Any]], Stats | None]:
+    def get(case: dict[str, Any]) -> Stats | None:
+        if case.get("schema_class") != cls:
+            return None
+        value = ((case.get("fields") or {}).get(path) or {}).get("score")
+        return (float(value),) if isinstance(value, int | float) else None
+
+    return get
+
+
+def schema_metrics_for(cases: Iterable[dict[str, Any]]) -> list[Metric]:
+    """``schema.score`` and ``schema.<Class>.<field>`` for the user-schema fields the cases score."""
+    fields = sorted({(c["schema_class"], p) for c in cases if c.get("schema_class") for p in c.get("fields") or {}})
+    if not fields:
+        return []
+    return [
+        Metric("schema.score", _schema_score, _mean),
+        *(Metric(f"schema.{cls}.{path}", _schema_field(cls, path), _mean) for cls, path in fields),
+    ]
+
+
 def metrics_for(kinds: Sequence[str]) -> list[Metric]:
     """The metrics compared: precision, recall and F1 of each kind of item, then rates, ROUGE and tokens."""
     out: list[Metric] = []
@@ -211,6 +237,7 @@ def compare_reports(
     lower = {n for r in reports.values() for n in (r.get("run") or {}).get("custom_lower_is_better") or []}
     for name in sorted({n for cases in named.values() for cid in ids for n in (cases[cid].get("custom") or {})}):
         metrics.append(Metric(f"custom.{name}", _custom(name), _mean, lower_is_better=name in lower))
+    metrics += schema_metrics_for(cases[cid] for cases in named.values() for cid in ids)
     per_setup = {name: [cases[cid] for cid in ids] for name, cases in named.items()}
     setups = {
         name: {
@@ -300,6 +327,7 @@ def failed_cases(report: dict[str, Any], thresholds: Sequence[Any]) -> list[str]
     custom = sorted({n for c in cases.values() for n in (c.get("custom") or {})})
     by_name = {m.name: m for m in metrics_for(kinds)}
     by_name.update({f"custom.{n}": Metric(f"custom.{n}", _custom(n), _mean) for n in custom})
+    by_name.update({m.name: m for m in schema_metrics_for(cases.values())})
     out: list[str] = []
     for cid, case in cases.items():
         failed = bool(case.get("error"))

@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -46,6 +47,7 @@ __all__ = [
     "GoldSpan",
     "Provenance",
     "RefSummary",
+    "case_schema",
     "dump_case_yaml",
     "load_cases",
 ]
@@ -186,6 +188,19 @@ class Case(_Fixture):
     quotes: list[GoldQuote] = Field(default_factory=list, description="Quoted speech with speakers.")
     quantities: list[GoldQuantity] = Field(default_factory=list, description="Numbers with units.")
     dates: list[GoldDate] = Field(default_factory=list, description="Date/time expressions, normalised.")
+    schema_ref: str | None = Field(
+        None,
+        alias="schema",
+        description="A user schema, module:Class (looked up beside the fixture first): the case is extracted with "
+        "extract(text, schema=Class) and scored on the fields of `expected` alone.",
+    )
+    expected: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The user schema's expected values, by field name (only the fields given are scored); an "
+        "Evidence field's value is a gold span {start, end, text}.",
+    )
+
+    _schema: type[BaseModel] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _resolve_and_check(self, info: ValidationInfo) -> Case:
@@ -200,6 +215,8 @@ class Case(_Fixture):
             base = (info.context or {}).get("base_dir") if info is not None else None
             self.text = _read_article(Path(self.text_path), Path(base) if base else None)
         problems = list(_span_problems(self))
+        if self.schema_ref is not None or self.expected:
+            problems += _schema_problems(self, info)
         if problems:
             shown = problems[:_MAX_REPORTED]
             more = len(problems) - len(shown)
@@ -223,6 +240,27 @@ class Case(_Fixture):
         for name, items in (("quotes", self.quotes), ("quantities", self.quantities), ("dates", self.dates)):
             for i, item in enumerate(items):
                 yield f"{name}[{i}]", item
+
+
+def _schema_problems(case: Case, info: ValidationInfo | None) -> list[str]:
+    from ._schema import expected_problems, import_schema
+
+    if case.schema_ref is None:
+        return ["expected: given without a schema; name the schema as `schema: module:Class`"]
+    if not case.expected:
+        return [f"expected: none given; give the values {case.schema_ref} should be filled with, by field name"]
+    base = (info.context or {}).get("base_dir") if info is not None else None
+    try:
+        schema = import_schema(case.schema_ref, Path(base) if base else None)
+    except ValueError as exc:
+        return [str(exc)]
+    case._schema = schema
+    return list(expected_problems(schema, case.expected, case.article))
+
+
+def case_schema(case: Case) -> type[BaseModel] | None:
+    """The user schema a case is scored on (``None`` for a case of factkit's own schema)."""
+    return case._schema
 
 
 def _read_article(path: Path, base: Path | None) -> str:
@@ -564,7 +602,9 @@ def dump_case_yaml(case: Case | Mapping[str, Any]) -> str:
     """
     if isinstance(case, Case):
         exclude = {"text"} if case.text_path is not None else {"text_path"}
-        data: Any = case.model_dump(mode="json", exclude=exclude)
+        if case.schema_ref is None:
+            exclude |= {"schema_ref", "expected"}
+        data: Any = case.model_dump(mode="json", exclude=exclude, by_alias=True)
     else:
         data = dict(case)
     return yaml.dump(_flowify(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, indent=2)

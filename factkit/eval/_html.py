@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from ._metrics import prf
 from ._render import other_rows, score_rows
+from ._render import shown_value as _shown
 from ._scores import CaseResult, CaseSummary, EvalReport, Item, TypeResult
 
 __all__ = ["render_html"]
@@ -180,15 +181,49 @@ def _summary_block(summary: CaseSummary) -> str:
     return "".join(parts)
 
 
+def _spans_of(value: object) -> list[tuple[int, int]]:
+    items = value if isinstance(value, list) else [value]
+    return [
+        (v["start"], v["end"])
+        for v in items
+        if isinstance(v, dict) and isinstance(v.get("start"), int) and isinstance(v.get("end"), int)
+    ]
+
+
+def _fields_block(case: CaseResult) -> str:
+    """A user-schema case: each field's score, expected and predicted values; the evidence painted on the article
+    (gold in the missed colour, predicted in the spurious one, both where they agree)."""
+    rows = "".join(
+        f'<tr><td>{_e(case.schema_class)}.{_e(path)}</td><td class="n">{f.score:.3f}</td><td>{_e(f.matcher)}</td>'
+        f"<td>{_e(_shown(f.expected))}</td><td>{_e(_shown(f.predicted))}</td></tr>"
+        for path, f in case.fields.items()
+    )
+    table = (
+        '<table class="items"><tr><th>field</th><th>score</th><th>matcher</th><th>expected</th><th>predicted</th>'
+        f"</tr>{rows}</table>"
+    )
+    marks: list[tuple[int, int, str, str]] = []
+    for path, f in case.fields.items():
+        if f.matcher != "evidence":
+            continue
+        gold, pred = _spans_of(f.expected), _spans_of(f.predicted)
+        marks += [(a, b, "m" if any(a < d and c < b for c, d in pred) else "g", f"gold {path}") for a, b in gold]
+        marks += [(a, b, "m" if any(a < d and c < b for c, d in gold) else "x", f"predicted {path}") for a, b in pred]
+    article = f'<div class="article">{highlight(case.text, marks)}</div>' if marks else ""
+    return table + article
+
+
 def _case(case: CaseResult, open_: bool) -> str:
     head = f"{_e(case.id)}"
     if case.title:
         head += f' <span class="meta">— {_e(case.title)}</span>'
     if "entities" in case.types:
         head += f' <span class="meta">· entities {_f1(case.types["entities"])}</span>'
+    if case.schema_score is not None:
+        head += f' <span class="meta">· {_e(case.schema_class)} fields {case.schema_score:.3f}</span>'
     if case.error:
         head += f' <span class="err">· failed: {_e(case.error)}</span>'
-    body = []
+    body = [_fields_block(case)] if case.fields else []
     for i, (name, result) in enumerate(case.types.items()):
         body.append(
             f'<details class="type"{" open" if i == 0 else ""}><summary><b>{_e(name)}</b>: '

@@ -6,9 +6,13 @@ each matcher and metric end to end. ``factkit eval`` never uses it.
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from factkit._models import (
+    CustomExtraction,
     DateMention,
     Entity,
     Evidence,
@@ -21,9 +25,9 @@ from factkit._models import (
     Summary,
 )
 
-from ._fixtures import Case, GoldSpan
+from ._fixtures import Case, GoldSpan, case_schema
 
-__all__ = ["OracleExtractor", "oracle_extraction"]
+__all__ = ["OracleExtractor", "oracle_custom", "oracle_extraction"]
 
 
 def _span(s: GoldSpan) -> Span:
@@ -75,12 +79,42 @@ def oracle_extraction(case: Case) -> Extraction:
     )
 
 
+def _first_alternatives(schema: type[BaseModel], expected: dict[str, Any]) -> dict[str, Any]:
+    """The expected values with each Evidence given as alternatives replaced by the first one."""
+    out: dict[str, Any] = {}
+    for name, value in expected.items():
+        annotation = schema.model_fields[name].annotation  # the fixture's fields were checked against the schema
+        options = (annotation, *typing.get_args(annotation))
+        if Evidence in options and isinstance(value, list):  # one Evidence given as alternatives: the first
+            value = value[0] if value else None
+        nested = next((a for a in options if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if nested is not None and nested is not Evidence and isinstance(value, dict):
+            value = _first_alternatives(nested, value)
+        out[name] = value
+    return out
+
+
+def oracle_custom(case: Case) -> CustomExtraction[Any]:
+    """The expected values of a user-schema case as its prediction (fields it leaves out stay unset)."""
+    schema = case_schema(case)
+    assert schema is not None
+    values = _first_alternatives(schema, case.expected)
+    try:
+        data = schema.model_validate(values)
+    except ValidationError:  # expected values for some fields only
+        data = schema.model_construct(**values)
+    return CustomExtraction[schema](  # type: ignore[valid-type]
+        data=data, model="oracle", backend="oracle", prompt_version="gold"
+    )
+
+
 class OracleExtractor:
     """An extractor that returns the gold labels of the case whose article it is given."""
 
     def __init__(self, cases: list[Case]) -> None:
-        self._by_text = {c.article: c for c in cases}
+        self._by_text = {(c.article, c.schema_ref is not None): c for c in cases}
 
-    def extract(self, text: str, *, published: Any = None) -> Extraction:
-        """The oracle extraction of the case with this article."""
-        return oracle_extraction(self._by_text[text])
+    def extract(self, text: str, *, published: Any = None, schema: Any = None) -> Any:
+        """The oracle extraction of the case with this article (with ``schema``: its expected values)."""
+        case = self._by_text[(text, schema is not None)]
+        return oracle_custom(case) if schema is not None else oracle_extraction(case)

@@ -13,6 +13,7 @@ against the fixture's article, so a changed fixture is never scored against stal
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -62,6 +63,8 @@ class RecordedCase(BaseModel):
     repeat: int = 0
     latency_s: float = 0.0
     extraction: Extraction | None = None
+    #: A case with a user schema: its ``CustomExtraction`` as JSON (read back with the case's schema on replay).
+    custom: dict[str, Any] | None = None
     error: str | None = None
 
 
@@ -86,11 +89,14 @@ class Recording(BaseModel):
 
 
 def _dump_case(case: RecordedCase) -> str:
-    data = case.model_dump(mode="json", exclude_none=True)
-    usage = data.get("extraction", {}).get("usage")
-    if isinstance(usage, dict):
-        for key in _USAGE_COMPUTED:  # computed fields: Usage would refuse them back as extra inputs
-            usage.pop(key, None)
+    data = case.model_dump(mode="json", exclude_none=True, exclude={"custom"})
+    if case.custom is not None:  # kept whole: a user schema's null values must come back as they were
+        data["custom"] = copy.deepcopy(case.custom)
+    for part in ("extraction", "custom"):
+        usage = (data.get(part) or {}).get("usage")
+        if isinstance(usage, dict):
+            for key in _USAGE_COMPUTED:  # computed fields: Usage would refuse them back as extra inputs
+                usage.pop(key, None)
     return json.dumps(data, ensure_ascii=False, sort_keys=False)
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ._scores import TYPES, Accuracy, EvalReport, Ratio
 
-__all__ = ["markdown", "other_rows", "print_report", "score_rows"]
+__all__ = ["markdown", "other_rows", "print_report", "schema_rows", "score_rows", "shown_value"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def score_rows(report: EvalReport) -> list[Row]:
         )
     o = report.overall
     for kind in ("micro", "macro"):
+        if f"overall.{kind}_f1" not in report.metrics:  # only user schemas scored: their fields are below
+            continue
         rows.append(
             Row(
                 f"overall ({kind})",
@@ -99,6 +101,7 @@ def other_rows(report: EvalReport) -> list[tuple[str, str]]:
             rows.append((f"faithfulness ({report.run.judge} judge)", _ratio(s.faithfulness)))
         if s.key_facts is not None:
             rows.append(("key-fact coverage", _ratio(s.key_facts)))
+    rows += schema_rows(report)
     c = report.cost
     rows.append(("latency per doc", f"{c.latency_s_per_doc:.2f} s  (total {c.latency_s:.1f} s)"))
     cached = f", {c.cached_calls}/{c.calls} calls cached" if c.calls else ""
@@ -114,6 +117,20 @@ def other_rows(report: EvalReport) -> list[tuple[str, str]]:
         rows.append(("judge tokens", f"prompt {c.judge_prompt_tokens}, completion {c.judge_completion_tokens}"))
     if c.errors:
         rows.append(("failed cases", str(c.errors)))
+    return rows
+
+
+def schema_rows(report: EvalReport) -> list[tuple[str, str]]:
+    """``schema score`` and each user-schema field's mean score (over the cases that score it)."""
+    if "schema.score" not in report.metrics:
+        return []
+    scored = sum(1 for c in report.cases if c.schema_score is not None)
+    rows = [("schema score (mean of fields)", f"{_num(report, 'schema.score', None)}  ({scored} cases)")]
+    rows += [
+        (f"  {name.removeprefix('schema.')}", _num(report, name, None))
+        for name in report.metrics
+        if name.startswith("schema.") and name != "schema.score"
+    ]
     return rows
 
 
@@ -139,10 +156,13 @@ def print_report(report: EvalReport, console: Console) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     rows = score_rows(report)
     for i, row in enumerate(rows):
-        if row.name.startswith("overall") and not rows[i - 1].name.startswith("overall"):
+        if row.name.startswith("overall") and i and not rows[i - 1].name.startswith("overall"):
             table.add_section()
         table.add_row(row.name, row.precision, row.recall, row.f1, row.support, row.predicted, row.note)
-    console.print(table)
+    if rows:
+        console.print(table)
+    else:  # only user schemas scored: their fields follow
+        console.print(_title(report), highlight=False, markup=False)
     other = Table(show_header=False, box=None, padding=(0, 2))
     other.add_column(style="bold")
     other.add_column()
@@ -174,21 +194,25 @@ def markdown(report: EvalReport) -> str:
         lines.append(f"- only {', '.join(r.parts)} extracted and scored: the other parts were not run")
     if r.repeats > 1:
         lines.append(f"- {r.repeats} runs: values are means, ± the standard deviation")
-    lines += ["", "| type | precision | recall | F1 | gold | predicted | |", "|---|---:|---:|---:|---:|---:|---|"]
-    for row in score_rows(report):
+    rows = score_rows(report)
+    if rows:
+        lines += ["", "| type | precision | recall | F1 | gold | predicted | |", "|---|---:|---:|---:|---:|---:|---|"]
+    for row in rows:
         lines.append(
             f"| {row.name} | {row.precision} | {row.recall} | {row.f1} | {row.support} | {row.predicted} | {row.note} |"
         )
     lines += ["", "| metric | value |", "|---|---|"]
     lines += [f"| {name} | {_md_escape(value)} |" for name, value in other_rows(report)]
-    lines += [
-        "",
-        "## Cases",
-        "",
-        "| case | entities F1 | dates F1 | quotes F1 | facts F1 | error |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    for case in report.cases:
+    own = [c for c in report.cases if c.schema_class is None]
+    if own:
+        lines += [
+            "",
+            "## Cases",
+            "",
+            "| case | entities F1 | dates F1 | quotes F1 | facts F1 | error |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+    for case in own:
         cells = []
         for t in ("entities", "dates", "quotes", "facts"):
             tr = case.types.get(t)
@@ -199,4 +223,26 @@ def markdown(report: EvalReport) -> str:
                 rc = tr.tp / (tr.tp + tr.fn) if tr.tp + tr.fn else 0.0
                 cells.append(f"{2 * p * rc / (p + rc):.3f}" if p + rc else "0.000")
         lines.append(f"| {case.id} | " + " | ".join(cells) + f" | {_md_escape(case.error or '')} |")
+    schema_cases = [c for c in report.cases if c.schema_class is not None]
+    if schema_cases:
+        lines += ["", "## User-schema fields", "", "| case | field | score | matcher | expected | predicted |"]
+        lines.append("|---|---|---:|---|---|---|")
+        for case in schema_cases:
+            if case.error:
+                lines.append(f"| {case.id} | | | | | error: {_md_escape(case.error)} |")
+            for path, f in case.fields.items():
+                lines.append(
+                    f"| {case.id} | {case.schema_class}.{path} | {f.score:.3f} | {f.matcher} | "
+                    f"{_md_escape(shown_value(f.expected))} | {_md_escape(shown_value(f.predicted))} |"
+                )
     return "\n".join(lines) + "\n"
+
+
+def shown_value(value: object, limit: int = 120) -> str:
+    """A field value in a table cell: a span by its text, anything else as written, cut at ``limit``."""
+    if isinstance(value, dict) and "text" in value:
+        value = value["text"]
+    elif isinstance(value, list) and value and all(isinstance(v, dict) and "text" in v for v in value):
+        value = " | ".join(str(v["text"]) for v in value)
+    text = "–" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,15 +8,17 @@ import math
 import os
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from factkit._errors import FactkitError, InputError, UsageError, describe
-from factkit._models import Extraction, Quantity, Summary, Usage
+from pydantic import BaseModel, ValidationError
 
-from ._fixtures import Case
+from factkit._errors import FactkitError, InputError, UsageError, describe
+from factkit._models import CustomExtraction, Evidence, Extraction, Quantity, Summary, Usage
+
+from ._fixtures import Case, case_schema
 from ._matchers import (
     FACT_FLOOR,
     FACT_THRESHOLD,
@@ -29,6 +31,7 @@ from ._matchers import (
 )
 from ._metrics import grounding, hallucination, prf
 from ._record import RecordedCase, Recording, RecordingHeader, text_sha256, write_recording
+from ._schema import score_fields
 from ._scores import (
     OVERALL_TYPES,
     TYPES,
@@ -58,6 +61,7 @@ __all__ = [
     "aggregate",
     "metric_names",
     "run_eval",
+    "schema_metrics",
     "score_case",
     "scored_types",
 ]
@@ -105,10 +109,13 @@ _PART_OF: dict[str, str] = {
 def scored_types(case: Case) -> list[ItemType]:
     """The item types a case is scored on.
 
-    Entities, dates and quotes are always labelled (an empty list means "none in the article"); facts and
+    A case with a user ``schema`` has none: it is scored on that schema's fields. Otherwise entities, dates and
+    quotes are always labelled (an empty list means "none in the article"); facts and
     quantities only where the case has some (the GUM cases label none). ``metadata.unlabelled`` (a list of
     type names) drops more; dropping ``entities`` drops ``entities_typed`` too.
     """
+    if case.schema_ref is not None:  # scored on its user schema's fields alone
+        return []
     skip = set(case.metadata.get("unlabelled") or [])
     if "entities" in skip:
         skip.add("entities_typed")
@@ -173,7 +180,7 @@ def _score_summary(case: Case, summary: Summary, judge: Judge | None, failed: bo
 
 def score_case(
     case: Case,
-    extraction: Extraction | None,
+    extraction: Extraction | CustomExtraction[Any] | None,
     *,
     options: ScoreOptions | None = None,
     error: str | None = None,
@@ -181,8 +188,13 @@ def score_case(
     usage: Usage | None = None,
 ) -> CaseResult:
     """Score one case's extraction against its gold labels. ``extraction=None`` (a failed extraction, with
-    its ``error``) scores as all missed."""
+    its ``error``) scores as all missed. A case with a user ``schema`` takes that schema's ``CustomExtraction``
+    and is scored field by field."""
     options = options or ScoreOptions()
+    if case.schema_ref is not None:
+        return _score_schema_case(case, extraction, options, error, latency_s, usage)
+    if isinstance(extraction, CustomExtraction):
+        raise UsageError(f"case {case.id!r} has no schema, but its prediction is a CustomExtraction")
     failed = extraction is None
     ex = extraction if extraction is not None else _empty_extraction()
     article = case.article
@@ -239,6 +251,60 @@ def score_case(
         judge_prompt_tokens=judge_usage.prompt_tokens,
         judge_completion_tokens=judge_usage.completion_tokens,
     )
+
+
+def _score_schema_case(
+    case: Case,
+    extraction: Extraction | CustomExtraction[Any] | None,
+    options: ScoreOptions,
+    error: str | None,
+    latency_s: float,
+    usage: Usage | None,
+) -> CaseResult:
+    schema = case_schema(case)
+    assert schema is not None
+    if extraction is not None and not isinstance(extraction, CustomExtraction):
+        raise UsageError(f"case {case.id!r} is scored on {case.schema_ref}: its prediction must be a CustomExtraction")
+    data = extraction.data if extraction is not None else None
+    if data is not None and not isinstance(data, schema):
+        data = schema.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
+    fields = score_fields(schema, case.expected, data, case.article, similarity=options.similarity)
+    spans = list(_evidence_spans(data))
+    custom: dict[str, float] = {}
+    for metric in options.metrics:
+        value = metric.score(case, extraction)  # type: ignore[arg-type]  # documented: a CustomExtraction here
+        if value is not None:
+            custom[metric.name] = value
+    used = usage if usage is not None else (extraction.usage if extraction is not None else Usage())
+    return CaseResult(
+        id=case.id,
+        title=case.title,
+        text=case.article,
+        text_sha256=text_sha256(case.article),
+        error=error if error is not None else ("extraction failed" if extraction is None else None),
+        latency_s=round(latency_s, 4),
+        prompt_tokens=used.prompt_tokens,
+        completion_tokens=used.completion_tokens,
+        calls=len(used.calls),
+        cached_calls=sum(1 for c in used.calls if c.cached),
+        grounding=Ratio(count=sum(case.article[s.start : s.end] == s.text for s in spans), total=len(spans)),
+        custom=custom,
+        schema_class=schema.__name__,
+        fields=fields,
+        schema_score=round(statistics.fmean(f.score for f in fields.values()), 4) if fields else None,
+    )
+
+
+def _evidence_spans(value: Any) -> Iterator[Evidence]:
+    """Every Evidence inside a user schema's value."""
+    if isinstance(value, Evidence):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _evidence_spans(getattr(value, name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _evidence_spans(item)
 
 
 # ---------------------------------------------------------------------------------------------- totals
@@ -389,8 +455,9 @@ def flatten(
         out["quotes.attribution_accuracy"] = round(types["quotes"].attribution.accuracy, 4)
     if "quotes" in types and types["quotes"].speakers and types["quotes"].speakers.accuracy is not None:
         out["quotes.speaker_accuracy"] = round(types["quotes"].speakers.accuracy, 4)
-    for key in ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1"):
-        out[f"overall.{key}"] = getattr(overall, key)
+    if any(s.tp + s.fp + s.fn for t, s in types.items() if t in OVERALL_TYPES):  # none: only user schemas scored
+        for key in ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1"):
+            out[f"overall.{key}"] = getattr(overall, key)
     if overall.grounding.rate is not None:
         out["grounding.rate"] = round(overall.grounding.rate, 4)
     if overall.hallucination.rate is not None:
@@ -434,7 +501,23 @@ def aggregate(
     for name in sorted({n for r in results for n in r.custom}):
         values = [r.custom[name] for r in results if name in r.custom]
         metrics[f"custom.{name}"] = round(sum(values) / len(values), 4)
+    metrics.update(schema_metrics(results))
     return Aggregate(types, overall, summary, cost, metrics)
+
+
+def schema_metrics(results: Sequence[CaseResult]) -> dict[str, float]:
+    """``schema.score`` (the mean over the cases with a user schema of their mean field score) and
+    ``schema.<Class>.<field>`` (the mean of that field over the cases that score it)."""
+    scored = [r for r in results if r.schema_score is not None]
+    if not scored:
+        return {}
+    out = {"schema.score": round(statistics.fmean(r.schema_score or 0.0 for r in scored), 4)}
+    by_field: dict[str, list[float]] = {}
+    for r in scored:
+        for path, f in r.fields.items():
+            by_field.setdefault(f"schema.{r.schema_class}.{path}", []).append(f.score)
+    out.update({name: round(statistics.fmean(values), 4) for name, values in sorted(by_field.items())})
+    return out
 
 
 @dataclass(frozen=True)
@@ -499,10 +582,18 @@ def _uncached(extractor: SupportsExtract) -> SupportsExtract:
     )
 
 
-def _extract(extractor: SupportsExtract, case: Case) -> tuple[Extraction | None, str | None, float, Usage]:
+def _extract(
+    extractor: SupportsExtract, case: Case
+) -> tuple[Extraction | CustomExtraction[Any] | None, str | None, float, Usage]:
     started = time.perf_counter()
+    schema = case_schema(case)
     try:
-        extraction = extractor.extract(case.article, published=case.published)
+        if schema is not None:
+            extraction: Extraction | CustomExtraction[Any] = extractor.extract(  # type: ignore[call-arg]
+                case.article, published=case.published, schema=schema
+            )
+        else:
+            extraction = extractor.extract(case.article, published=case.published)
     except Exception as exc:  # one failing case is recorded and the run goes on
         latency = time.perf_counter() - started
         usage = getattr(exc, "usage", None)
@@ -512,8 +603,8 @@ def _extract(extractor: SupportsExtract, case: Case) -> tuple[Extraction | None,
 
 
 def _replayed(
-    predictions: Recording | Mapping[str, Extraction], case: Case, repeat: int
-) -> tuple[Extraction | None, str | None, float]:
+    predictions: Recording | Mapping[str, Extraction | CustomExtraction[Any]], case: Case, repeat: int
+) -> tuple[Extraction | CustomExtraction[Any] | None, str | None, float]:
     if not isinstance(predictions, Recording):
         if case.id not in predictions:
             raise UsageError(f"no prediction for case {case.id!r}; give one for every case scored")
@@ -533,14 +624,33 @@ def _replayed(
             "record the run again with --record",
             source=source,
         )
-    return recorded.extraction, recorded.error, recorded.latency_s
+    schema = case_schema(case)
+    if schema is None:
+        return recorded.extraction, recorded.error, recorded.latency_s
+    if recorded.custom is None:
+        if recorded.error is not None:
+            return None, recorded.error, recorded.latency_s
+        raise InputError(
+            f"case {case.id!r} is scored on {case.schema_ref}, but its recorded prediction is not one; "
+            "record the run again with --record",
+            source=source,
+        )
+    try:
+        custom = CustomExtraction[schema].model_validate(recorded.custom)  # type: ignore[valid-type]
+    except ValidationError as exc:
+        raise InputError(
+            f"case {case.id!r}: the recorded {schema.__name__} does not fit the schema any more "
+            f"({exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}); record the run again",
+            source=source,
+        ) from None
+    return custom, recorded.error, recorded.latency_s
 
 
 def run_eval(
     cases: Sequence[Case],
     extractor: SupportsExtract | None = None,
     *,
-    predictions: Recording | Mapping[str, Extraction] | None = None,
+    predictions: Recording | Mapping[str, Extraction | CustomExtraction[Any]] | None = None,
     options: ScoreOptions | None = None,
     repeats: int = 1,
     record: str | os.PathLike[str] | None = None,
@@ -585,6 +695,7 @@ def run_eval(
     runs: list[list[CaseResult]] = []
     recorded: list[RecordedCase] = []
     identity: tuple[str, str, str] | None = None
+    from_schema = False
     for repeat in range(repeats):
         current = extractor if repeat == 0 or extractor is None else _uncached(extractor)
         results: list[CaseResult] = []
@@ -595,8 +706,10 @@ def run_eval(
             else:
                 assert current is not None
                 extraction, error, latency, usage = _extract(current, case)
-            if extraction is not None and identity is None:
+            if extraction is not None and (identity is None or (from_schema and isinstance(extraction, Extraction))):
+                # factkit's own prompt names the run; a user schema's only when every case has one
                 identity = (extraction.model, extraction.backend, extraction.prompt_version)
+                from_schema = isinstance(extraction, CustomExtraction)
             result = score_case(case, extraction, options=options, error=error, latency_s=latency, usage=usage)
             results.append(result)
             if record is not None:
@@ -606,7 +719,8 @@ def run_eval(
                         text_sha256=result.text_sha256,
                         repeat=repeat,
                         latency_s=round(latency, 4),
-                        extraction=extraction,
+                        extraction=extraction if isinstance(extraction, Extraction) else None,
+                        custom=extraction.model_dump(mode="json") if isinstance(extraction, CustomExtraction) else None,
                         error=error,
                     )
                 )
@@ -667,7 +781,7 @@ def run_eval(
 
 
 def _identity(
-    extractor: SupportsExtract | None, predictions: Recording | Mapping[str, Extraction] | None
+    extractor: SupportsExtract | None, predictions: Recording | Mapping[str, Extraction | CustomExtraction[Any]] | None
 ) -> tuple[str, str, str]:
     if isinstance(predictions, Recording):
         h = predictions.header

@@ -7,7 +7,7 @@ Every model forbids unknown fields, so a report written by one version and read 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +20,7 @@ __all__ = [
     "CaseSummary",
     "CostScores",
     "EvalReport",
+    "FieldScore",
     "Item",
     "Match",
     "OverallScores",
@@ -143,6 +144,15 @@ class CaseSummary(_Score):
     missed_key_facts: list[str] = Field(default_factory=list)
 
 
+class FieldScore(_Score):
+    """One scored field of a user schema (a case with ``schema``): its score, 0..1, and how it was matched."""
+
+    score: float
+    matcher: str = Field(description="text, number, exact, date, evidence, supports, set, none, missing, failed.")
+    expected: Any = None
+    predicted: Any = None
+
+
 class CaseResult(_Score):
     """Everything scored for one case (one article)."""
 
@@ -166,6 +176,11 @@ class CaseResult(_Score):
     custom: dict[str, float] = Field(
         default_factory=dict, description="Your own metrics' values on this case (--metric), by name."
     )
+    schema_class: str | None = Field(None, description="The user schema a case with `schema` was scored on.")
+    fields: dict[str, FieldScore] = Field(
+        default_factory=dict, description="That schema's expected fields, scored, by dotted path."
+    )
+    schema_score: float | None = Field(None, description="The mean of the field scores.")
     judge_prompt_tokens: int = 0
     judge_completion_tokens: int = 0
 
