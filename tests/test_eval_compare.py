@@ -57,6 +57,36 @@ def test_compare_two_saved_reports_gives_paired_intervals_and_per_case_wins(tmp_
     assert "| entities.recall |" in (tmp_path / "cmp.md").read_text()
 
 
+def test_the_html_of_a_comparison_shows_each_case_with_the_gold_and_every_setups_output(tmp_path: Path) -> None:
+    half, full = _report(tmp_path, "half", 0.5), _report(tmp_path, "full", 1.0)
+    out = tmp_path / "cmp.html"
+    assert cli("compare", str(half), str(full), "-q", "--html", str(out)) == 0
+    page = out.read_text(encoding="utf-8")
+    cases = load_cases(GUM)
+    assert page.count('<details class="case"') == len(cases)
+    assert "<th>half</th><th>full</th>" in page and "entities.recall" in page and "excludes 0" in page
+    # the first case: every gold entity listed, the half setup missing the ones it dropped, the full one none
+    case = cases[0]
+    section = page[page.index(f'id="case-{case.id}"') :]
+    section = section[: section.index("</details>")]
+    entities_row = section[section.index("<th>entities</th>") :]
+    entities_row = entities_row[: entities_row.index("</tr>")]
+    gold_cell, half_cell, full_cell = entities_row.split("<td>")[1:4]
+    assert f"{len(case.entities)} gold" in gold_cell
+    dropped = case.entities[int(len(case.entities) * 0.5) :]
+    assert all(f"missed: {e.name}" in half_cell.replace("&#x27;", "'") for e in dropped)
+    assert "missed:" not in full_cell and half_cell.count("✓") == len(case.entities) - len(dropped)
+    # and through --config, which used to refuse --html
+    recording = ROOT / "evals" / "recorded" / "local-default.jsonl"
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"fixtures: {ROOT / 'evals'}\nsetups:\n  a: {{replay: {recording}}}\n  b: {{replay: {recording}}}\n"
+    )
+    assert cli("--config", str(config), "-q", "--html", str(tmp_path / "config.html")) == 0
+    page = (tmp_path / "config.html").read_text(encoding="utf-8")
+    assert "Ruling.judge" in page and "<th>headline</th>" in page
+
+
 def test_the_interval_is_reproducible_and_wide_when_the_difference_is_noise() -> None:
     def case(i: int, tp: int) -> dict[str, Any]:
         return {"id": f"c{i}", "text_sha256": str(i), "types": {"entities": {"tp": tp, "fp": 1, "fn": 3 - tp}}}

@@ -361,7 +361,6 @@ _NOT_WITH_COMPARE = (
     ("no_cache", "--no-cache"),
     ("replay", "--replay"),
     ("record", "--record"),
-    ("html", "--html"),
     ("judge", "--judge"),
     ("only", "--only"),
     ("data", "--data"),
@@ -502,11 +501,13 @@ def _compare(reports: dict[str, dict[str, Any]], args: argparse.Namespace) -> in
     import json
 
     from ..eval._compare import compare_reports, comparison_markdown, comparison_rows
+    from ..eval._html import render_comparison_html
 
     result = compare_reports(reports, common_cases=args.common_cases)
     for path, text in (
         (args.json, lambda: json.dumps(result, indent=2) + "\n"),
         (args.md, lambda: comparison_markdown(result)),
+        (args.html, lambda: render_comparison_html(result, reports)),
     ):
         if path:
             _write(path, text())

@@ -10,13 +10,14 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from ._metrics import prf
 from ._render import other_rows, score_rows
 from ._render import shown_value as _shown
 from ._scores import CaseResult, CaseSummary, EvalReport, Item, TypeResult
 
-__all__ = ["render_html"]
+__all__ = ["render_comparison_html", "render_html"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1200px;
@@ -38,7 +39,8 @@ details.case>summary{font-weight:600;cursor:pointer}
 details.type{margin:8px 0 8px 12px}details.type>summary{cursor:pointer}
 .err{color:#c92a2a;font-weight:600}
 .items td{font-size:.9em;max-width:520px}
-.ok{color:#2b8a3e}.bad{color:#c92a2a}
+.ok{color:#2b8a3e}.bad{color:#c92a2a}.miss{color:#e8590c}
+table.cmp td{font-size:.88em;max-width:420px}ul.cmp{margin:4px 0;padding-left:18px}
 """
 
 
@@ -275,4 +277,119 @@ def render_html(report: EvalReport) -> str:
         f'<h1>factkit eval report</h1><p class="meta">{meta}</p>'
         f"<h2>Scores</h2>{scores}<table>{other}</table>"
         f"<h2>Articles</h2>{legend}{cases}</body></html>\n"
+    )
+
+
+# ------------------------------------------------------------------------------------------ comparisons
+
+
+def _item_label(item: dict[str, Any]) -> str:
+    label = str(item.get("label", ""))
+    detail = item.get("detail")
+    return f"{label} ({detail})" if detail else label
+
+
+def _type_cell(result: dict[str, Any] | None) -> str:
+    """One setup's items of one type in one case: F1, then what it matched, missed and added."""
+    if result is None:
+        return '<td class="meta">not scored</td>'
+    tp, fp, fn = result.get("tp", 0), result.get("fp", 0), result.get("fn", 0)
+    f1 = prf(tp, fp, fn).f1 if tp + fp + fn else None
+    head = f"<b>F1 {f1:.3f}</b> " if f1 is not None else ""
+    head += f'<span class="meta">{tp} matched, {fn} missed, {fp} spurious</span>'
+    rows = [f'<li class="ok">✓ {_e(_item_label(m["pred"]))}</li>' for m in result.get("matched") or []]
+    rows += [f'<li class="miss">missed: {_e(_item_label(i))}</li>' for i in result.get("missed") or []]
+    rows += [f'<li class="bad">✗ {_e(_item_label(i))}</li>' for i in result.get("spurious") or []]
+    return f'<td>{head}<ul class="cmp">{"".join(rows)}</ul></td>'
+
+
+def _gold_cell(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "<td></td>"
+    gold = [m["gold"] for m in result.get("matched") or []] + list(result.get("missed") or [])
+    gold.sort(key=lambda i: min((s["start"] for s in i.get("spans") or []), default=0))
+    items = "".join(f"<li>{_e(_item_label(i))}</li>" for i in gold)
+    return f'<td><span class="meta">{len(gold)} gold</span><ul class="cmp">{items}</ul></td>'
+
+
+def _comparison_case(case_id: str, cases: dict[str, dict[str, Any]]) -> str:
+    """One case: a row per scored type (the gold, then each setup's items), the summaries, the schema fields."""
+    names = list(cases)
+    first = cases[names[0]]
+    head = f"<th>{_e(case_id)}</th><th>gold</th>" + "".join(f"<th>{_e(n)}</th>" for n in names)
+    rows = []
+    errors = [f"{n}: {c['error']}" for n, c in cases.items() if c.get("error")]
+    kinds = list(dict.fromkeys(k for c in cases.values() for k in (c.get("types") or {})))
+    for kind in kinds:
+        gold_from = next((c["types"][kind] for c in cases.values() if kind in (c.get("types") or {})), None)
+        cells = "".join(_type_cell((c.get("types") or {}).get(kind)) for c in cases.values())
+        rows.append(f"<tr><th>{_e(kind)}</th>{_gold_cell(gold_from)}{cells}</tr>")
+    if any(c.get("summary") for c in cases.values()):
+        for label, key in (("headline", "headline"), ("summary", "text")):
+            cells = "".join(f"<td>{_e((c.get('summary') or {}).get(key) or '')}</td>" for c in cases.values())
+            rows.append(f"<tr><th>{label}</th><td></td>{cells}</tr>")
+        rouge = []
+        for c in cases.values():
+            refs = (c.get("summary") or {}).get("references") or []
+            rouge.append(f'<td class="n">{max(r["rouge1"] for r in refs):.3f}</td>' if refs else "<td></td>")
+        rows.append(f"<tr><th>ROUGE-1 (best ref)</th><td></td>{''.join(rouge)}</tr>")
+    paths = list(dict.fromkeys(p for c in cases.values() for p in (c.get("fields") or {})))
+    for path in paths:
+        scored = [c["fields"][path] for c in cases.values() if path in (c.get("fields") or {})]
+        gold = scored[0].get("expected") if scored else None
+        cells = ""
+        for c in cases.values():
+            f = (c.get("fields") or {}).get(path)
+            cells += "<td></td>" if f is None else f"<td><b>{f['score']:.3f}</b> {_e(_shown(f.get('predicted')))}</td>"
+        label = f"{first.get('schema_class') or ''}.{path}"
+        rows.append(f"<tr><th>{_e(label)}</th><td>{_e(_shown(gold))}</td>{cells}</tr>")
+    error = f'<p class="err">{_e("; ".join(errors))}</p>' if errors else ""
+    title = f' <span class="meta">— {_e(first.get("title"))}</span>' if first.get("title") else ""
+    return (
+        f'<details class="case" id="case-{_e(case_id)}" open><summary>{_e(case_id)}{title}</summary>{error}'
+        f'<table class="cmp"><tr>{head}</tr>{"".join(rows)}</table></details>'
+    )
+
+
+def render_comparison_html(result: dict[str, Any], reports: dict[str, dict[str, Any]]) -> str:
+    """A comparison (:func:`~factkit.eval._compare.compare_reports`) as one HTML page: the metrics side by side with
+    each difference, its interval and wins/losses/ties; then every case with the gold and each setup's output."""
+    from ._compare import comparison_rows
+
+    header, rows = comparison_rows(result)
+    table = (
+        "<table><tr>"
+        + "".join(f"<th>{_e(h)}</th>" for h in header)
+        + "</tr>"
+        + "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+        + "</table>"
+    )
+    setups = "".join(
+        f"<li><b>{_e(name)}</b>: {_e(run.get('model', '?'))} ({_e(run.get('backend', '?'))}, prompt "
+        f"{_e(run.get('prompt_version', '?'))}), {_e(run.get('source', '?'))}"
+        + (f" of {_e(run['recording'])}" if run.get("recording") else "")
+        + "</li>"
+        for name, run in ((n, s.get("run") or {}) for n, s in result["setups"].items())
+    )
+    boot = result.get("bootstrap") or {}
+    note = (
+        f"{len(result['cases'])} cases · differences against <b>{_e(next(iter(result['setups'])))}</b> · paired "
+        f"bootstrap, {boot.get('resamples')} resamples, seed {boot.get('seed')} · * : the 95% interval excludes 0 "
+        f"(needs {boot.get('significant_needs_cases')} cases or more)"
+    )
+    by_case = {name: {c["id"]: c for c in report["cases"]} for name, report in reports.items()}
+    cases = "".join(
+        _comparison_case(cid, {name: by_case[name][cid] for name in reports if cid in by_case[name]})
+        for cid in result["cases"]
+    )
+    legend = (
+        '<p class="legend"><b>Each cell:</b> <span class="ok">✓ matched</span><span class="miss">missed</span>'
+        '<span class="bad">✗ spurious</span></p>'
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>factkit eval: comparison</title><style>{_CSS}</style></head><body>"
+        f'<h1>factkit eval: {len(reports)} setups compared</h1><ul>{setups}</ul><p class="meta">{note}</p>'
+        f"<h2>Metrics</h2>{table}<h2>Cases</h2>{legend}{cases}</body></html>\n"
     )
