@@ -1,5 +1,5 @@
-"""Time ``factkit eval --config benchmarks/compare-recorded.yaml``: three setups replayed over the 13 shipped
-fixtures, compared with paired bootstrap intervals (target: at most 10 s on 2 cores). Median of 5 runs, each a
+"""Time ``factkit eval --config benchmarks/compare-recorded.yaml``: three setups replayed over the 14 shipped
+fixtures (13 of factkit's schema, one of a user schema), compared with paired bootstrap intervals (target: at most 10 s on 2 cores). Median of 5 runs, each a
 fresh process (imports included), as a user runs it.
 
     .venv/bin/python benchmarks/bench_compare.py
@@ -28,7 +28,7 @@ def main() -> int:
                 cwd=REPO, check=True, capture_output=True,
             )  # fmt: skip
             times.append(time.perf_counter() - started)
-    print(f"factkit eval --config (3 setups x 13 cases, replayed): median {statistics.median(times):.2f} s "
+    print(f"factkit eval --config (3 setups x 14 cases, replayed): median {statistics.median(times):.2f} s "
           f"(min {min(times):.2f}, max {max(times):.2f}; target <= 10 s)")  # fmt: skip
     return 0
 
