@@ -28,6 +28,7 @@ from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
     article_places,
+    article_quantities,
     attribute_quotes,
     date_mentions,
     drop_hidden,
@@ -63,7 +64,7 @@ def _call_pool() -> ThreadPoolExecutor:
 
 
 #: The parts of an extraction, for ``only=``.
-PARTS = frozenset({"entities", "quotes", "dates", "facts", "summary"})
+PARTS = frozenset({"entities", "quotes", "dates", "quantities", "facts", "summary"})
 
 
 def _parts(only: Iterable[str] | None) -> frozenset[str]:
@@ -165,9 +166,11 @@ class Pipeline:
         """Summary, facts, entities, quotes and dates of one article, every item grounded by offsets.
 
         With ``schema``, fills the caller's Pydantic model instead; its ``Evidence`` fields are grounded.
-        With ``only`` (some of ``entities``, ``quotes``, ``dates``, ``facts``, ``summary``), only those parts are
-        extracted, the rest left empty: ``only={"entities", "quotes", "dates"}`` makes no model call at all
-        where the NER pipeline is installed (a fraction of a second an article).
+        With ``only`` (some of ``entities``, ``quotes``, ``dates``, ``quantities``, ``facts``, ``summary``), only those
+        parts are extracted, the rest left empty: ``only={"entities", "quotes", "dates"}`` makes no model call at all
+        where the NER pipeline is installed (a fraction of a second an article); ``only={"quantities"}`` (and dates)
+        runs rules alone, no parse and no model. The record's ``quantities`` hold every quantity of the article; the
+        facts keep their own.
         """
         parts = _parts(self.only if only is None else only)
         if schema is not None and not (isinstance(schema, type) and issubclass(schema, BaseModel)):
@@ -221,6 +224,8 @@ class Pipeline:
 
     def _extract(self, doc: Document, parts: frozenset[str] = PARTS) -> Extraction:
         nlp, ask_llm = self._entity_sources()
+        if not parts - {"dates", "quantities"}:
+            nlp = None  # rules alone: no parse, no model
         need_facts = bool(parts & {"facts", "summary"})
         # quotes need the people for their speakers; a model-free sweep takes them from NER alone
         ask_llm = ask_llm and bool(parts & {"entities", "quotes"}) and (need_facts or nlp is None)
@@ -285,6 +290,7 @@ class Pipeline:
             entities=known.entities if "entities" in parts else [],
             quotes=known.quotes if "quotes" in parts else [],
             dates=dates if "dates" in parts else [],
+            quantities=article_quantities(doc) if "quantities" in parts else [],
             rejected=merged.rejected,
             usage=Usage(calls=calls),
             model=self.backend.model if jobs else self.settings.model,

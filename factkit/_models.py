@@ -56,10 +56,27 @@ class Summary(_Record):
 
 
 class Quantity(_Record):
-    value: float = Field(description="The number, as stated (approximately 100 -> 100).")
-    unit: str = Field("", description="What is counted or measured: 'Cambodians', 'USD', 'km'.")
-    approximate: bool = Field(False, description="True when the text hedges: about, approximately, nearly.")
+    """A number the source states, with what it counts or measures (see ``docs/quantities.md``)."""
+
+    value: float = Field(
+        description="The number, signed and scaled ('-1.3%' -> -1.3, '$4.2bn' -> 4.2e9); a range's low end."
+    )
+    unit: str = Field(
+        "",
+        description="Normalised: an ISO 4217 code for money ('USD'), 'percent', 'percentage point', a pint unit name "
+        "('kilometer'), 'fraction', else the counted noun's lemma ('citizen').",
+    )
+    approximate: bool = Field(
+        False, description="True when the text hedges: about, more than, up to (bound is not '=')."
+    )
     span: Span | None = Field(None, description="Where the number is written in the source.")
+    surface: str = Field("", description="The unit as written: 'per cent', 'Cambodian citizens', 'US$'.")
+    bound: Literal["=", "~", ">", ">=", "<", "<="] = Field(
+        "=", description="'~' about, '>' more than, '>=' at least, '<' fewer than, '<=' up to; '=' as stated."
+    )
+    change: Literal["up", "down"] | None = Field(None, description="A change: 'rose 19 per cent' -> up.")
+    low: float | None = Field(None, description="A range's low end ('10-20 people' -> 10).")
+    high: float | None = Field(None, description="A range's high end ('10-20 people' -> 20).")
 
 
 class DateMention(_Record):
@@ -167,6 +184,9 @@ class Extraction(_Result):
     entities: list[Entity] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(
+        default_factory=list, description="Every quantity the article states (dates and names excepted), model-free."
+    )
     published: str | None = Field(None, description="Publication date the dates were resolved against.")
 
 

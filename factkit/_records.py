@@ -46,6 +46,7 @@ from ._models import (
     Summary,
 )
 from ._ner import PIPELINE, load_pipeline, parse_text
+from ._quantities import find_quantities
 from ._verify import Verdict, verify
 from ._wire import (
     HEADLINE_CHARS,
@@ -451,8 +452,13 @@ def _quantity(doc: Document, fact: WireFact, statement: str, evidence: Evidence)
             return None, None  # a stray number on a fact that isn't about one: drop the number, keep the fact
         return None, f"has the number {value:g}, which its evidence does not contain"
     a, b = evidence.start + hit.start, evidence.start + hit.end
+    for q in article_quantities(doc):  # the rules' reading of the same number: its unit normalised, its bound
+        if q.span is not None and q.span.start <= a < q.span.end and (hit.means(q.value) or q.low is not None):
+            return q, None
     unit = (fact.unit or "").strip()
-    return Quantity(value=value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b)), None
+    return Quantity(
+        value=value, unit=unit, approximate=hit.approximate, span=span_of(doc.text, a, b), surface=unit
+    ), None
 
 
 def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> str:
@@ -767,108 +773,34 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
     return out
 
 
-_UNIT_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "that",
-        "this",
-        "these",
-        "those",
-        "from",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "with",
-        "by",
-        "as",
-        "than",
-        "still",
-        "have",
-        "has",
-        "had",
-        "were",
-        "was",
-        "are",
-        "is",
-        "be",
-        "been",
-        "being",
-        "said",
-        "says",
-        "will",
-        "would",
-        "could",
-        "can",
-        "may",
-        "might",
-        "of",
-        "per",
-        "each",
+@per_document
+def article_quantities(doc: Document) -> list[Quantity]:
+    """Every quantity the article states (:func:`factkit._quantities.find_quantities`), computed once per document:
+    the record's ``quantities`` and each fact's."""
+    dates = [(h.start, h.end) for h in article_dates(doc)]
+    return [
+        Quantity(
+            value=q.value,
+            unit=q.unit,
+            approximate=q.approximate,
+            span=span_of(doc.text, q.start, q.end),
+            surface=q.surface,
+            bound=q.bound,
+            change=q.change,
+            low=q.low,
+            high=q.high,
+        )
+        for q in find_quantities(doc.text, dates)
     ]
-)
-
-
-def _unit_after(text: str, end: int) -> str:
-    """What a number counts, from the words right after it: '92 Cambodian citizens from ...' -> 'Cambodian
-    citizens'; '92 of the Cambodians still ...' -> 'Cambodians'; '$5 million' -> 'USD'."""
-    rest = re.sub(r"^\s*(?:of\s+(?:the\s+|them\s+|whom\s+)?)", " ", text[end : end + 80])
-    words: list[str] = []
-    for word in rest.split()[:3]:
-        clean = word.strip(',;:!?()"“”')
-        clean = clean if clean.count(".") > 1 else clean.rstrip(".")  # 'U.S.' keeps its last period
-        if not clean or clean.casefold() in _UNIT_STOP or not re.fullmatch(r"[A-Za-z][\w.’'-]*%?", clean):
-            break
-        words.append(clean)
-        if clean != word.rstrip(".") and word[-1:] in ',;:!?)"”':
-            break
-    return " ".join(words)
-
-
-#: A currency sign or code written against the number ("$5", "US$1,200", "€50", "£3.2bn", "A$10").
-_CURRENCY_CODES = {"US$": "USD", "$": "USD", "A$": "AUD", "C$": "CAD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-_CURRENCY_BEFORE = re.compile(r"(US\$|A\$|C\$|\$|€|£|¥|₹)\s?$")
-#: "40%", "40 per cent", "40 percent", "40pc" ("pc" only against the number or before a word boundary).
-_PERCENT_AFTER = re.compile(r"\s?(?:%|per\s?cent\b|percent\b|pc\b)", re.IGNORECASE)
-_POINTS_AFTER = re.compile(r"\s?(?:percentage|%)\s?points?\b", re.IGNORECASE)
-#: A sign or "minus" right before the number ("-1.3%", "minus 40 degrees"); not a hyphen inside a name or a score
-#: ("COVID-19", "2-2": a letter or digit before the hyphen).
-_NEGATIVE_BEFORE = re.compile(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", re.IGNORECASE)
-
-
-_APPROX_MONEY = re.compile(r"\b(?:about|approximately|around|nearly|almost|roughly|some)\s+(?:US)?\$\s*$", re.I)
 
 
 def _counts(doc: Document, evidence: Evidence) -> list[Quantity]:
-    """Every number in ``evidence`` that is not part of a date, as a Quantity with its unit."""
-    dates = [(h.start, h.end) for h in article_dates(doc)]
-    found: list[Quantity] = []
-    for hit in find_numbers(evidence.text):
-        a, b = evidence.start + hit.start, evidence.start + hit.end
-        if any(x < b and a < y for x, y in dates):
-            continue
-        unit = _unit_after(doc.text, b)
-        currency = _CURRENCY_BEFORE.search(doc.text[max(0, a - 3) : a])
-        if currency:
-            unit = _CURRENCY_CODES[currency.group(1)]
-        elif _POINTS_AFTER.match(doc.text, b):
-            unit = "percentage point"
-        elif _PERCENT_AFTER.match(doc.text, b):
-            unit = "percent"
-        value = -hit.value if _NEGATIVE_BEFORE.search(doc.text[max(0, a - 7) : a]) else hit.value
-        approximate = hit.approximate or bool(_APPROX_MONEY.search(doc.text[max(0, a - 25) : a]))
-        found.append(Quantity(value=value, unit=unit, approximate=approximate, span=span_of(doc.text, a, b)))
-    return found
+    """The quantities written inside ``evidence``."""
+    return [
+        q
+        for q in article_quantities(doc)
+        if q.span is not None and evidence.start <= q.span.start and q.span.end <= evidence.end
+    ]
 
 
 def link_facts(

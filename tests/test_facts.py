@@ -54,14 +54,15 @@ def test_every_number_of_a_fact_is_a_quantity_with_its_unit() -> None:
         backend=FakeModel(handler=grounded_answer), settings=_settings(FACTKIT_FACTS="sentences")
     )
     (fact,) = extractor.extract(text, only={"facts"}).facts
-    got = [(q.value, q.unit, q.approximate, q.span.text if q.span else None) for q in fact.quantities]
+    got = [(q.value, q.unit, q.surface, q.bound, q.span.text if q.span else None) for q in fact.quantities]
     assert got == [
-        (3.0, "other U.S. judges", False, "Three"),
-        (92.0, "Cambodians", False, "92"),
-        (5_000_000.0, "USD", True, "5 million"),
-        (40.0, "percent", False, "40"),
-        (2500.0, "new officers", False, "2,500"),
+        (3.0, "judge", "other U.S. judges", "=", "Three"),  # the counted noun's lemma; the words as written
+        (92.0, "Cambodian", "Cambodians", "=", "92"),
+        (5_000_000.0, "USD", "$", "~", "5 million"),
+        (40.0, "percent", "%", "=", "40"),
+        (2500.0, "officer", "new officers", "=", "2,500"),
     ]  # the year 2017 is a date, not a quantity
+    assert [q.approximate for q in fact.quantities] == [False, False, True, False, False]
     assert fact.quantity == fact.quantities[0]
 
 
@@ -69,7 +70,7 @@ def test_every_number_of_a_fact_is_a_quantity_with_its_unit() -> None:
     ("text", "expected"),
     [
         ("Prices fell -1.3% in the year to March, the statistics office said on Monday.", [(-1.3, "percent")]),
-        ("Temperatures dropped to minus 40 degrees in the north of the country overnight.", [(-40.0, "degrees")]),
+        ("Temperatures dropped to minus 40 degrees in the north of the country overnight.", [(-40.0, "degree")]),
         (
             "Unemployment rose 2 per cent and wages 3 percentage points in the region this year.",
             [(2.0, "percent"), (3.0, "percentage point")],
@@ -81,11 +82,11 @@ def test_every_number_of_a_fact_is_a_quantity_with_its_unit() -> None:
         ),
         (
             "The firm raised US$1,200 from each of the 40 investors in the round.",
-            [(1200.0, "USD"), (40.0, "investors")],
+            [(1200.0, "USD"), (40.0, "investor")],
         ),
-        ("The score stood at 2-2 when the referee stopped the match in the rain.", [(2.0, "")]),
+        ("The score stood at 2-2 when the referee stopped the match in the rain.", []),  # a score: no amount
     ],
-    ids=["sign", "minus", "per-cent-and-points", "pc", "euro-pound", "us-dollar", "score-is-not-negative"],
+    ids=["sign", "minus", "per-cent-and-points", "pc", "euro-pound", "us-dollar", "score-is-not-a-quantity"],
 )
 def test_quantity_units_and_signs(text: str, expected: list[tuple[float, str]]) -> None:
     extractor = factkit.Extractor(

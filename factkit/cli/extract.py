@@ -37,7 +37,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--only",
         metavar="PARTS",
-        help="only these parts, comma-separated: entities,quotes,dates,facts,summary (entities,quotes,dates "
+        help="only these parts, comma-separated: entities,quotes,dates,quantities,facts,summary (entities,quotes,dates "
         "makes no model call where the NER pipeline is installed)",
     )
     p.add_argument("--published", help="publication date (YYYY-MM-DD) to resolve relative dates against")

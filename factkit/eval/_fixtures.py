@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -132,6 +132,17 @@ class GoldQuantity(GoldSpan):
     value: float = Field(description="The number as stated ('approximately 100' -> 100).")
     unit: str = Field(description="What is counted or measured: 'Cambodian citizens', 'USD', 'km'.")
     approximate: bool = Field(False, description="True when the text hedges: about, approximately, nearly.")
+    unit_normalised: str | None = Field(
+        None,
+        description="The unit in factkit's vocabulary ('USD', 'percent', 'kilometer', 'citizen'); None: not labelled.",
+    )
+    bound: Literal["=", "~", ">", ">=", "<", "<="] | None = Field(
+        None,
+        description="'~' about, '>' more than, '>=' at least, '<' fewer than, '<=' up to, '='; None: not labelled.",
+    )
+    change: Literal["up", "down", "none"] | None = Field(
+        None, description="'up' or 'down' for a change ('rose 19 per cent'), 'none' for a level; None: not labelled."
+    )
 
 
 class GoldDate(GoldSpan):

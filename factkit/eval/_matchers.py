@@ -228,7 +228,7 @@ def quantity_matches(value: float, unit: str, gold: GoldQuantity, *, tolerance: 
     gold unit. Units are compared as content words, so "Cambodians" = "Cambodian citizens"."""
     if abs(value - gold.value) > tolerance * abs(gold.value) + 1e-12:
         return False
-    gold_words = content_words(gold.unit)
+    gold_words = content_words(gold.unit) | content_words(gold.unit_normalised or "")
     return not gold_words or bool(gold_words & content_words(unit))
 
 
@@ -247,10 +247,10 @@ def match_quantities(
         row: list[float | None] = []
         gold_words = content_words(g.unit)
         for q in pred:
-            if not quantity_matches(q.value, q.unit, g, tolerance=tolerance):
+            if not quantity_matches(q.value, f"{q.unit} {q.surface}", g, tolerance=tolerance):
                 row.append(None)
                 continue
-            words = content_words(q.unit)
+            words = content_words(f"{q.unit} {q.surface}")
             unit_sim = len(words & gold_words) / len(words | gold_words) if words | gold_words else 1.0
             place = span_iou(g.start, g.end, q.span.start, q.span.end) if q.span is not None else 0.0
             row.append(0.5 * unit_sim + 0.5 * place)
@@ -267,4 +267,14 @@ def match_quantities(
         )
         for q in pred
     ]
-    return _result(scores, gold_items, pred_items)
+    result = _result(scores, gold_items, pred_items)
+    pairs = [(gold[g], pred[p]) for g, p, _ in assign(scores)]
+
+    def accuracy(label: Callable[[GoldQuantity], str | None], got: Callable[[Quantity], str]) -> Accuracy | None:
+        judged = [(label(g), got(q)) for g, q in pairs if label(g) is not None]
+        return Accuracy(correct=sum(a == b for a, b in judged), total=len(judged)) if judged else None
+
+    result.units = accuracy(lambda g: g.unit_normalised, lambda q: q.unit)
+    result.bounds = accuracy(lambda g: g.bound, lambda q: q.bound)
+    result.changes = accuracy(lambda g: g.change, lambda q: q.change or "none")
+    return result

@@ -102,7 +102,7 @@ _PART_OF: dict[str, str] = {
     "dates": "dates",
     "quotes": "quotes",
     "facts": "facts",
-    "quantities": "facts",
+    "quantities": "quantities",
 }
 
 
@@ -128,14 +128,15 @@ def scored_types(case: Case) -> list[ItemType]:
 
 
 def _quantities(extraction: Extraction) -> list[Quantity]:
+    """The record's quantities, then the facts' (a run without ``quantities`` in its parts has only the facts')."""
     seen: set[tuple[float, str, int | None]] = set()
     out = []
-    for fact in extraction.facts:
-        for q in fact.quantities or ([fact.quantity] if fact.quantity else []):
-            key = (q.value, q.unit.casefold(), q.span.start if q.span is not None else None)
-            if key not in seen:
-                seen.add(key)
-                out.append(q)
+    in_facts = [q for fact in extraction.facts for q in fact.quantities or ([fact.quantity] if fact.quantity else [])]
+    for q in [*extraction.quantities, *in_facts]:
+        key = (q.value, q.unit.casefold(), q.span.start if q.span is not None else None)
+        if key not in seen:
+            seen.add(key)
+            out.append(q)
     return out
 
 
@@ -345,6 +346,9 @@ def _type_scores(results: Sequence[CaseResult]) -> dict[ItemType, TypeScores]:
             normalised=_sum_accuracy([p.normalised for p in parts]),
             attribution=_sum_accuracy([p.attribution for p in parts]),
             speakers=_sum_accuracy([p.speakers for p in parts]),
+            units=_sum_accuracy([p.units for p in parts]),
+            bounds=_sum_accuracy([p.bounds for p in parts]),
+            changes=_sum_accuracy([p.changes for p in parts]),
         )
     return out
 
@@ -429,6 +433,7 @@ def metric_names() -> list[str]:
     """Every metric name a report can hold (and a gate can name), sorted."""
     names = {f"{t}.{m}" for t in TYPES for m in ("precision", "recall", "f1")}
     names |= {"dates.normalised_accuracy", "quotes.attribution_accuracy", "quotes.speaker_accuracy"}
+    names |= {"quantities.unit_accuracy", "quantities.bound_accuracy", "quantities.change_accuracy"}
     names |= {f"overall.{k}_{m}" for k in ("micro", "macro") for m in ("precision", "recall", "f1")}
     names |= {"grounding.rate", "hallucination.rate"}
     names |= {f"summary.{r}{s}" for r in ("rouge1", "rouge2", "rougeL") for s in ("", "_mean")}
@@ -455,6 +460,11 @@ def flatten(
         out["quotes.attribution_accuracy"] = round(types["quotes"].attribution.accuracy, 4)
     if "quotes" in types and types["quotes"].speakers and types["quotes"].speakers.accuracy is not None:
         out["quotes.speaker_accuracy"] = round(types["quotes"].speakers.accuracy, 4)
+    if "quantities" in types:
+        for name in ("units", "bounds", "changes"):
+            acc = getattr(types["quantities"], name)
+            if acc is not None and acc.accuracy is not None:
+                out[f"quantities.{name[:-1]}_accuracy"] = round(acc.accuracy, 4)
     if any(s.tp + s.fp + s.fn for t, s in types.items() if t in OVERALL_TYPES):  # none: only user schemas scored
         for key in ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1"):
             out[f"overall.{key}"] = getattr(overall, key)

@@ -113,6 +113,9 @@ class TypeResult(_Score):
     speakers: Accuracy | None = Field(
         None, description="Quotes: gold quotes with a known speaker that were found with that speaker."
     )
+    units: Accuracy | None = Field(None, description="Quantities: matched pairs with the gold normalised unit.")
+    bounds: Accuracy | None = Field(None, description="Quantities: matched pairs with the gold bound.")
+    changes: Accuracy | None = Field(None, description="Quantities: matched pairs with the gold change (or none).")
 
 
 class RougeScore(_Score):
@@ -200,6 +203,9 @@ class TypeScores(_Score):
     normalised: Accuracy | None = None
     attribution: Accuracy | None = None
     speakers: Accuracy | None = None
+    units: Accuracy | None = None
+    bounds: Accuracy | None = None
+    changes: Accuracy | None = None
 
 
 class OverallScores(_Score):

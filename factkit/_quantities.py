@@ -1,0 +1,793 @@
+"""Quantities: every number an article states, as data a program can use.
+
+:func:`find_quantities` reads a text once, model-free, and gives each quantity its
+
+- ``value``: signed and scaled ("-1.3%" -> -1.3, "$4.2bn" -> 4.2e9, "twenty-eight thousand six hundred" -> 28600,
+  "a third of" -> 0.333...), the lower end of a range (with ``low`` and ``high``);
+- ``unit``: normalised to a small vocabulary: ISO 4217 codes for money ("US$1,200", "RM120,000", "50 euros"),
+  ``percent``, ``percentage point``, measurement units by pint's names ("km" -> ``kilometer``, "mph" ->
+  ``mile_per_hour``), else the counted thing by its noun's lemma ("92 Cambodian citizens" -> ``citizen``, through
+  lemminflect); ``surface`` keeps the unit as written;
+- ``bound``: ``=``, ``~`` (about), ``>``, ``>=``, ``<``, ``<=`` (more than, at least, fewer than, up to);
+- ``change``: ``up`` or ``down`` where the number is a change ("rose 19 per cent", "a 5% drop").
+
+What is not a quantity is left out, each kind by a rule of :data:`SKIPS` with its reason: numbers inside dates
+(but a duration in one, "the past two years", is kept), clock times, ordinals, numbers that are part of a name
+("S&P 500", "Game 7", "COVID-19"), sports scores ("won 2-1").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from ._dates import NUM_TENS, NUM_UNITS
+
+__all__ = ["BOUNDS", "SKIPS", "QuantityHit", "find_quantities", "normalise_unit"]
+
+Bound = Literal["=", "~", ">", ">=", "<", "<="]
+Change = Literal["up", "down"]
+
+
+@dataclass(frozen=True)
+class QuantityHit:
+    """One quantity: ``text[start:end]`` is the number as written (a range: both ends)."""
+
+    start: int
+    end: int
+    value: float
+    unit: str = ""
+    surface: str = ""
+    bound: Bound = "="
+    change: Change | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def approximate(self) -> bool:
+        """Hedged: about, nearly, more than, up to..."""
+        return self.bound != "="
+
+
+# ------------------------------------------------------------------------------------------ numbers
+
+_WORD_UNITS = {w: n for w, n in NUM_UNITS.items() if w not in ("a", "an")} | {"zero": 0}
+_WORD_TENS = dict(NUM_TENS)
+_WORD_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_WORD_SCALES["trillion"] = 1_000_000_000_000
+_NUMBER_WORD = "|".join(sorted([*_WORD_UNITS, *_WORD_TENS, *_WORD_SCALES, "dozen"], key=len, reverse=True))
+#: Scale words and abbreviations after a number written in digits ("4.2bn", "$1tn", "5 million", "8k").
+_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "bln": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "trn": 1e12,
+}
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_NUMBER = re.compile(
+    rf"(?:(?<![\w.,/])|(?<=RM)|(?<=Rs)|(?<=Rs\.)|(?<=EUR)|(?<=USD)|(?<=GBP)|(?<=CHF)|(?<=INR))(?P<num>{_DIGITS})(?:(?P<sp>\s?)(?P<scale>hundred|thousand|million|billion|trillion|mn|mln|bn|bln|"
+    rf"trn|tn|k|m|b)\b(?:\s(?P<scale2>thousand|million|billion|trillion)\b)?)?"
+    rf"|(?<![\w-])(?P<words>(?:{_NUMBER_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{_NUMBER_WORD}))*)\b",
+    re.IGNORECASE,
+)
+#: "a dozen", "a hundred", "a thousand", "a million": the article counts as one.
+_A_SCALE = re.compile(r"\ba\s+(dozen|hundred|thousand|million|billion)\b", re.IGNORECASE)
+#: Fractions: "a third of", "two-thirds of", "half of", "a quarter of", "1/16 of".
+_FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
+_FRACTION = re.compile(
+    r"\b(?P<count>a|one|two|three|four)?[\s-]?(?P<part>half|halves|thirds?|quarters?|fifths?)\s+(?=of\b)"
+    r"|(?<![\w/])(?P<n>\d+)/(?P<d>\d+)(?![\w/])",
+    re.IGNORECASE,
+)
+#: Vague amounts: "tens of millions", "hundreds of", "dozens of", "thousands of": the least they can mean, ``>``.
+_VAGUE = re.compile(
+    r"\b(?:(?P<tens>tens|hundreds)\s+of\s+(?P<of>thousands|millions|billions)|(?P<alone>dozens|hundreds|"
+    r"thousands|millions|billions))\s+of\b",
+    re.IGNORECASE,
+)
+_VAGUE_VALUE = {"tens": 10, "dozens": 12, "hundreds": 100, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
+
+
+def words_value(text: str) -> float | None:
+    """'twenty-eight thousand six hundred' -> 28600; 'a dozen' -> 12; None when the words are no number."""
+    total, current, seen = 0.0, 0.0, False
+    for word in re.split(r"[\s-]+", text.casefold()):
+        if word in ("and", "a", ""):
+            continue
+        if word in _WORD_UNITS:
+            current += _WORD_UNITS[word]
+        elif word in _WORD_TENS:
+            current += _WORD_TENS[word]
+        elif word == "dozen":
+            current = (current or 1) * 12
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word in _WORD_SCALES:
+            total += (current or 1) * _WORD_SCALES[word]
+            current = 0
+        else:
+            return None
+        seen = True
+    return total + current if seen else None
+
+
+# ------------------------------------------------------------------------------------------ what is skipped
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A rule that says a number is not a quantity: its id, why, and what it looks at (the text before the number,
+    the number, the text after it)."""
+
+    id: str
+    reason: str
+    test: Callable[[str, str, str], bool]
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+
+
+_ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b", re.IGNORECASE)
+_CLOCK_BEFORE = re.compile(r"\d:$|\d\.$")
+_CLOCK_AFTER = re.compile(r"^(?::\d\d|\s?(?:a\.?m\.?|p\.?m\.?)(?!\w))", re.IGNORECASE)
+#: A capitalised word right before the number names it ("Game 7", "Route 66", "S&P 500", "iPhone 11", "Boeing
+#: 737"); money and measures written before the number are not names ("USD 50", "Rs 100", "RM120,000").
+_NAME_BEFORE = re.compile(r"(?:(?<![.!?]\s)(?<!^)\b(?:[A-Z][\w&]*|[a-z]+[A-Z]\w*)|&P|No\.|#)\s?$")
+_NOT_NAMES = frozenset(
+    [
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "CNY",
+        "INR",
+        "AUD",
+        "CAD",
+        "CHF",
+        "MYR",
+        "SGD",
+        "HKD",
+        "NZD",
+        "ZAR",
+        "RUB",
+        "BRL",
+        "KRW",
+        "MXN",
+        "RM",
+        "Rs",
+        "US",
+        "A",
+        "C",
+        "NZ",
+        "HK",
+        "S",
+        "R",
+        "I",
+        "We",
+        "They",
+        "He",
+        "She",
+        "It",
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "By",
+        "About",
+        "Some",
+        "Nearly",
+        "Almost",
+        "Only",
+        "Just",
+        "Over",
+        "Under",
+        "More",
+        "Less",
+        "Up",
+        "To",
+        "From",
+        "Between",
+        "And",
+        "Or",
+        "But",
+        "Of",
+        "For",
+        "With",
+        "Around",
+        "Roughly",
+        "Approximately",
+        "Least",
+        "Most",
+        "Than",
+        "Another",
+        "Every",
+        "Each",
+        "All",
+        "Its",
+        "Their",
+        "His",
+        "Her",
+        "Our",
+    ]
+)
+_HYPHEN_NAME = re.compile(r"[A-Za-z]-$")
+_SCORE_WORDS = re.compile(
+    r"\b(?:won|win|wins|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
+    r"scoreline|lead|led|trail(?:ed|ing)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_name(before: str, number: str, after: str) -> bool:
+    m = _NAME_BEFORE.search(before)
+    if m is None:
+        return False
+    word = m.group(0).strip()
+    return word not in _NOT_NAMES and word.upper() not in _CURRENCY_CODES
+
+
+SKIPS: tuple[Skip, ...] = (
+    Skip(
+        "ordinal",
+        "an ordinal ranks, it does not count: '22nd amendment', '10th place'",
+        lambda b, n, a: bool(_ORDINAL.match(a)),
+        examples=("the 22nd amendment", "finished 10th place"),
+        counter_examples=("22 amendments",),
+    ),
+    Skip(
+        "clock",
+        "a clock time is a date part, not an amount: '8:49 PM', '15:11', '3 p.m.'",
+        lambda b, n, a: bool(_CLOCK_BEFORE.search(b)) or bool(_CLOCK_AFTER.match(a)),
+        examples=("at 8:49 PM", "until 3 p.m. today"),
+        counter_examples=("3 people",),
+    ),
+    Skip(
+        "name",
+        "a number right after a capitalised word is part of a name: 'Game 7', 'Route 66', 'S&P 500', 'iPhone 11'",
+        _is_name,
+        examples=("won Game 7 of the series", "along Route 66 today", "the S&P 500 rose", "the new iPhone 11 is"),
+        counter_examples=("more than 500 people", "the company paid USD 50 each", "In 2015 92 people"),
+    ),
+    Skip(
+        "hyphen-name",
+        "a number joined to letters by a hyphen is part of a name: 'COVID-19', 'F-16', 'MH-17'",
+        lambda b, n, a: bool(_HYPHEN_NAME.search(b)),
+        examples=("the COVID-19 pandemic", "two F-16 jets"),
+        counter_examples=("a 5-year plan",),
+    ),
+    Skip(
+        "score",
+        "a sports score is not an amount: 'won 2-1', 'a 3-3 draw'",
+        lambda b, n, a: (
+            bool(re.match(r"^[-–]\d{1,2}\b", a) or re.search(r"\d{1,2}[-–]$", b))
+            and bool(_SCORE_WORDS.search(b[-40:] + " " + a[:40]))
+        ),
+        examples=("they won 2-1 at home", "a 3-3 draw"),
+        counter_examples=("between 10-20 people",),
+    ),
+)
+
+
+# ------------------------------------------------------------------------------------------ units
+
+#: Money written before the number, longest first: a sign or an ISO code ("US$", "€", "RM", "USD ").
+_CURRENCY_CODES = {
+    "US$": "USD",
+    "USD": "USD",
+    "$": "USD",
+    "A$": "AUD",
+    "AU$": "AUD",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "€": "EUR",
+    "EUR": "EUR",
+    "£": "GBP",
+    "GBP": "GBP",
+    "¥": "JPY",
+    "JPY": "JPY",
+    "CNY": "CNY",
+    "RMB": "CNY",
+    "₹": "INR",
+    "RS": "INR",
+    "RS.": "INR",
+    "INR": "INR",
+    "RM": "MYR",
+    "MYR": "MYR",
+    "CHF": "CHF",
+    "₩": "KRW",
+    "₽": "RUB",
+    "R$": "BRL",
+    "AUD": "AUD",
+    "CAD": "CAD",
+    "NZD": "NZD",
+    "HKD": "HKD",
+    "SGD": "SGD",
+    "ZAR": "ZAR",
+    "KRW": "KRW",
+    "RUB": "RUB",
+    "BRL": "BRL",
+    "MXN": "MXN",
+}
+_CURRENCY_BEFORE = re.compile(
+    r"(?:^|(?<=[\s(\[\"'“-]))("
+    + "|".join(re.escape(c) for c in sorted(_CURRENCY_CODES, key=len, reverse=True))
+    + r")\s?$",
+    re.IGNORECASE,
+)
+#: Money named after the number ("50 euros", "3 million yuan"); "US dollars" and "pounds sterling" too.
+_CURRENCY_WORDS = {
+    "us dollars": "USD",
+    "dollars": "USD",
+    "dollar": "USD",
+    "euros": "EUR",
+    "euro": "EUR",
+    "pounds sterling": "GBP",
+    "sterling": "GBP",
+    "yen": "JPY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "rupees": "INR",
+    "rupee": "INR",
+    "ringgit": "MYR",
+    "won": "KRW",
+    "roubles": "RUB",
+    "rubles": "RUB",
+    "francs": "CHF",
+    "rand": "ZAR",
+    "reais": "BRL",
+    "pesos": "MXN",
+    **{code.casefold(): code for code in set(_CURRENCY_CODES.values())},
+}
+#: Measurement units as written, to pint's unit expression (pint gives the canonical name).
+_MEASURES = {
+    "km": "km", "kms": "km", "kilometres": "km", "kilometers": "km", "kilometre": "km", "kilometer": "km",
+    "m": "m", "metres": "m", "meters": "m", "metre": "m", "meter": "m",
+    "cm": "cm", "centimetres": "cm", "centimeters": "cm", "mm": "mm", "millimetres": "mm", "millimeters": "mm",
+    "miles": "mile", "mile": "mile", "mi": "mile", "ft": "ft", "feet": "ft", "foot": "ft",
+    "inches": "inch", "inch": "inch", "yards": "yard", "yard": "yard",
+    "kg": "kg", "kgs": "kg", "kilograms": "kg", "kilogram": "kg", "kilos": "kg", "g": "g", "grams": "g",
+    "gram": "g", "tonnes": "t", "tonne": "t", "tons": "ton", "ton": "ton", "lb": "lb", "lbs": "lb",
+    "pounds": "lb", "pound": "lb", "ounces": "oz", "ounce": "oz", "oz": "oz",
+    "litres": "l", "liters": "l", "litre": "l", "liter": "l", "gallons": "gallon", "gallon": "gallon",
+    "barrels": "oil_barrel", "barrel": "oil_barrel", "pints": "pint", "pint": "pint",
+    "mph": "mph", "m.p.h.": "mph", "km/h": "km/h", "kph": "km/h", "knots": "knot",
+    "acres": "acre", "acre": "acre", "hectares": "hectare", "hectare": "hectare",
+    "square kilometres": "km**2", "square kilometers": "km**2", "sq km": "km**2", "km2": "km**2",
+    "square miles": "mile**2", "square feet": "ft**2", "sq ft": "ft**2",
+    "degrees celsius": "degC", "degrees fahrenheit": "degF", "°c": "degC", "°f": "degF", "c": "degC",
+    "mw": "MW", "megawatts": "MW", "gw": "GW", "gigawatts": "GW", "kw": "kW", "kilowatts": "kW", "kwh": "kWh",
+    "watts": "W", "volts": "V", "gb": "GB", "mb": "MB", "tb": "TB", "gigabytes": "GB", "megabytes": "MB",
+    "seconds": "s", "second": "s", "minutes": "minute", "minute": "minute", "hours": "hour", "hour": "hour",
+    "days": "day", "day": "day", "weeks": "week", "week": "week", "months": "month", "month": "month",
+    "years": "year", "year": "year", "decades": "decade", "decade": "decade", "centuries": "century",
+    "century": "century",
+}  # fmt: skip
+_DURATION_UNITS = frozenset(["seconds", "minutes", "hours", "days", "weeks", "months", "years", "decades", "centuries"])
+_PERCENT_AFTER = re.compile(r"\s?(?:%|per\s?cent\b|percent\b|pc\b)", re.IGNORECASE)
+_POINTS_AFTER = re.compile(r"\s?(?:percentage|%|per\s?cent(?:age)?)\s?points?\b|\s?pts?\b|\s?ppts?\b", re.IGNORECASE)
+_MEASURE_AFTER = re.compile(
+    r"\s?-?(" + "|".join(re.escape(k) for k in sorted(_MEASURES, key=len, reverse=True)) + r")(?![\w/°])",
+    re.IGNORECASE,
+)
+_CURRENCY_AFTER = re.compile(
+    r"\s(" + "|".join(re.escape(k) for k in sorted(_CURRENCY_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+#: After a number and "m", these say metres, not millions: "a 37m-long ship", "100m away".
+_METRE_AFTER = re.compile(r"^-?(?:long|high|tall|wide|deep)\b|^\s(?:away|long|high|tall|wide|deep|above|below)\b")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "that",
+        "this",
+        "these",
+        "those",
+        "from",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "as",
+        "than",
+        "still",
+        "have",
+        "has",
+        "had",
+        "were",
+        "was",
+        "are",
+        "is",
+        "be",
+        "been",
+        "being",
+        "said",
+        "says",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "of",
+        "per",
+        "each",
+        "were",
+        "more",
+        "less",
+        "over",
+        "under",
+        "about",
+        "into",
+        "out",
+        "up",
+        "down",
+        "after",
+        "before",
+        "since",
+        "during",
+        "while",
+        "when",
+        "where",
+        "if",
+        "so",
+        "its",
+        "their",
+        "his",
+        "her",
+        "our",
+    ]
+)
+
+
+@functools.lru_cache(maxsize=512)
+def normalise_unit(expression: str) -> str:
+    """pint's canonical name of a unit expression ('km' -> 'kilometer', 'mph' -> 'mile_per_hour'); the expression
+    itself when pint does not know it."""
+    try:
+        return str(_registry().parse_units(expression))
+    except Exception:  # pint raises several kinds for an unknown or malformed unit
+        return expression
+
+
+@functools.lru_cache(maxsize=1)
+def _registry():  # type: ignore[no-untyped-def]
+    import pint
+
+    return pint.UnitRegistry()
+
+
+@functools.lru_cache(maxsize=4096)
+def _lemma(word: str) -> str:
+    """The singular of a counted noun ('citizens' -> 'citizen', 'children' -> 'child'), by lemminflect."""
+    import lemminflect
+
+    known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
+    if known:
+        return str(known[0])
+    # not in the dictionary: only a plain plural loses its s ('Cambodians', 'Iraqis'; not 'Texas', 'was')
+    if re.fullmatch(r"[A-Za-z]+[^sui]s", word) and not word.isupper() and len(word) > 4:
+        return word[:-1]
+    return word
+
+
+def _counted(text: str, end: int) -> tuple[str, str]:
+    """(lemma, surface) of what a number counts, from the words after it: '92 Cambodian citizens from' ->
+    ('citizen', 'Cambodian citizens'); '92 of the Cambodians' -> ('Cambodian', 'Cambodians')."""
+    rest = text[end : end + 80]
+    lead = re.match(r"^\s*(?:of\s+(?:the\s+|them\s+|whom\s+|those\s+|these\s+)?)?", rest)
+    rest = rest[lead.end() if lead else 0 :]
+    words: list[str] = []
+    for word in rest.split()[:3]:
+        clean = word.strip(',;:!?()"“”')
+        clean = clean if clean.count(".") > 1 else clean.rstrip(".")
+        if not clean or clean.casefold() in _STOP or not re.fullmatch(r"[A-Za-z][\w’'.-]*", clean):
+            break
+        words.append(clean)
+        if clean != word.rstrip(".") and word[-1:] in ',;:!?)"”':
+            break
+    if not words:
+        return "", ""
+    # the phrase ends at its first plural noun ("92 Cambodian citizens", "8bn people live" -> "people"); with none,
+    # the counted thing is its first word ("3 dead")
+    end_at = next((i for i, w in enumerate(words) if _plural(w)), 0)
+    words = words[: end_at + 1]
+    return _lemma(words[-1]), " ".join(words)
+
+
+_PLURAL_ALWAYS = frozenset(["people", "police", "staff", "cattle", "personnel", "troops", "data"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _plural(word: str) -> bool:
+    """A plural noun: its noun lemma differs from it ('citizens', 'children'), or one of a few collective nouns."""
+    if word.casefold() in _PLURAL_ALWAYS:
+        return True
+    if not word[-1:].isalpha() or len(word) < 3:
+        return False
+    return _lemma(word) != word
+
+
+# ------------------------------------------------------------------------------------------ bounds and changes
+
+#: Words before a number that bound it, longest first.
+BOUNDS: dict[str, Bound] = {
+    "more than": ">",
+    "greater than": ">",
+    "higher than": ">",
+    "over": ">",
+    "above": ">",
+    "in excess of": ">",
+    "upwards of": ">",
+    "exceeding": ">",
+    "just over": ">",
+    "at least": ">=",
+    "no fewer than": ">=",
+    "no less than": ">=",
+    "a minimum of": ">=",
+    "fewer than": "<",
+    "less than": "<",
+    "under": "<",
+    "below": "<",
+    "just under": "<",
+    "up to": "<=",
+    "at most": "<=",
+    "no more than": "<=",
+    "as many as": "<=",
+    "a maximum of": "<=",
+    "about": "~",
+    "approximately": "~",
+    "approx.": "~",
+    "around": "~",
+    "roughly": "~",
+    "nearly": "~",
+    "almost": "~",
+    "some": "~",
+    "an estimated": "~",
+    "estimated": "~",
+    "close to": "~",
+    "or so": "~",
+    "~": "~",
+}
+_BOUND_BEFORE = re.compile(
+    r"(?:^|\W)(" + "|".join(re.escape(k) for k in sorted(BOUNDS, key=len, reverse=True)) + r")\s*(?:US)?[$€£¥₹]?\s*$",
+    re.IGNORECASE,
+)
+_OR_MORE_AFTER = re.compile(r"^\S*\s+or\s+(more|fewer|less)\b", re.IGNORECASE)
+_UP = (
+    "rose|rise|rises|risen|rising|increased|increase|increases|grew|grow|grows|grown|gained|gains|jumped|jumps|"
+    "climbed|climbs|soared|soars|surged|surges|up|added|higher|boosted|raised"
+)
+_DOWN = (
+    "fell|fall|falls|fallen|falling|dropped|drops|declined|declines|decreased|decreases|lost|loses|slid|slides|"
+    "plunged|plunges|tumbled|tumbles|sank|down|lower|cut|cuts|shrank|shrinks|slumped|dipped|eased|reduced"
+)
+_CHANGE_BEFORE = re.compile(
+    rf"\b(?:(?P<up>{_UP})|(?P<down>{_DOWN}))\s+(?:by\s+)?(?:(?:about|around|nearly|almost|some|more than|"
+    rf"over|roughly)\s+)?(?:US)?[$€£¥₹]?\s*$",
+    re.IGNORECASE,
+)
+_CHANGE_AFTER = re.compile(
+    r"^\s*(?:(?P<up>rise|increase|jump|gain|hike|growth|surge|higher|more|up)|(?P<down>drop|fall|decline|decrease|"
+    r"cut|loss|reduction|slump|lower|less|down))\b",
+    re.IGNORECASE,
+)
+
+# ------------------------------------------------------------------------------------------ the finder
+
+
+def _skip(text: str, start: int, end: int) -> str | None:
+    before, number, after = text[max(0, start - 60) : start], text[start:end], text[end : end + 60]
+    return next((rule.id for rule in SKIPS if rule.test(before, number, after)), None)
+
+
+def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[str, str, int]:
+    """(unit, surface, end of the unit) of the number at ``text[start:end]``."""
+    if money_before is not None:
+        return _CURRENCY_CODES[money_before.upper()], money_before, end
+    m = _POINTS_AFTER.match(text, end)
+    if m:
+        return "percentage point", m.group(0).strip(), m.end()
+    m = _PERCENT_AFTER.match(text, end)
+    if m:
+        return "percent", m.group(0).strip(), m.end()
+    m = _CURRENCY_AFTER.match(text, end)
+    if m:
+        return _CURRENCY_WORDS[m.group(1).casefold()], m.group(1), m.end()
+    m = _MEASURE_AFTER.match(text, end)
+    if m and not (m.group(1) == "c" or (m.group(1) == "C" and m.start(1) > end)):  # "30C" and "30°C", not "30 c"
+        return normalise_unit(_MEASURES[m.group(1).casefold()]), m.group(1), m.end()
+    lemma, surface = _counted(text, end)
+    if lemma.casefold() in _CURRENCY_WORDS:
+        return _CURRENCY_WORDS[lemma.casefold()], surface, end
+    return lemma, surface, end
+
+
+def _numbers(text: str) -> Iterable[tuple[int, int, float, str | None]]:
+    """(start, end, value, scale word) of every number written in digits or words."""
+    taken: list[tuple[int, int]] = []
+    for m in _A_SCALE.finditer(text):
+        value = words_value(m.group(1))
+        if value is not None:
+            taken.append((m.start(), m.end()))
+            yield m.start(), m.end(), value, None
+    for m in _NUMBER.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        if m.group("num"):
+            value = float(m.group("num").replace(",", ""))
+            scale = (m.group("scale") or "").casefold() or None
+            if scale is not None:
+                # a lone "b"/"m"/"k" only written against the number ("$4.2b", "5m"), never "5 m" (metres)
+                if scale in ("b", "m", "k") and m.group("sp"):
+                    yield m.start(), m.start("scale") - len(m.group("sp")), value, None
+                    continue
+                if scale == "m" and _METRE_AFTER.search(text[m.end() : m.end() + 12]):
+                    yield m.start(), m.start("scale"), value, None
+                    continue
+                value *= (
+                    _SCALES[scale]
+                    * _SCALES[(m.group("scale2") or "k").casefold()]
+                    / (1e3 if not m.group("scale2") else 1)
+                )
+            yield m.start(), m.end(), value, scale
+        else:
+            words = m.group("words")
+            value = words_value(words)
+            if value is None:
+                continue
+            yield m.start(), m.end(), value, None
+
+
+_RANGE_BETWEEN = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:US)?[$€£¥₹]?$")
+
+
+def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[QuantityHit]:
+    """Every quantity ``text`` states, in order (see the module's docstring); ``dates``: the spans of its date
+    expressions, whose numbers are not quantities unless they count time ("the past two years")."""
+    date_spans = list(dates)
+    found: list[QuantityHit] = []
+    for start, end, value, scale in _numbers(text):
+        if _skip(text, start, end) is not None:
+            continue
+        money = _CURRENCY_BEFORE.search(text[max(0, start - 4) : start])
+        money_before = money.group(1) if money else None
+        if money_before is None and scale in ("b", "k"):
+            value /= _SCALES[scale]  # "5k run", "4b": only money takes the short scales
+            end = start + len(text[start:end].rstrip("bkBK"))
+        unit, surface, unit_end = _unit(text, start, end, money_before)
+        if any(a < end and start < b for a, b in date_spans):
+            after = text[end : end + 12].lstrip().casefold()
+            if not any(after.startswith(w.rstrip("s")) for w in _DURATION_UNITS):
+                continue  # a date's number; a duration inside a date ("the past two years") stays
+        if money_before is not None and not unit:
+            unit = _CURRENCY_CODES[money_before.upper()]
+        left = start - (len(money.group(0)) if money else 0)  # the bound and the sign stand before the money sign
+        negative = re.search(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", text[max(0, left - 7) : left], re.IGNORECASE)
+        bound_m = _BOUND_BEFORE.search(text[max(0, left - 30) : left])
+        bound: Bound = BOUNDS[bound_m.group(1).casefold()] if bound_m else "="
+        more = _OR_MORE_AFTER.match(text[unit_end : unit_end + 30]) if bound == "=" else None
+        if more:
+            bound = ">=" if more.group(1).casefold() == "more" else "<="
+        change: Change | None = None
+        cm = _CHANGE_BEFORE.search(text[max(0, start - 40) : start])
+        if cm:
+            change = "up" if cm.group("up") else "down"
+        else:  # "a 5% rise", "a $2m cut": a change written after a rate or an amount of money
+            ca = _CHANGE_AFTER.match(text[unit_end : unit_end + 20])
+            if ca is not None and (unit in ("percent", "percentage point") or money_before is not None):
+                change = "up" if ca.group("up") else "down"
+        found.append(
+            QuantityHit(
+                start=start,
+                end=end,
+                value=-value if negative else value,
+                unit=unit,
+                surface=surface,
+                bound=bound,
+                change=change,
+            )
+        )
+    found += _fractions(text, found) + _vague(text, found)
+    found.sort(key=lambda q: q.start)
+    return _ranges(text, found)
+
+
+def _fractions(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
+    out = []
+    for m in _FRACTION.finditer(text):
+        if m.group("n"):
+            d = float(m.group("d"))
+            if d == 0:
+                continue
+            value = float(m.group("n")) / d
+        else:
+            count = (m.group("count") or "a").casefold()
+            parts = _FRACTIONS[m.group("part").casefold()]
+            value = (1 if count in ("a", "one") else _WORD_UNITS.get(count, 1)) / parts
+        start = m.start() if m.group("n") or m.group("count") else m.start("part")
+        end = m.end("d") if m.group("n") else m.end("part")
+        out.append(QuantityHit(start=start, end=end, value=value, unit="fraction", surface=text[start:end]))
+    # a fraction's own digits ("1/16") and count words ("two-thirds") are not quantities of their own
+    for q in out:
+        found[:] = [f for f in found if not (q.start <= f.start and f.end <= q.end)]
+    return out
+
+
+def _vague(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
+    out = []
+    for m in _VAGUE.finditer(text):
+        if m.group("alone"):
+            value = _VAGUE_VALUE[m.group("alone").casefold()]
+            end = m.end("alone")
+        else:
+            value = _VAGUE_VALUE[m.group("tens").casefold()] * _VAGUE_VALUE[m.group("of").casefold()]
+            end = m.end("of")
+        lemma, surface = _counted(text, end)
+        unit = _CURRENCY_WORDS.get(surface.casefold(), _CURRENCY_WORDS.get(lemma.casefold(), lemma))
+        out.append(QuantityHit(start=m.start(), end=end, value=value, unit=unit, surface=surface, bound=">"))
+    for q in out:
+        found[:] = [f for f in found if not (q.start <= f.start and f.end <= q.end)]
+    return out
+
+
+def _ranges(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
+    """'10-20 people', 'between 10 and 20', 'from $5m to $7m': one quantity, ``value`` the low end."""
+    out: list[QuantityHit] = []
+    i = 0
+    while i < len(found):
+        q = found[i]
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        if nxt is not None and q.value <= nxt.value and _RANGE_BETWEEN.match(text[q.end : nxt.start]):
+            opener = re.search(
+                r"\b(between|from)\s+(?:US)?[$€£¥₹]?\s*$", text[max(0, q.start - 14) : q.start], re.IGNORECASE
+            )
+            joiner = text[q.end : nxt.start].strip().casefold()
+            if (joiner == "and" and opener is None) or (joiner == "to" and not q.unit and not nxt.unit and not opener):
+                out.append(q)
+                i += 1
+                continue
+            unit, surface = (nxt.unit, nxt.surface) if not q.unit else (q.unit, q.surface)
+            out.append(
+                replace(
+                    q,
+                    end=nxt.end,
+                    unit=unit,
+                    surface=surface,
+                    low=q.value,
+                    high=nxt.value,
+                    change=q.change or nxt.change,
+                )
+            )
+            i += 2
+            continue
+        out.append(q)
+        i += 1
+    return out

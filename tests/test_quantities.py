@@ -1,0 +1,223 @@
+"""Quantities a program can use: normalised units, signs and scales, bounds, changes and ranges, and what is not
+a quantity (names, ordinals, scores, clock times), each kind in a table; ``only={"quantities"}`` runs rules alone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import factkit
+from factkit._quantities import SKIPS, QuantityHit, find_quantities, words_value
+from factkit.cli import main
+from factkit.eval._fixtures import GoldQuantity
+from factkit.eval._matchers import match_quantities
+from factkit.testing import FakeModel
+
+
+def only(text: str) -> QuantityHit:
+    (q,) = find_quantities(text)
+    return q
+
+
+def case(text: str, **want: Any) -> Any:
+    return pytest.param(text, want, id=text[:40])
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # money: ISO 4217 codes, the sign or code before the number or the word after it
+        case("The firm paid US$1,200 to each.", value=1200, unit="USD", surface="US$"),
+        case("It cost RM120,000 in all.", value=120000, unit="MYR"),
+        case("Fines of EUR50m were imposed.", value=50e6, unit="EUR"),
+        case("The club spent £3.2bn on players.", value=3.2e9, unit="GBP"),
+        case("The deal is worth $4.2b, analysts said.", value=4.2e9, unit="USD"),
+        case("Debt reached $1tn last year.", value=1e12, unit="USD"),
+        case("They raised 50 million euros for it.", value=50e6, unit="EUR", surface="euros"),
+        case("A ticket costs 300 yuan there.", value=300, unit="CNY"),
+        case("He owes A$10 to the bank.", value=10, unit="AUD"),
+        # rates
+        case("Sales grew 12pc in the quarter.", value=12, unit="percent"),
+        case("Turnout was 40 per cent this time.", value=40, unit="percent", surface="per cent"),
+        case("Support fell 3 percentage points.", value=3, unit="percentage point", change="down"),
+        # signs
+        case("Prices fell -1.3% in the year.", value=-1.3, unit="percent"),
+        case("It dropped to minus 40 degrees overnight.", value=-40, unit="degree"),
+        # measures, by pint's names
+        case("A 37m-long ship ran aground.", value=37, unit="meter"),
+        case("The car went 80 m.p.h. down the road.", value=80, unit="mile_per_hour"),
+        case("The fire burned 40 hectares of forest.", value=40, unit="hectare"),
+        case("The road is 12 km long.", value=12, unit="kilometer", surface="km"),
+        case("It weighs 5kg at most.", value=5, unit="kilogram"),
+        case("The storm covered 300 square miles.", value=300, unit="mile ** 2"),
+        # counted things: the noun's lemma
+        case("The judge freed 92 Cambodian citizens.", value=92, unit="citizen", surface="Cambodian citizens"),
+        case("Police arrested 14 children and their parents.", value=14, unit="child"),
+        # scale words and numbers in words
+        case("About 8bn people live on Earth.", value=8e9, unit="people", bound="~"),
+        case("The fund holds 4 hundred million reserves.", value=4e8),
+        case("The crowd was twenty-eight thousand six hundred people strong.", value=28600, unit="people"),
+        case("A dozen eggs broke.", value=12, unit="egg"),
+        # fractions and vague amounts
+        case("A third of voters stayed home.", value=1 / 3, unit="fraction"),
+        case("Two-thirds of the members agreed.", value=2 / 3, unit="fraction"),
+        case("Add 1/16 of a pint of milk.", value=1 / 16, unit="fraction"),
+        case("They lost tens of millions of dollars.", value=1e7, unit="USD", bound=">"),
+        case("Hundreds of protesters gathered.", value=100, unit="protester", bound=">"),
+        # bounds
+        case("Authorities arrested approximately 100 Cambodians.", value=100, bound="~"),
+        case("More than 500 people attended.", value=500, bound=">"),
+        case("At least 3 people died.", value=3, bound=">="),
+        case("Up to 20 children were hurt.", value=20, bound="<="),
+        case("Fewer than 10 votes separated them.", value=10, bound="<"),
+        case("It will take 50 years or more to recover.", value=50, bound=">=", unit="year"),
+        # changes
+        case("Profits rose 19 per cent in March.", value=19, unit="percent", change="up"),
+        case("Exports fell by 4% last year.", value=4, change="down"),
+        case("It reported a 5% drop in sales.", value=5, change="down"),
+        case("Shares were up 7% on Monday.", value=7, change="up"),
+        case("The rate is 5% this year.", value=5, change=None),
+        # ranges
+        case("Between 10 and 20 km of road were lost.", value=10, low=10, high=20, unit="kilometer"),
+        case("The trip takes 5-7 days each way.", value=5, low=5, high=7, unit="day"),
+        case("Estimates run from $5m to $7m for it.", value=5e6, low=5e6, high=7e6, unit="USD"),
+    ],
+)
+def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
+    q = only(text)
+    for name, value in want.items():
+        got = getattr(q, name)
+        if isinstance(value, float | int) and not isinstance(value, bool) and got is not None:
+            assert got == pytest.approx(value), (name, q)
+        else:
+            assert got == value, (name, q)
+    assert text[q.start : q.end].strip() == text[q.start : q.end] and q.end > q.start
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The S&P 500 rose on the news.",
+        "He bought the new iPhone 11 yesterday.",
+        "They won Game 7 of the series.",
+        "They drove along Route 66 again.",
+        "The COVID-19 pandemic changed that.",
+        "The 22nd amendment limits it.",
+        "She finished in 10th place.",
+        "They won 2-1 at home.",
+        "It ended in a 3-3 draw.",
+        "The alarm rang at 8:49 PM sharp.",
+        "The meeting ends at 3 p.m. today.",
+    ],
+)
+def test_numbers_that_are_no_quantity(text: str) -> None:
+    assert find_quantities(text) == []
+
+
+def test_a_duration_inside_a_date_is_kept_and_the_dates_own_numbers_are_not() -> None:
+    text = "Over the past two years, on 25 January 2018 the court met."
+    past = text.index("the past two years")
+    day = text.index("25 January 2018")
+    dates = [(past, past + len("the past two years")), (day, day + len("25 January 2018"))]
+    got = [(text[q.start : q.end], q.value, q.unit) for q in find_quantities(text, dates)]
+    assert got == [("two", 2, "year")]
+
+
+@pytest.mark.parametrize("rule", SKIPS, ids=[r.id for r in SKIPS])
+def test_every_skip_rule_has_a_reason_matches_its_examples_and_none_of_its_counter_examples(rule: Any) -> None:
+    assert rule.reason and rule.examples and rule.counter_examples
+    for example in rule.examples:
+        assert not [q for q in find_quantities(example) if _fired(example, q) == rule.id], example
+        assert any(_skipped_by(example, rule.id)), f"{rule.id} does not fire on {example!r}"
+    for counter in rule.counter_examples:
+        assert not any(_skipped_by(counter, rule.id)), f"{rule.id} fires on {counter!r}"
+
+
+def _skipped_by(text: str, rule_id: str) -> list[str]:
+    from factkit._quantities import _NUMBER, _skip
+
+    return [m.group(0) for m in _NUMBER.finditer(text) if _skip(text, m.start(), m.end()) == rule_id]
+
+
+def _fired(text: str, q: QuantityHit) -> str | None:
+    from factkit._quantities import _skip
+
+    return _skip(text, q.start, q.end)
+
+
+def test_the_finder_is_linear_on_a_long_line() -> None:
+    """A 32,000-character line of numbers and words: every number found once (a quadratic pass would not finish in
+    the test's timeout on a slow machine; the count is what is asserted)."""
+    line = "In all 12 people and 3.5% more, " * 1000
+    found = find_quantities(line)
+    assert len(line) == 32_000 and len(found) == 2000
+
+
+def test_words_value() -> None:
+    assert words_value("twenty-eight thousand six hundred") == 28600
+    assert words_value("one hundred and five") == 105
+    assert words_value("three million") == 3e6
+    assert words_value("seven") == 7
+    assert words_value("lots") is None
+
+
+# --------------------------------------------------------------------------------- in records and the CLI
+
+SEED = "seeds/reuters-2018-01-26-cambodians-deportation.txt"
+
+
+def test_only_quantities_runs_rules_alone_and_the_record_holds_every_quantity() -> None:
+    def no_call(request: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("no model call for quantities")
+
+    text = (
+        "Police arrested approximately 100 Cambodians in raids last October. "
+        "Three other U.S. judges ruled that 92 of them could stay, and fines rose 19 per cent to US$1,200."
+    )
+    result = factkit.Extractor(backend=FakeModel(handler=no_call), cache=False).extract(text, only={"quantities"})
+    got = [(q.span.text if q.span else "", q.value, q.unit, q.bound, q.change) for q in result.quantities]
+    assert got == [
+        ("100", 100, "Cambodian", "~", None),
+        ("Three", 3, "judge", "=", None),
+        ("92", 92, "", "=", None),  # "92 of them": what they are is in the sentence before
+        ("19", 19, "percent", "=", "up"),
+        ("1,200", 1200, "USD", "=", None),
+    ]
+    assert result.facts == [] and result.entities == [] and result.summary.tldr == ""
+    for q in result.quantities:
+        assert q.span is not None and text[q.span.start : q.span.end] == q.span.text
+
+
+def test_factkit_extract_only_quantities(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", SEED, "--only", "quantities"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    got = {(q["span"]["text"], q["unit"]) for q in record["quantities"]}
+    assert ("92", "citizen") in got and ("100", "Cambodian") in got
+    assert all(q["unit"] != "" for q in record["quantities"])
+
+
+# --------------------------------------------------------------------------------- the scorer
+
+
+def test_the_scorer_reports_unit_bound_and_change_accuracy_on_matched_quantities() -> None:
+    text = "Profits rose about 19 per cent to US$1,200, and more than 500 people came."
+    gold = [
+        GoldQuantity(start=19, end=21, text="19", value=19, unit="per cent", unit_normalised="percent", bound="~",
+                     change="up"),
+        GoldQuantity(start=37, end=42, text="1,200", value=1200, unit="USD", unit_normalised="USD", bound="=",
+                     change="none"),
+        GoldQuantity(start=58, end=61, text="500", value=500, unit="people", unit_normalised="people", bound=">"),
+    ]  # fmt: skip
+    assert [text[g.start : g.end] for g in gold] == ["19", "1,200", "500"]
+    pred = factkit.Extractor(cache=False).extract(text, only={"quantities"}).quantities
+    result = match_quantities(gold, pred)
+    assert (result.tp, result.fp, result.fn) == (3, 0, 0)
+    assert result.units is not None and (result.units.correct, result.units.total) == (3, 3)
+    assert result.bounds is not None and (result.bounds.correct, result.bounds.total) == (3, 3)
+    assert result.changes is not None and (result.changes.correct, result.changes.total) == (2, 2)
+    wrong = [p.model_copy(update={"bound": "=", "change": None}) for p in pred]
+    again = match_quantities(gold, wrong)
+    assert again.bounds is not None and again.bounds.correct == 1
+    assert again.changes is not None and again.changes.correct == 1
