@@ -140,15 +140,16 @@ class _Walker:
             if name not in data:
                 continue
             converted, field_ok = self.value(info.annotation, data[name], f"{path}.{name}" if path else name, near)
-            out[name] = converted
+            out[info.alias or name] = converted  # the user's model validates by alias where it has one
             ok = ok and field_ok
         # an Evidence field stands for the model's other text fields: it must state them, not sit beside them
         stated = " ".join(
             str(data[n]) for n, info in schema.model_fields.items() if n in data and info.annotation is str and data[n]
         )
         for name, info in schema.model_fields.items():
-            if _is_plain_evidence(info.annotation) and isinstance(out.get(name), dict):
-                out[name] = self.supported(out[name], stated, f"{path}.{name}" if path else name)
+            key = info.alias or name
+            if _is_plain_evidence(info.annotation) and isinstance(out.get(key), dict):
+                out[key] = self.supported(out[key], stated, f"{path}.{name}" if path else name)
         return out, ok
 
     def supported(self, evidence: dict[str, Any], stated: str, path: str) -> dict[str, Any]:

@@ -232,6 +232,13 @@ _SCORE_WORDS = re.compile(
 )
 
 
+_GLUED_UNIT = re.compile(
+    r"(?:st|nd|rd|th|pc|k|m|b|bn|bln|tn|trn|mn|mln|kg|kgs|km|kms|cm|mm|g|mph|kph|kwh|kw|mw|gw|gb|mb|tb|ft|lb|lbs|oz|"
+    r"l|am|pm|a\.m|p\.m|c|f|mi)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
 def _is_name(before: str, number: str, after: str) -> bool:
     m = _NAME_BEFORE.search(before)
     if m is None:
@@ -268,6 +275,20 @@ SKIPS: tuple[Skip, ...] = (
         lambda b, n, a: bool(_HYPHEN_NAME.search(b)),
         examples=("the COVID-19 pandemic", "two F-16 jets"),
         counter_examples=("a 5-year plan",),
+    ),
+    Skip(
+        "one-of",
+        "'one of the ...' and 'no one' pick out, they do not count: 'one of the nations', 'there was no one there'",
+        lambda b, n, a: n.casefold() == "one" and (bool(re.match(r"^\s+of\b", a)) or bool(re.search(r"\bno\s$", b))),
+        examples=("Afghanistan is not one of the nations covered", "there was no one there"),
+        counter_examples=("one person died",),
+    ),
+    Skip(
+        "glued-name",
+        "digits glued to letters that are no unit or scale are a name: '4chan', '3D'",
+        lambda b, n, a: bool(re.match(r"^[A-Za-z]", a)) and not _GLUED_UNIT.match(a),
+        examples=("a spinoff of 4chan", "a 3D printer"),
+        counter_examples=("5kg of rice", "a 37m-long ship", "sales grew 12pc", "$4.2bn in all"),
     ),
     Skip(
         "score",
@@ -369,6 +390,7 @@ _MEASURES = {
     "barrels": "oil_barrel", "barrel": "oil_barrel", "pints": "pint", "pint": "pint",
     "mph": "mph", "m.p.h.": "mph", "km/h": "km/h", "kph": "km/h", "knots": "knot",
     "acres": "acre", "acre": "acre", "hectares": "hectare", "hectare": "hectare",
+    "square metres": "m**2", "square meters": "m**2", "square metre": "m**2", "square meter": "m**2",
     "square kilometres": "km**2", "square kilometers": "km**2", "sq km": "km**2", "km2": "km**2",
     "square miles": "mile**2", "square feet": "ft**2", "sq ft": "ft**2",
     "degrees celsius": "degC", "degrees fahrenheit": "degF", "°c": "degC", "°f": "degF", "c": "degC",

@@ -78,10 +78,13 @@ _counter = itertools.count()
         ("judge", "The Cormac Carney", "Cormac Carney", 1.0, "text"),  # a leading "the"
         ("judge", "Cormac Carney", "Judge Cormac Carney", 0.8, "text"),  # content-word F1: partial credit
         ("judge", "Cormac Carney", "Dan Levine", 0.0, "text"),
-        ("people", 92, 92, 1.0, "number"),
+        ("people", 92, 92, 1.0, "exact"),
+        ("people", 2018, 2000, 0.0, "exact"),  # an int is a count or a year: exact, no tolerance
         ("share", 0.5, 0.504, 1.0, "number"),  # within 1%
         ("share", 0.5, 0.51, 0.0, "number"),
-        ("people", 92, 100, 0.0, "number"),
+        ("people", 92, 100, 0.0, "exact"),
+        ("final", "false", False, 1.0, "exact"),  # the expected value as the field's type reads it
+        ("people", "92", 92, 1.0, "exact"),
         ("final", True, True, 1.0, "exact"),
         ("final", True, False, 0.0, "exact"),
         ("court", "district", Court.district, 1.0, "exact"),
@@ -93,6 +96,7 @@ _counter = itertools.count()
         ("places", ["Santa Ana", "New York"], ["New York", "santa ana"], 1.0, "set"),
         ("places", ["Santa Ana", "New York"], ["New York", "Boston", "Chicago"], 0.4, "set"),  # P 1/3 R 1/2
         ("places", [], [], 1.0, "set"),
+        ("places", ["Cormac Carney"], ["Dana Carney"], 0.5, "set"),  # a pair counts by its score
         ("note", None, None, 1.0, "none"),
         ("note", None, "made up", 0.0, "none"),
         ("judge", "Cormac Carney", None, 0.0, "missing"),
@@ -331,3 +335,89 @@ def test_a_case_of_factkits_own_schema_keeps_its_scores_beside_a_schema_case() -
     for name in ("entities.f1", "dates.f1", "quotes.f1", "overall.micro_f1", "summary.rouge1"):
         assert everything.metrics[name] == own.metrics[name]
     assert "schema.score" in everything.metrics and "schema.score" not in own.metrics
+
+
+def test_evidence_supports_is_zero_for_a_failed_case_and_for_missing_evidence_and_absent_for_no_gold() -> None:
+    failed = score_fields(Everything, {"judge": "Cormac Carney", "evidence": ruling_span()}, None, ARTICLE)
+    assert failed["evidence.supports"].score == 0.0
+    missing = score_fields(
+        Everything, {"judge": "Cormac Carney", "evidence": ruling_span()}, _partial(judge="Cormac Carney"), ARTICLE
+    )
+    assert missing["evidence"].score == 0.0 and missing["evidence.supports"].score == 0.0
+    none_due = score_fields(
+        Everything, {"judge": "Cormac Carney", "quotes": []}, _partial(judge="x", quotes=[]), ARTICLE
+    )
+    assert none_due["quotes"].score == 1.0 and "quotes.supports" not in none_due
+
+
+def test_an_empty_list_of_evidence_alternatives_is_a_fixture_error(tmp_path: Path) -> None:
+    with pytest.raises(FixtureError, match="an empty list of alternatives"):
+        load_cases(_fixture(tmp_path, {**GOLD, "evidence": []}))
+
+
+ALIASED = """
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from factkit import Evidence
+
+class Named(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(alias="Name")
+    evidence: Evidence
+
+    @computed_field
+    @property
+    def upper(self) -> str:
+        return self.name.upper()
+"""
+
+
+def test_a_schema_with_aliases_and_computed_fields_records_and_replays(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    (tmp_path / "aliased_schema.py").write_text(ALIASED, encoding="utf-8")
+    case = {
+        "id": "named",
+        "provenance": {"source": "test", "licence": "CC0"},
+        "text": ARTICLE,
+        "schema": "aliased_schema:Named",
+        "expected": {"name": "Cormac Carney", "evidence": ruling_span()},
+    }
+    fixture = tmp_path / "named.yaml"
+    fixture.write_text(json.dumps(case), encoding="utf-8")
+    # the model fills the wire model, by field name; the user's model is built by alias (it failed: "name: Field
+    # required"), recorded by alias without its computed field, and replayed (it was refused)
+    server.set_handler(lambda request: Reply.json({"name": "Cormac Carney", "evidence": ARTICLE[RULING_AT:]}))
+    base = ["--base-url", server.base_url, "--model", "fake-model", "-q", "--no-cache"]
+    assert cli(str(fixture), *base, "--record", str(tmp_path / "rec.jsonl"), "--json", str(tmp_path / "a.json")) == 0
+    assert cli(str(fixture), "--replay", str(tmp_path / "rec.jsonl"), "-q", "--json", str(tmp_path / "b.json")) == 0
+    live, replay = (json.loads((tmp_path / n).read_text())["metrics"] for n in ("a.json", "b.json"))
+    assert live["schema.Named.name"] == replay["schema.Named.name"] == 1.0
+
+
+def test_two_fixtures_with_a_schema_module_of_the_same_name_each_get_their_own(tmp_path: Path) -> None:
+    for folder, field in (("a", "name"), ("b", "count")):
+        (tmp_path / folder).mkdir()
+        kind = "str" if field == "name" else "int"
+        (tmp_path / folder / "models.py").write_text(
+            f"from pydantic import BaseModel\nclass Thing(BaseModel):\n    {field}: {kind}\n", encoding="utf-8"
+        )
+        case = {
+            "id": f"thing-{folder}",
+            "provenance": {"source": "test", "licence": "CC0"},
+            "text": ARTICLE,
+            "schema": "models:Thing",
+            "expected": {field: "x" if field == "name" else 3},
+        }
+        (tmp_path / folder / "f.yaml").write_text(json.dumps(case), encoding="utf-8")
+    cases = {c.id: case_schema(c) for c in load_cases(tmp_path)}
+    a, b = cases["thing-a"], cases["thing-b"]
+    assert a is not None and b is not None and set(a.model_fields) == {"name"} and set(b.model_fields) == {"count"}
+
+
+def test_only_does_not_run_the_cases_of_a_user_schema(tmp_path: Path) -> None:
+    recording = ROOT / "evals" / "recorded" / "local-default.jsonl"
+    out = tmp_path / "r.json"
+    assert cli(str(ROOT / "evals"), "--replay", str(recording), "-q", "--only", "entities", "--json", str(out)) == 0
+    report = json.loads(out.read_text())
+    assert "ruling-seed" not in {c["id"] for c in report["cases"]} and "schema.score" not in report["metrics"]
+    assert cli(str(ROOT / "evals" / "schemas"), "--replay", str(recording), "-q", "--only", "entities") == 2

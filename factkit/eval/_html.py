@@ -341,7 +341,8 @@ def _comparison_case(case_id: str, cases: dict[str, dict[str, Any]]) -> str:
         for c in cases.values():
             f = (c.get("fields") or {}).get(path)
             cells += "<td></td>" if f is None else f"<td><b>{f['score']:.3f}</b> {_e(_shown(f.get('predicted')))}</td>"
-        label = f"{first.get('schema_class') or ''}.{path}"
+        cls = next((c["schema_class"] for c in cases.values() if c.get("schema_class")), "")
+        label = f"{cls}.{path}"
         rows.append(f"<tr><th>{_e(label)}</th><td>{_e(_shown(gold))}</td>{cells}</tr>")
     error = f'<p class="err">{_e("; ".join(errors))}</p>' if errors else ""
     title = f' <span class="meta">— {_e(first.get("title"))}</span>' if first.get("title") else ""

@@ -688,6 +688,12 @@ def run_eval(
     only = getattr(extractor, "only", None)
     if options.parts is None and only is not None:
         options = dataclasses.replace(options, parts=frozenset(only))  # parts not run are not scored
+    if options.parts is not None and any(c.schema_ref is not None for c in cases):
+        # a user schema is none of factkit's parts: a run of some parts does not run it
+        log.info("--only: the cases of a user schema are not run")
+        cases = [c for c in cases if c.schema_ref is None]
+        if not cases:
+            raise UsageError("every case is scored on a user schema, which --only does not run; drop --only")
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
     replay = predictions is not None
@@ -730,7 +736,7 @@ def run_eval(
                         repeat=repeat,
                         latency_s=round(latency, 4),
                         extraction=extraction if isinstance(extraction, Extraction) else None,
-                        custom=extraction.model_dump(mode="json") if isinstance(extraction, CustomExtraction) else None,
+                        custom=_dump_custom(extraction) if isinstance(extraction, CustomExtraction) else None,
                         error=error,
                     )
                 )
@@ -788,6 +794,14 @@ def run_eval(
         runs=[t.metrics for t in totals] if repeats > 1 else [],
         cases=runs[0],
     )
+
+
+def _dump_custom(extraction: CustomExtraction[Any]) -> dict[str, Any]:
+    """A CustomExtraction as JSON that validates back: the schema's fields by alias, its computed fields left out."""
+    out = extraction.model_dump(mode="json", exclude={"data"})
+    data = extraction.data
+    out["data"] = data.model_dump(mode="json", by_alias=True, exclude=set(type(data).model_computed_fields))
+    return out
 
 
 def _identity(

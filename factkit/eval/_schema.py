@@ -36,6 +36,7 @@ import types
 import typing
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -76,21 +77,54 @@ def import_schema(spec: str, base_dir: Path | None = None) -> type[BaseModel]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ValueError(f"schema: {spec!r} is not module:Class; write it e.g. as mypkg.models:Ruling")
+    beside = _beside(base_dir, module_name)
     extra = [str(p) for p in (base_dir, Path.cwd()) if p is not None]
     sys.path[:0] = extra
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or the module itself failing
+        module = _load_file(beside, module_name) if beside is not None else importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
         raise ValueError(
-            f"schema: cannot import {module_name!r} ({type(exc).__name__}: {exc}); put it beside the fixture, "
-            "in the current folder, or install it"
+            f"schema: cannot import {module_name!r} ({exc}); put it beside the fixture, in the current folder, or "
+            "install it"
         ) from None
+    except Exception as exc:  # the module itself failing
+        raise ValueError(f"schema: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
     finally:
         del sys.path[: len(extra)]
     schema = getattr(module, attr, None)
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         raise ValueError(f"schema: {attr!r} is not a pydantic BaseModel class in {module_name}")
     return schema
+
+
+def _beside(base_dir: Path | None, module_name: str) -> Path | None:
+    if base_dir is None:
+        return None
+    path = base_dir.joinpath(*module_name.split(".")).with_suffix(".py")
+    return path if path.is_file() else None
+
+
+def _load_file(path: Path, module_name: str) -> Any:
+    """The module of the file beside a fixture, under a name of its own: two fixtures' ``models.py`` in two folders
+    are two modules, and a module of the same name imported elsewhere does not shadow it."""
+    import hashlib
+    import importlib.util
+
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    unique = f"factkit_fixture_{digest}_{module_name.replace('.', '_')}"
+    if unique in sys.modules:
+        return sys.modules[unique]
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[unique]
+        raise
+    return module
 
 
 def _options(tp: Any) -> tuple[Any, bool]:
@@ -152,6 +186,8 @@ def _value_problems(tp: Any, value: Any, article: str, where: str) -> Iterator[s
             yield from _value_problems(item, v, article, f"{where}[{i}]")
         return
     if _is_evidence(inner) and isinstance(value, list):  # alternatives: any of these spans is right
+        if not value:
+            yield f"{where}: an empty list of alternatives; give one gold span or more, or null"
         for i, v in enumerate(value):
             yield from _value_problems(inner, v, article, f"{where}[{i}]")
         return
@@ -190,14 +226,14 @@ def _text_score(expected: Any, predicted: Any, similarity: Similarity) -> float:
     return round(max(0.0, min(1.0, similarity([e], [p])[0][0])), 4)
 
 
-def _number_score(expected: Any, predicted: Any) -> float:
+def _number_score(expected: Any, predicted: Any, tolerance: float = NUMBER_TOLERANCE) -> float:
     try:
         e, p = float(expected), float(predicted)
     except (TypeError, ValueError):
         return 0.0
     if not (math.isfinite(e) and math.isfinite(p)):
         return 1.0 if e == p else 0.0
-    return 1.0 if abs(e - p) <= NUMBER_TOLERANCE * max(abs(e), 1e-9 if e else 1.0) else 0.0
+    return 1.0 if abs(e - p) <= tolerance * max(abs(e), 1e-9 if e else 1.0) else 0.0
 
 
 def _plain(value: Any) -> Any:
@@ -216,7 +252,9 @@ def _scalar(tp: Any, expected: Any, predicted: Any, similarity: Similarity) -> t
     """Score and matcher name of one scalar value of type ``tp``."""
     if tp is bool:
         return (1.0 if bool(expected) == bool(predicted) and isinstance(predicted, bool) else 0.0), "exact"
-    if tp in (int, float) or (isinstance(tp, type) and issubclass(tp, int | float) and not issubclass(tp, enum.Enum)):
+    if tp is int or (isinstance(tp, type) and issubclass(tp, int) and not issubclass(tp, enum.Enum | bool)):
+        return (1.0 if _number_score(expected, predicted, tolerance=0.0) else 0.0), "exact"
+    if tp is float or tp is Decimal or (isinstance(tp, type) and issubclass(tp, float)):
         return _number_score(expected, predicted), "number"
     if isinstance(tp, type) and issubclass(tp, date | datetime):
         adapter = TypeAdapter(tp)
@@ -264,9 +302,19 @@ def _supports(predicted: Any, stated: str, article: str) -> float:
     return 1.0 if overlap(stated, around) >= EVIDENCE_FLOOR else 0.0
 
 
+def _validated(tp: Any, value: Any) -> Any:
+    """The expected value as the field's type reads it ('false' -> False for a bool, '2' -> 2 for an IntEnum)."""
+    try:
+        return TypeAdapter(tp).validate_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return value
+
+
 def _value_score(tp: Any, expected: Any, predicted: Any, similarity: Similarity) -> tuple[float, str]:
     """The score of one (non-model) value against its expected value, and the matcher used."""
     inner, _ = _options(tp)
+    if expected is not None and not _is_evidence(inner) and not _is_model(inner) and _list_item(inner) is None:
+        expected = _validated(inner, expected)
     if expected is None:
         empty = predicted is None or predicted == [] or predicted == ""
         return (1.0 if empty else 0.0), "none"
@@ -298,7 +346,7 @@ def _list_score(item: Any, expected: list[Any], predicted: list[Any], similarity
             s, _ = _value_score(item, e, p, similarity)
             row.append(s if s >= ITEM_MATCH else None)
         matrix.append(row)
-    tp = len(assign(matrix))
+    tp = sum(score for _, _, score in assign(matrix))  # a pair counts by its score: "Dana Carney" is half right
     precision, recall = tp / len(predicted), tp / len(expected)
     return round(2 * precision * recall / (precision + recall), 4) if tp else 0.0
 
@@ -327,11 +375,21 @@ def _model_scores(
             continue
         score, matcher = _value_score(tp, value, got, similarity)
         out[path] = FieldScore(score=score, matcher=matcher, expected=_plain(value), predicted=_plain(got))
-        if matcher == "evidence" and article and len(content_words(stated)) >= 2:
+        if _has_supports(tp, value) and len(content_words(stated)) >= 2:
+            # no evidence predicted where some is expected: it supports nothing
+            supports = _supports(got, stated, article) if _spans(got) else 0.0
             out[f"{path}.supports"] = FieldScore(
-                score=_supports(got, stated, article), matcher="supports", expected=stated, predicted=_plain(got)
+                score=supports, matcher="supports", expected=None, predicted={"stated": stated, "evidence": _plain(got)}
             )
     return out
+
+
+def _has_supports(tp: Any, expected: Any) -> bool:
+    """An Evidence field (or a list of them) with gold evidence gets a ``.supports`` score."""
+    inner, _ = _options(tp)
+    item = _list_item(inner)
+    evidence = _is_evidence(inner) or (item is not None and _is_evidence(_options(item)[0]))
+    return evidence and bool(expected)
 
 
 def score_fields(
@@ -345,10 +403,12 @@ def score_fields(
     """Every expected field's score (see the module's table), by dotted path; ``predicted=None`` (a failed
     extraction) scores 0 on every field. ``similarity`` scores text that is not equal (``--matcher``)."""
     if predicted is None:
-        return {
-            path: FieldScore(score=0.0, matcher="failed", expected=value)
-            for path, value in _paths(schema, expected, "")
-        }
+        out: dict[str, FieldScore] = {}
+        for path, tp, value in _typed_paths(schema, expected, ""):
+            out[path] = FieldScore(score=0.0, matcher="failed", expected=_plain(value))
+            if _has_supports(tp, value):
+                out[f"{path}.supports"] = FieldScore(score=0.0, matcher="failed")
+        return out
     return _model_scores(schema, expected, predicted, "", article, similarity)
 
 
@@ -376,6 +436,6 @@ def schema_names(cases: Iterable[Case]) -> list[str]:
         names.add("schema.score")
         for path, tp, _ in _typed_paths(schema, case.expected, ""):
             names.add(f"schema.{schema.__name__}.{path}")
-            if _is_evidence(tp) or _is_evidence(_options(_list_item(tp) or tp)[0]):
+            if _has_supports(tp, True):
                 names.add(f"schema.{schema.__name__}.{path}.supports")
     return sorted(names)
