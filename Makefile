@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   := seeds/reuters-2018-01-26-cambodians-deportation.txt
 
-.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote bench-compare eval record clean
+.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote bench-compare bench-quantities eval record clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench-local:
 
 bench-compare:
 	$(BIN)/python benchmarks/bench_compare.py
+
+bench-quantities:
+	$(BIN)/python benchmarks/bench_quantities.py
 
 # Score the default model on the shipped fixtures (replays the recorded run: no model needed).
 eval:
