@@ -1,6 +1,6 @@
 """Time ``factkit eval --config benchmarks/compare-recorded.yaml``: three setups replayed over the 14 shipped
-fixtures (13 of factkit's schema, one of a user schema), compared with paired bootstrap intervals (target: at most 10 s on 2 cores). Median of 5 runs, each a
-fresh process (imports included), as a user runs it.
+fixtures (13 of factkit's schema, one of a user schema), compared with paired bootstrap intervals (target: at most
+10 s on 2 cores). Median of 5 runs, each a fresh process (imports included), as a user runs it.
 
     .venv/bin/python benchmarks/bench_compare.py
 """

@@ -100,7 +100,8 @@ def test_extract_markdown(capsys: pytest.CaptureFixture[str], endpoint: FakeOpen
     assert code == 0
     assert out.startswith("# Ann Lee opens a bakery\n")
     assert "## Facts" in out and "## Entities" in out and "## Dates" in out
-    assert "- **quantity** The bakery sells 40 kinds of bread. (quantity 40) — evidence [50:85] (sentence)" in out
+    # the unit normalised by the rules: the lemma of the counted noun
+    assert "- **quantity** The bakery sells 40 kinds of bread. (quantity 40 kind) — evidence [50:85] (sentence)" in out
     assert "Ann Lee (person)" in out
 
 
