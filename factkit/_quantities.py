@@ -704,13 +704,11 @@ def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[Qu
         if money_before is None and scale in ("b", "k"):
             value /= _SCALES[scale]  # "5k run", "4b": only money takes the short scales
             end = start + len(text[start:end].rstrip("bkBK"))
-        unit, surface, unit_end = _unit(text, start, end, money_before)
         if any(a < end and start < b for a, b in date_spans):
             after = text[end : end + 12].lstrip().casefold()
             if not any(after.startswith(w.rstrip("s")) for w in _DURATION_UNITS):
                 continue  # a date's number; a duration inside a date ("the past two years") stays
-        if money_before is not None and not unit:
-            unit = _CURRENCY_CODES[money_before.upper()]
+        unit, surface, unit_end = _unit(text, start, end, money_before)
         left = start - (len(money.group(0)) if money else 0)  # the bound and the sign stand before the money sign
         negative = re.search(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", text[max(0, left - 7) : left], re.IGNORECASE)
         bound_m = _BOUND_BEFORE.search(text[max(0, left - 30) : left])

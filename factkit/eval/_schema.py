@@ -412,11 +412,6 @@ def score_fields(
     return _model_scores(schema, expected, predicted, "", article, similarity)
 
 
-def _paths(schema: type[BaseModel], expected: dict[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
-    for path, _, value in _typed_paths(schema, expected, prefix):
-        yield path, _plain(value)
-
-
 def _typed_paths(schema: type[BaseModel], expected: dict[str, Any], prefix: str) -> Iterator[tuple[str, Any, Any]]:
     for name, value in expected.items():
         inner, _ = _options(schema.model_fields[name].annotation)
