@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SEED   := seeds/reuters-2018-01-26-cambodians-deportation.txt
 
-.PHONY: setup demo test lint typecheck unit eval-gate bench bench-local bench-remote bench-compare bench-quantities eval record clean
+.PHONY: setup demo test test-quick lint typecheck unit eval-gate bench bench-local bench-remote bench-compare bench-quantities eval record clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ typecheck:
 
 unit:
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The quick suite: everything but the slow process, Ray, fault, embedded-model and corpus tests (marked slow).
+test-quick: setup
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
 
 # Re-score the recorded run of the default model on the shipped fixtures; fails on a quality regression.
 eval-gate:

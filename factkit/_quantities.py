@@ -89,14 +89,23 @@ _A_SCALE = re.compile(r"\ba\s+(dozen|hundred|thousand|million|billion)\b", re.IG
 _FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
 _FRACTION = re.compile(
     r"\b(?P<count>a|one|two|three|four)?[\s-]?(?P<part>half|halves|thirds?|quarters?|fifths?)\s+(?=of\b)"
+    r"|\b(?P<count2>two|three|four)-(?P<part2>thirds|quarters|fifths)\b"
+    r"|\b(?P<half>half|a\s+quarter|three\s+quarters)\s+(?:of\s+)?an?\s+(?P<what>(?:dozen|hundred|thousand|million|billion)"
+    r"\b|[a-z]+)"
     r"|(?<![\w/])(?P<n>\d+)/(?P<d>\d+)(?![\w/])",
     re.IGNORECASE,
 )
 #: Vague amounts: "tens of millions", "hundreds of", "dozens of", "thousands of": the least they can mean, ``>``.
 _VAGUE = re.compile(
-    r"\b(?:(?P<tens>tens|hundreds)\s+of\s+(?P<of>thousands|millions|billions)|(?P<alone>dozens|hundreds|"
-    r"thousands|millions|billions))\s+of\b",
+    r"(?<![\w-])(?:(?P<tens>tens|hundreds)\s+of\s+(?P<of>thousands|millions|billions)\b(?:\s+of\b)?|(?P<alone>dozens|"
+    r"hundreds|thousands|millions|billions)\b(?:\s+of\b)?)",
     re.IGNORECASE,
+)
+#: "twice", "three times" are counts of events; "twice as many" is a ratio and stays out.
+_TWICE = re.compile(r"\b(?P<word>twice|thrice)\b(?!\s+(?:as|the|that|a\s+(?:day|week|month|year)\b))", re.IGNORECASE)
+#: "one in three visits", "1 in 5 adults": a share.
+_ONE_IN = re.compile(
+    rf"(?<![\w-])(?P<n>\d+|{_NUMBER_WORD})\s+in\s+(?P<d>\d+|{_NUMBER_WORD})\b(?!\s*(?:%|per))", re.IGNORECASE
 )
 _VAGUE_VALUE = {"tens": 10, "dozens": 12, "hundreds": 100, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
 
@@ -225,11 +234,44 @@ _NOT_NAMES = frozenset(
     ]
 )
 _HYPHEN_NAME = re.compile(r"[A-Za-z]-$")
+#: An earthquake's size: "a magnitude-6 quake", "magnitude 4.8".
+_MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.IGNORECASE)
+_LABEL_BEFORE = re.compile(
+    r"\b(?:day|number|no\.|page|part|chapter|section|round|stage|leg|phase|level|grade|episode|volume|vol\.|issue|"
+    r"platform|gate|row|seat|box|exit|line|item|clause|paragraph|article|rule|schedule|appendix|figure|table)\s$"
+)
+_ADDRESS_AFTER = re.compile(
+    r"^\s(?:[A-Z][\w'’-]*\s){1,2}(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square|Place|Drive|Boulevard|Way)\b"
+)
+_PRONOUN_ONE_BEFORE = re.compile(
+    r"\b(?:a|an|the|this|that|which|each|every|any|another|no)\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
+)
+_RANK_BEFORE = re.compile(r"\b(?:first|second|third|last|next|only|same|other|latest|new|old|biggest|best)\s$")
+_PRONOUN_ONE_AFTER = re.compile(r"^(?:\s*[.,;:!?\"'”’)]|\s+(?:who|that|which|whose|where|of)\b|\s*$)")
 _SCORE_WORDS = re.compile(
-    r"\b(?:won|win|wins|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
-    r"scoreline|lead|led|trail(?:ed|ing)?)\b",
+    r"\b(?:won|win|wins|winning|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
+    r"scoreline|scoreboard|lead|led|trail(?:ed|ing)?|ended|half-time|full-time)\b",
     re.IGNORECASE,
 )
+#: The other half of a score: "2-1", "1 – 0" (a dash, spaced or not, and one or two digits).
+_SCORE_AFTER = re.compile(r"^\s?[-–—]\s?\d{1,2}(?![\d.,]*\s?(?:%|per\s?cent|percent))\b")
+_SCORE_BEFORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–—]\s?$")
+#: A team's name beside a score: "Sweden 1 – 0 Korea", "Panama 3 – 0".
+_TEAM_BEFORE = re.compile(r"\b[A-Z][\w.'’-]*\s$")
+_TEAM_AFTER = re.compile(r"^\s[A-Z]")
+
+
+def _is_score(before: str, number: str, after: str) -> bool:
+    first = _SCORE_AFTER.match(after)
+    second = _SCORE_BEFORE.search(before)
+    if not (first or second) or not number.isdigit() or len(number) > 2:
+        return False
+    if _SCORE_WORDS.search(before[-40:] + " " + after[:40]):
+        return True
+    if first:  # "Panama 3 – 0", "Sweden 1 – 0 Korea"
+        return bool(_TEAM_BEFORE.search(before)) or bool(_TEAM_AFTER.match(after[first.end() :]))
+    pair_start = second.start() if second else 0
+    return bool(_TEAM_BEFORE.search(before[:pair_start])) or bool(_TEAM_AFTER.match(after))
 
 
 _GLUED_UNIT = re.compile(
@@ -244,7 +286,13 @@ def _is_name(before: str, number: str, after: str) -> bool:
     if m is None:
         return False
     word = m.group(0).strip()
-    return word not in _NOT_NAMES and word.upper() not in _CURRENCY_CODES
+    if word in _NOT_NAMES or word.upper() in _CURRENCY_CODES:
+        return False
+    # a rate or a measure after it says it is an amount: "Updated 16 minutes ago", "Shares 5% up"
+    if re.fullmatch(r"1[5-9]\d\d|20\d\d", number):  # "World Cup 2018 day five": a year in a name
+        return True
+    unit = _MEASURE_AFTER.match(after)
+    return not (_PERCENT_AFTER.match(after) or (unit and len(unit.group(1)) > 2))
 
 
 SKIPS: tuple[Skip, ...] = (
@@ -267,14 +315,19 @@ SKIPS: tuple[Skip, ...] = (
         "a number right after a capitalised word is part of a name: 'Game 7', 'Route 66', 'S&P 500', 'iPhone 11'",
         _is_name,
         examples=("won Game 7 of the series", "along Route 66 today", "the S&P 500 rose", "the new iPhone 11 is"),
-        counter_examples=("more than 500 people", "the company paid USD 50 each", "In 2015 92 people"),
+        counter_examples=(
+            "more than 500 people",
+            "the company paid USD 50 each",
+            "In 2015 92 people",
+            "Updated 16 minutes ago",
+        ),
     ),
     Skip(
         "hyphen-name",
         "a number joined to letters by a hyphen is part of a name: 'COVID-19', 'F-16', 'MH-17'",
-        lambda b, n, a: bool(_HYPHEN_NAME.search(b)),
+        lambda b, n, a: bool(_HYPHEN_NAME.search(b)) and not _MAGNITUDE_BEFORE.search(b),
         examples=("the COVID-19 pandemic", "two F-16 jets"),
-        counter_examples=("a 5-year plan",),
+        counter_examples=("a 5-year plan", "the magnitude-4.8 quake"),
     ),
     Skip(
         "one-of",
@@ -292,13 +345,41 @@ SKIPS: tuple[Skip, ...] = (
     ),
     Skip(
         "score",
-        "a sports score is not an amount: 'won 2-1', 'a 3-3 draw'",
+        "a sports score is not an amount: 'won 2-1', 'a 3-3 draw', 'Sweden 1 – 0 Korea'",
+        _is_score,
+        examples=("they won 2-1 at home", "a 3-3 draw", "Group F — Sweden 1 – 0 Korea Republic", "as it ended 0 – 0."),
+        counter_examples=("between 10-20 people", "some 10 – 20 people came", "it fell 5-6% on Monday"),
+    ),
+    Skip(
+        "label-number",
+        "a number after a word that labels a step or a place in a list names it, it does not count: 'day five', "
+        "'number 3', 'page 12', 'round 2'",
+        lambda b, n, a: bool(_LABEL_BEFORE.search(b)),
+        examples=("Yesterday, day five of the cup", "it rose to number 3 in the list", "see page 12 for more"),
+        counter_examples=("five days later", "a number of 3 people", "for 12 pages"),
+    ),
+    Skip(
+        "address",
+        "a number before a capitalised street name is an address or a title: '10 Downing Street', '22 Jump Street'",
+        lambda b, n, a: bool(_ADDRESS_AFTER.match(a)),
+        examples=("said 10 Downing Street on Monday", "star of 22 Jump Street and"),
+        counter_examples=("22 Street vendors were fined", "10 people on Downing Street"),
+    ),
+    Skip(
+        "pronoun-one",
+        "'one' standing for a noun already named is no count: 'a very serious one.', 'the one'",
         lambda b, n, a: (
-            bool(re.match(r"^[-–]\d{1,2}\b", a) or re.search(r"\d{1,2}[-–]$", b))
-            and bool(_SCORE_WORDS.search(b[-40:] + " " + a[:40]))
+            n.casefold() == "one"
+            and bool(_PRONOUN_ONE_BEFORE.search(b))
+            and (bool(_PRONOUN_ONE_AFTER.match(a)) or bool(_RANK_BEFORE.search(b)))
         ),
-        examples=("they won 2-1 at home", "a 3-3 draw"),
-        counter_examples=("between 10-20 people",),
+        examples=(
+            "a problem, and potentially a very serious one.",
+            'a commercial one" he said',
+            "the one who left",
+            "he soon had the first one in his lab",
+        ),
+        counter_examples=("only one.", "one man died", "the one man who left"),
     ),
 )
 
@@ -347,7 +428,7 @@ _CURRENCY_CODES = {
     "MXN": "MXN",
 }
 _CURRENCY_BEFORE = re.compile(
-    r"(?:^|(?<=[\s(\[\"'“-]))("
+    r"(?:^|(?<=[\s(\[\"'“\-Â]))("  # "Â£45m": a pound sign whose UTF-8 was read as Latin-1
     + "|".join(re.escape(c) for c in sorted(_CURRENCY_CODES, key=len, reverse=True))
     + r")\s?$",
     re.IGNORECASE,
@@ -396,7 +477,8 @@ _MEASURES = {
     "degrees celsius": "degC", "degrees fahrenheit": "degF", "°c": "degC", "°f": "degF", "c": "degC",
     "mw": "MW", "megawatts": "MW", "gw": "GW", "gigawatts": "GW", "kw": "kW", "kilowatts": "kW", "kwh": "kWh",
     "watts": "W", "volts": "V", "gb": "GB", "mb": "MB", "tb": "TB", "gigabytes": "GB", "megabytes": "MB",
-    "seconds": "s", "second": "s", "minutes": "minute", "minute": "minute", "hours": "hour", "hour": "hour",
+    "seconds": "s", "second": "s", "secs": "s", "minutes": "minute", "minute": "minute", "mins": "minute",
+    "min": "minute", "hours": "hour", "hour": "hour", "hrs": "hour", "hr": "hour",
     "days": "day", "day": "day", "weeks": "week", "week": "week", "months": "month", "month": "month",
     "years": "year", "year": "year", "decades": "decade", "decade": "decade", "centuries": "century",
     "century": "century",
@@ -485,6 +567,18 @@ _STOP = frozenset(
         "his",
         "her",
         "our",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "you",
+        "i",
+        "him",
+        "them",
+        "us",
+        *_WORD_UNITS,
+        *_WORD_TENS,
     ]
 )
 
@@ -511,6 +605,8 @@ def _lemma(word: str) -> str:
     """The singular of a counted noun ('citizens' -> 'citizen', 'children' -> 'child'), by lemminflect."""
     import lemminflect
 
+    if re.fullmatch(r"[A-Z]{2,}s", word):  # "CDs", "MPs"
+        return word[:-1]
     known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
     if known:
         return str(known[0])
@@ -569,7 +665,14 @@ BOUNDS: dict[str, Bound] = {
     "in excess of": ">",
     "upwards of": ">",
     "exceeding": ">",
+    "exceeded": ">",
+    "exceeds": ">",
+    "topped": ">",
     "just over": ">",
+    "over the age of": ">",
+    "above the age of": ">",
+    "under the age of": "<",
+    "below the age of": "<",
     "at least": ">=",
     "no fewer than": ">=",
     "no less than": ">=",
@@ -599,7 +702,9 @@ BOUNDS: dict[str, Bound] = {
     "~": "~",
 }
 _BOUND_BEFORE = re.compile(
-    r"(?:^|\W)(" + "|".join(re.escape(k) for k in sorted(BOUNDS, key=len, reverse=True)) + r")\s*(?:US)?[$€£¥₹]?\s*$",
+    r"(?:^|\W)("
+    + "|".join(re.escape(k) for k in sorted(BOUNDS, key=len, reverse=True))
+    + r")\s*(?:an?\s+)?(?:US)?[$€£¥₹]?\s*$",
     re.IGNORECASE,
 )
 _OR_MORE_AFTER = re.compile(r"^\S*\s+or\s+(more|fewer|less)\b", re.IGNORECASE)
@@ -616,6 +721,12 @@ _CHANGE_BEFORE = re.compile(
     rf"over|roughly)\s+)?(?:US)?[$€£¥₹]?\s*$",
     re.IGNORECASE,
 )
+#: A change verb earlier in the clause and "by" right before the number: "increase food needs by 50 percent".
+_CHANGE_BY = re.compile(
+    rf"\b(?:(?P<up>{_UP})|(?P<down>{_DOWN}))\b[^.;:!?\n]{{0,60}}\bby\s+(?:either\s+)?(?:(?:about|around|nearly|almost|"
+    rf"some|more than|over|roughly)\s+)?(?:US)?[$€£¥₹]?\s*$",
+    re.IGNORECASE,
+)
 _CHANGE_AFTER = re.compile(
     r"^\s*(?:(?P<up>rise|increase|jump|gain|hike|growth|surge|higher|more|up)|(?P<down>drop|fall|decline|decrease|"
     r"cut|loss|reduction|slump|lower|less|down))\b",
@@ -628,6 +739,25 @@ _CHANGE_AFTER = re.compile(
 def _skip(text: str, start: int, end: int) -> str | None:
     before, number, after = text[max(0, start - 60) : start], text[start:end], text[end : end + 60]
     return next((rule.id for rule in SKIPS if rule.test(before, number, after)), None)
+
+
+#: An age: "aged 14", "at age seventeen", "Thomas Sam, 42, and his wife"; the last only for a whole number after a
+#: capitalised name and its comma, closed by a comma, "and" or a bracket.
+_AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned)\s$", re.IGNORECASE)
+_NAME_COMMA_BEFORE = re.compile(r"\b[A-Z][a-z][\w'’-]*,\s$")
+_AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
+
+
+def _is_age(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 30) : start]
+    if _AGE_BEFORE.search(before):
+        return True
+    number = text[start:end]
+    return (
+        number.isdigit()
+        and 0 < int(number) < 120
+        and bool(_NAME_COMMA_BEFORE.search(before) and _AGE_AFTER.match(text[end : end + 6]))
+    )
 
 
 def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[str, str, int]:
@@ -646,10 +776,28 @@ def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[st
     m = _MEASURE_AFTER.match(text, end)
     if m and not (m.group(1) == "c" or (m.group(1) == "C" and m.start(1) > end)):  # "30C" and "30°C", not "30 c"
         return normalise_unit(_MEASURES[m.group(1).casefold()]), m.group(1), m.end()
+    if _is_age(text, start, end):
+        return "year", "", end
+    if _MAGNITUDE_BEFORE.search(text[max(0, start - 12) : start]):
+        return "magnitude", "magnitude", end
+    compound = _COMPOUND_AFTER.match(text, end)
+    if compound and _is_noun(compound.group(1)):  # "a six-member team", "a 12 - person jury"
+        return _lemma(compound.group(1)), compound.group(1), compound.end()
     lemma, surface = _counted(text, end)
     if lemma.casefold() in _CURRENCY_WORDS:
         return _CURRENCY_WORDS[lemma.casefold()], surface, end
     return lemma, surface, end
+
+
+_COMPOUND_AFTER = re.compile(r"\s?-\s?([a-z]{3,})\b(?!-)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_noun(word: str) -> bool:
+    """A word lemminflect knows as a noun and not as an adjective ('member', 'person'; not 'strong', 'old')."""
+    import lemminflect
+
+    return bool(lemminflect.getAllLemmas(word, upos="NOUN")) and not lemminflect.getAllLemmas(word, upos="ADJ")
 
 
 def _numbers(text: str) -> Iterable[tuple[int, int, float, str | None]]:
@@ -688,7 +836,7 @@ def _numbers(text: str) -> Iterable[tuple[int, int, float, str | None]]:
             yield m.start(), m.end(), value, None
 
 
-_RANGE_BETWEEN = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:US)?[$€£¥₹]?$")
+_RANGE_BETWEEN = re.compile(r"^\s*(?:-|–|—|to|and|or)\s*(?:US)?[$€£¥₹]?$")
 
 
 def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[QuantityHit]:
@@ -717,7 +865,7 @@ def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[Qu
         if more:
             bound = ">=" if more.group(1).casefold() == "more" else "<="
         change: Change | None = None
-        cm = _CHANGE_BEFORE.search(text[max(0, start - 40) : start])
+        cm = _CHANGE_BEFORE.search(text[max(0, left - 40) : left]) or _CHANGE_BY.search(text[max(0, left - 100) : left])
         if cm:
             change = "up" if cm.group("up") else "down"
         else:  # "a 5% rise", "a $2m cut": a change written after a rate or an amount of money
@@ -736,29 +884,113 @@ def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[Qu
             )
         )
     found += _fractions(text, found) + _vague(text, found)
+    found += _times(text, found)
     found.sort(key=lambda q: q.start)
-    return _ranges(text, found)
+    return _conversions(text, _ranges(text, found))
+
+
+#: A quantity restated in brackets right after another: "about 500 miles (800 km)".
+_CONVERSION_BETWEEN = re.compile(r"^[^()\n]{0,25}\(\s*(?:US)?[$€£¥₹]?\s*$")
+
+
+def _conversions(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
+    """A conversion in brackets shares the bound of the quantity it restates."""
+    for i in range(1, len(found)):
+        prev, q = found[i - 1], found[i]
+        if q.bound == "=" and prev.bound != "=" and _CONVERSION_BETWEEN.match(text[prev.end : q.start]):
+            found[i] = replace(q, bound=prev.bound)
+    return found
+
+
+_HALF = {"half": 0.5, "a quarter": 0.25, "three quarters": 0.75}
+
+
+def _bound_before(text: str, start: int) -> Bound:
+    m = _BOUND_BEFORE.search(text[max(0, start - 30) : start])
+    return BOUNDS[m.group(1).casefold()] if m else "="
 
 
 def _fractions(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
     out = []
     for m in _FRACTION.finditer(text):
+        if m.group("half"):  # "half an hour", "half a million people", "a quarter of a mile"
+            value = _HALF[" ".join(m.group("half").casefold().split())]
+            what = m.group("what").casefold()
+            if what in _WORD_SCALES or what == "dozen":
+                value *= 12 if what == "dozen" else _WORD_SCALES[what]
+                unit, surface, _ = _unit(text, m.start(), m.end(), None)
+                end = m.end()
+            elif what in _MEASURES:
+                unit, surface, end = (
+                    normalise_unit(_MEASURES[what]),
+                    m.group("what"),
+                    m.start("half") + len(m.group("half")),
+                )
+            else:
+                continue
+            start = m.start("half")
+            out.append(
+                QuantityHit(
+                    start=start, end=end, value=value, unit=unit, surface=surface, bound=_bound_before(text, start)
+                )
+            )
+            continue
         if m.group("n"):
             d = float(m.group("d"))
             if d == 0:
                 continue
             value = float(m.group("n")) / d
         else:
-            count = (m.group("count") or "a").casefold()
-            parts = _FRACTIONS[m.group("part").casefold()]
+            count = (m.group("count") or m.group("count2") or "a").casefold()
+            parts = _FRACTIONS[(m.group("part") or m.group("part2")).casefold()]
             value = (1 if count in ("a", "one") else _WORD_UNITS.get(count, 1)) / parts
-        start = m.start() if m.group("n") or m.group("count") else m.start("part")
-        end = m.end("d") if m.group("n") else m.end("part")
-        out.append(QuantityHit(start=start, end=end, value=value, unit="fraction", surface=text[start:end]))
+        part = "part" if m.group("part") else "part2"
+        start = m.start() if m.group("n") or m.group("count") or m.group("count2") else m.start(part)
+        end = m.end("d") if m.group("n") else m.end(part)
+        out.append(
+            QuantityHit(
+                start=start,
+                end=end,
+                value=value,
+                unit="fraction",
+                surface=text[start:end],
+                bound=_bound_before(text, start),
+            )
+        )
+    for m in _ONE_IN.finditer(text):  # "one in three visits"
+        top, bottom = (words_value(m.group(g)) or _float(m.group(g)) for g in ("n", "d"))
+        if top and bottom and top < bottom:
+            out.append(
+                QuantityHit(
+                    start=m.start(),
+                    end=m.end(),
+                    value=top / bottom,
+                    unit="fraction",
+                    surface=text[m.start() : m.end()],
+                    bound=_bound_before(text, m.start()),
+                )
+            )
     # a fraction's own digits ("1/16") and count words ("two-thirds") are not quantities of their own
     for q in out:
         found[:] = [f for f in found if not (q.start <= f.start and f.end <= q.end)]
     return out
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _times(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
+    """'twice', 'thrice': a count of events (``time``)."""
+    return [
+        QuantityHit(start=m.start(), end=m.end(), value=2.0 if m.group("word").casefold() == "twice" else 3.0,
+                    unit="time", surface="", bound=_bound_before(text, m.start()))
+        for m in _TWICE.finditer(text)
+        if not any(f.start < m.end() and m.start() < f.end for f in found)
+    ]  # fmt: skip
 
 
 def _vague(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
@@ -790,7 +1022,15 @@ def _ranges(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
                 r"\b(between|from)\s+(?:US)?[$€£¥₹]?\s*$", text[max(0, q.start - 14) : q.start], re.IGNORECASE
             )
             joiner = text[q.end : nxt.start].strip().casefold()
-            if (joiner == "and" and opener is None) or (joiner == "to" and not q.unit and not nxt.unit and not opener):
+            # "one or two points", "10 or 20 people": an estimate between two close numbers, not a choice
+            loose = joiner == "or" and (
+                (q.unit and nxt.unit and q.unit != nxt.unit) or not q.value < nxt.value <= 10 * q.value
+            )
+            if (
+                loose
+                or (joiner == "and" and opener is None)
+                or (joiner == "to" and not q.unit and not nxt.unit and not opener)
+            ):
                 out.append(q)
                 i += 1
                 continue

@@ -17,6 +17,18 @@ from factkit.testing import FakeOpenAIServer, Reply
 _fakeserver._Handler.disable_nagle_algorithm = True
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: A slow test (``-m slow``) gets this many seconds unless it sets its own: a busy laptop took over 300 s on the
+#: process and fault tests; the quick suite (``make test-quick``, ``-m "not slow"``) keeps pytest's 300.
+SLOW_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
 SEED = ROOT / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
 
 

@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_batch_support import SECRET, assert_grounded, read_records, remote_extractor, short_articles, wire_text
 
 from factkit.testing import FakeOpenAIServer, Reply
+
+pytestmark = pytest.mark.slow
 
 KINDS = ("429", "500", "drop", "hang", "invalid", "truncated")
 TIMEOUT = 0.5

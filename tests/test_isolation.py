@@ -24,6 +24,8 @@ from factkit.backends._child import ModelProcess
 from factkit.backends.local import LocalBackend
 from factkit.batch import PERMANENT_ERRORS
 
+pytestmark = pytest.mark.slow
+
 RUNNER = "factkit.testing:CrashingModel"
 ARTICLE = (
     "The city council of Springfield voted on Tuesday to build a new bridge over the river, Mayor Ann Lopez said. "

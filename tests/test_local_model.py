@@ -15,7 +15,7 @@ import factkit
 from factkit import Extraction, resolve_settings
 
 # generous: a loaded 2-core machine can be several times slower than the ~1 minute this takes idle
-pytestmark = [pytest.mark.local, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.local, pytest.mark.slow, pytest.mark.timeout(1800)]
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
 
 

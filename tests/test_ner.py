@@ -184,6 +184,7 @@ def test_titles_and_terms_in_quotation_marks_are_not_quotes() -> None:
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "data" / "polnear" / "polnear_dev.jsonl.gz").exists(), reason="needs ../shared")
 def test_polnear_converts_to_fixtures_that_score_quotes_and_speakers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -83,10 +83,37 @@ def case(text: str, **want: Any) -> Any:
         case("Between 10 and 20 km of road were lost.", value=10, low=10, high=20, unit="kilometer"),
         case("The trip takes 5-7 days each way.", value=5, low=5, high=7, unit="day"),
         case("Estimates run from $5m to $7m for it.", value=5e6, low=5e6, high=7e6, unit="USD"),
+        case("He scored one or two points for them.", value=1, low=1, high=2, unit="point"),
+        # ages
+        case("Thomas Sam, 42, and his wife were jailed.", value=42, unit="year"),
+        case("She joined the group aged 14 in London.", value=14, unit="year"),
+        case("He would have turned 41 this week.", value=41, unit="year"),
+        case("A lower dose for those over the age of 65 is advised.", value=65, unit="year", bound=">"),
+        # events counted, shares, halves
+        case("They were twice denied visas.", value=2, unit="time"),
+        case("At that time, one in three visits came from there.", value=1 / 3, unit="fraction"),
+        case("After nearly half an hour, the team lost.", value=0.5, unit="hour", bound="~"),
+        case("Half a million people marched.", value=5e5, unit="people"),
+        case("About two-thirds took a phone to bed.", value=2 / 3, unit="fraction", bound="~"),
+        case("Almost half of all children lack it.", value=0.5, unit="fraction", bound="~"),
+        # vague amounts without "of", compounds, quakes, mis-decoded pound signs
+        case("The show drew thousands to the hall.", value=1000, bound=">"),
+        case("The six-member team arrived.", value=6, unit="member"),
+        case("The six - member team arrived.", value=6, unit="member"),
+        case("The magnitude-4.8 quake struck at dawn.", value=4.8, unit="magnitude"),
+        case("It was worth 700,000 yuan (Â£72,000) then.", value=72000, unit="GBP", nth=1),
+        case("The AAM made more than 200 CDs in all.", value=200, unit="CD", bound=">"),
+        case("Updated 16 minutes ago by the desk.", value=16, unit="minute"),
+        # a change verb earlier in the clause, "by" before the number; a conversion shares the bound
+        case("It would increase world food needs by 50 percent.", value=50, change="up"),
+        case("Crop yields fell in the south by 10%.", value=10, change="down"),
+        case("They travelled about 500 miles (800 km) from home.", value=800, unit="kilometer", bound="~", nth=1),
+        case("The crop losses exceeded 10% of the total.", value=10, bound=">"),
     ],
 )
 def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
-    q = only(text)
+    nth = want.pop("nth", None)
+    q = only(text) if nth is None else find_quantities(text)[nth]
     for name, value in want.items():
         got = getattr(q, name)
         if isinstance(value, float | int) and not isinstance(value, bool) and got is not None:
@@ -110,6 +137,15 @@ def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
         "It ended in a 3-3 draw.",
         "The alarm rang at 8:49 PM sharp.",
         "The meeting ends at 3 p.m. today.",
+        "Group F — Sweden 1 – 0 Korea Republic",
+        "Belgium defeated debutants Panama 3 – 0 on Monday.",
+        "The first half ended 0 – 0 on the scoreboard.",
+        "Yesterday, day five of the cup began.",
+        "The site rose to number 3 in the list.",
+        "It is a problem, and potentially a very serious one.",
+        "He soon had the first one in his lab.",
+        "She starred in 22 Jump Street last year.",
+        "They were twice as likely to leave.",
     ],
 )
 def test_numbers_that_are_no_quantity(text: str) -> None:

@@ -21,7 +21,7 @@ from factkit import BatchRecord, Extraction, Extractor, resolve_settings  # noqa
 from factkit.cli import main  # noqa: E402
 from factkit.testing import FakeOpenAIServer, Reply, grounded_answer  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("no_local_model")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_local_model")]
 
 POISON = "Nobody answers for this article."
 

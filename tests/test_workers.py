@@ -21,7 +21,7 @@ from factkit import BatchRecord, UsageError
 from factkit.cli import main
 from factkit.testing import FakeOpenAIServer, Reply, grounded_answer
 
-pytestmark = pytest.mark.usefixtures("no_local_model")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_local_model")]
 
 POISON = "Nobody answers for this article."  # the server refuses it with a 400 (a permanent error)
 
