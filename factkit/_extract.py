@@ -30,6 +30,7 @@ from ._records import (
     article_places,
     article_quantities,
     attribute_quotes,
+    concepts_for_facts,
     date_mentions,
     drop_hidden,
     ground_entity_list,
@@ -38,6 +39,7 @@ from ._records import (
     key_points_of,
     link_facts,
     summary_of,
+    with_concepts,
 )
 from ._standalone import stand_alone
 from ._wire import WireEntities, WireFacts, WireHeadline
@@ -283,6 +285,10 @@ class Pipeline:
         if nlp is not None:
             widen_mentions(parse(doc, nlp), known.entities)
             stand_alone(doc, merged.facts, known.entities, parse(doc, nlp), merged.key_points, merged.tldr)
+            concepts_for_facts(merged.facts, parse(doc, nlp))
+        quantities = article_quantities(doc) if "quantities" in parts else []
+        if nlp is not None:
+            quantities = with_concepts(quantities, parse(doc, nlp))
         merged.rejected = [r for part in entity_parts for r in part.rejected] + merged.rejected
         return Extraction(
             summary=summary_of(merged) if "summary" in parts else Summary(headline="", tldr="", key_points=[]),
@@ -290,7 +296,7 @@ class Pipeline:
             entities=known.entities if "entities" in parts else [],
             quotes=known.quotes if "quotes" in parts else [],
             dates=dates if "dates" in parts else [],
-            quantities=article_quantities(doc) if "quantities" in parts else [],
+            quantities=quantities,
             rejected=merged.rejected,
             usage=Usage(calls=calls),
             model=self.backend.model if jobs else self.settings.model,

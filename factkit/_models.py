@@ -77,6 +77,11 @@ class Quantity(_Record):
     change: Literal["up", "down"] | None = Field(None, description="A change: 'rose 19 per cent' -> up.")
     low: float | None = Field(None, description="A range's low end ('10-20 people' -> 10).")
     high: float | None = Field(None, description="A range's high end ('10-20 people' -> 20).")
+    concept: str | None = Field(
+        None,
+        description="What is measured, from the parse ('Profits rose 19 per cent' -> 'Profits'); None for a counted "
+        "noun (the unit says it), without a parse (only={'quantities'}), or when the parse gives none.",
+    )
 
 
 class DateMention(_Record):

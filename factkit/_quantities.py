@@ -22,11 +22,11 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from ._dates import NUM_TENS, NUM_UNITS
 
-__all__ = ["BOUNDS", "SKIPS", "QuantityHit", "find_quantities", "normalise_unit"]
+__all__ = ["BOUNDS", "SKIPS", "QuantityHit", "concept_of", "find_quantities", "has_concept", "normalise_unit"]
 
 Bound = Literal["=", "~", ">", ">=", "<", "<="]
 Change = Literal["up", "down"]
@@ -1051,3 +1051,79 @@ def _ranges(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
         out.append(q)
         i += 1
     return out
+
+
+# ------------------------------------------------------------------------------------------ the concept, from a parse
+
+#: Dependencies that keep a token inside the quantity's own phrase ("$ 5 million", "19 per cent", "12 km").
+_PHRASE_DEPS = frozenset(["nummod", "compound", "quantmod", "nmod", "amod"])
+#: Left dependents of a concept's head word that are kept ("the unemployment rate" -> "unemployment rate").
+_CONCEPT_LEFT = frozenset(["compound", "amod", "nmod", "poss"])
+CONCEPT_TOKENS = 6
+
+
+@functools.lru_cache(maxsize=1)
+def _measured_units() -> frozenset[str]:
+    return frozenset(
+        [*_CURRENCY_WORDS.values(), "percent", "percentage point", "fraction", "magnitude", "", "time"]
+        + [normalise_unit(v) for v in _MEASURES.values()]
+    )
+
+
+def has_concept(unit: str) -> bool:
+    """A unit that does not say what is measured (money, a rate, a measure, a bare number), unlike a counted noun
+    ("92 citizens"), which is its own concept."""
+    return unit in _measured_units()
+
+
+def concept_of(parsed: Any, start: int, end: int) -> str | None:
+    """What the quantity at ``[start, end)`` measures, from a dependency parse of the article (spaCy's ``Doc``):
+    the noun after "of" ("40 hectares of forest" -> "forest"), the noun it belongs to ("a rate of 4%" -> "rate"),
+    else the subject of the verb it hangs on ("Profits rose 19 per cent" -> "Profits", "The road is 12 km long" ->
+    "road"). None when the parse gives none, or gives a pronoun."""
+    span = parsed.char_span(start, end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return None
+    number = next((t for t in span if t.like_num or t.pos_ == "NUM"), span.root)
+    head = number
+    for _ in range(6):  # up the quantity's own phrase: "19" -> "cent", "5" -> "million"
+        if head.dep_ not in _PHRASE_DEPS or head.head is head or head.head.pos_ not in ("NOUN", "NUM", "SYM", "X"):
+            break
+        head = head.head
+    for child in head.rights:  # "40 hectares of forest", "5% of the vote"
+        if child.dep_ == "prep" and child.lower_ == "of":
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return _phrase(objects[0])
+    above = head.head
+    if head.dep_ == "pobj" and above.dep_ == "prep":  # "fell by 4%", "a rate of 4%"
+        above = above.head
+    if above.pos_ in ("NOUN", "PROPN") and above is not head:
+        return _phrase(above)
+    if above.pos_ == "ADJ":  # "is worth $4.2bn", "is 12 km long"
+        above = above.head
+    if above.pos_ in ("VERB", "AUX"):
+        subject = next((c for c in above.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None and not (subject.i <= number.i < subject.right_edge.i + 1):
+            return _phrase(subject)
+    return None
+
+
+def _phrase(token: Any) -> str | None:
+    """A noun with its compounds, adjectives and an "of" phrase after it, without determiners: "the unemployment
+    rate" -> "unemployment rate", "Prices of wheat"; None for a pronoun or what is no noun."""
+    if token.pos_ not in ("NOUN", "PROPN"):
+        return None
+    left = token.i
+    for child in sorted(token.lefts, key=lambda t: -t.i):
+        if child.dep_ not in _CONCEPT_LEFT or child.i != left - 1:
+            break
+        left = child.i
+    right = token.i
+    for child in token.rights:
+        if child.dep_ == "prep" and child.lower_ == "of" and child.i == token.i + 1:
+            right = child.right_edge.i
+        break
+    if right - left + 1 > CONCEPT_TOKENS:
+        right = token.i
+    return str(token.doc[left : right + 1].text)

@@ -46,7 +46,7 @@ from ._models import (
     Summary,
 )
 from ._ner import PIPELINE, load_pipeline, parse_text
-from ._quantities import find_quantities
+from ._quantities import concept_of, find_quantities, has_concept
 from ._verify import Verdict, verify
 from ._wire import (
     HEADLINE_CHARS,
@@ -860,6 +860,23 @@ def _link_quantities(doc: Document, fact: Fact) -> None:
             known.append(q)
     fact.quantities = known
     fact.quantity = known[0] if known else None
+
+
+def with_concepts(quantities: list[Quantity], parsed: Any) -> list[Quantity]:
+    """Copies of ``quantities`` with the concept each measures, from the article's parse (the cached quantities of
+    :func:`article_quantities` are not changed: a rules-only run of the same document keeps none)."""
+    out = []
+    for q in quantities:
+        concept = concept_of(parsed, q.span.start, q.span.end) if q.span is not None and has_concept(q.unit) else None
+        out.append(q.model_copy(update={"concept": concept}) if concept else q)
+    return out
+
+
+def concepts_for_facts(facts: list[Fact], parsed: Any) -> None:
+    """Each fact's quantities get their concepts (see :func:`with_concepts`)."""
+    for fact in facts:
+        fact.quantities = with_concepts(fact.quantities, parsed)
+        fact.quantity = fact.quantities[0] if fact.quantities else None
 
 
 def snap_to_source(statement: str, evidence: str) -> str:

@@ -257,3 +257,33 @@ def test_the_scorer_reports_unit_bound_and_change_accuracy_on_matched_quantities
     again = match_quantities(gold, wrong)
     assert again.bounds is not None and again.bounds.correct == 1
     assert again.changes is not None and again.changes.correct == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Profits rose 19 per cent in March.", "Profits"),
+        ("Exports fell by 4% last year.", "Exports"),
+        ("The road is 12 km long.", "road"),
+        ("The unemployment rate was 4.1% in May.", "unemployment rate"),
+        ("The fire burned 40 hectares of forest.", "forest"),
+        ("Prices of wheat increased 7%.", "Prices of wheat"),
+        ("He won 52% of the vote.", "vote"),
+        ("It rose 5%.", None),  # a pronoun is no concept
+        ("The judge freed 92 Cambodian citizens.", None),  # a counted noun is its own concept
+    ],
+)
+def test_the_concept_a_quantity_measures_comes_from_the_parse(
+    text: str, concept: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from factkit._ner import PIPELINE, load_pipeline
+
+    monkeypatch.setenv("FACTKIT_NER", "auto")  # the model-free pass with the parse (conftest turns NER off)
+    pytest.importorskip("spacy")
+    if load_pipeline(PIPELINE) is None:
+        pytest.skip("the NER pipeline is not installed")
+    (q,) = factkit.extract(text, only={"quantities", "entities"}).quantities
+    assert q.concept == concept
+    # rules alone: no parse, no concept, and the rules' own result is not changed by the run above
+    (bare,) = factkit.extract(text, only={"quantities"}).quantities
+    assert bare.concept is None
