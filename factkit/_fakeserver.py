@@ -323,6 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- endpoints ------------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
+        with self.fake._slot:
+            self._get()
+
+    def _get(self) -> None:
         self._record(self._read_body())
         route = self._route()
         created = int(time.time())
@@ -339,6 +343,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(404, _error_body(f"unknown path {self.path}", "invalid_request_error"))
 
     def do_POST(self) -> None:
+        with self.fake._slot:
+            self._post()
+
+    def _post(self) -> None:
         body = self._read_body()
         recorded = self._record(body)
         if self._route() != "/chat/completions":
@@ -449,8 +457,14 @@ class FakeOpenAIServer:
         handler: ReplyHandler | None = None,
         model_ids: Iterable[str] = ("fake-model",),
         reject_response_format: Collection[str] = (),
+        single_slot: bool = False,
     ) -> None:
         self.model_ids: tuple[str, ...] = tuple(model_ids) or ("fake-model",)
+        #: With ``single_slot``, one request at a time, a model listing included, like llama-cpp-python's server:
+        #: a request the client gave up on keeps the server busy until its reply is done.
+        self._slot: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if single_slot else contextlib.nullcontext()
+        )
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque(replies or ())
         self._handler = handler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -257,6 +258,57 @@ def test_slow_replies_every_time_are_a_timeout_error_that_says_what_to_raise(fak
         OpenAIBackend(settings).complete(MESSAGES, City)
     assert "did not answer in time" in str(err.value) and "FACTKIT_TIMEOUT" in str(err.value)
     assert "2 tries" in str(err.value)
+
+
+def test_a_timeout_against_a_one_slot_server_still_busy_is_not_retried_and_says_the_timeout_it_needs() -> None:
+    # llama-cpp-python's server runs one request at a time and keeps generating after the client gives up: a retry
+    # would queue behind the abandoned request (the seed once failed after 642 s of such retries)
+    with FakeOpenAIServer(single_slot=True) as server:
+        settings = resolve_settings(
+            base_url=server.base_url,
+            model="m",
+            retry_wait_multiplier=0.0,
+            timeout=0.4,
+            transport_retries=4,
+            cache=False,
+        )
+        server.push(Reply.json(GOOD, delay=0.9))
+        started = time.perf_counter()
+        with pytest.raises(factkit.TransportError) as err:
+            OpenAIBackend(settings).complete(MESSAGES, City)
+        took = time.perf_counter() - started
+    message = str(err.value)
+    assert len(server.chat_requests) == 1  # no retry queued behind the busy slot
+    assert "one request at a time" in message and "FACTKIT_TIMEOUT=0.4" in message
+    need = int(re.search(r"needs FACTKIT_TIMEOUT=(\d+)", message).group(1))  # type: ignore[union-attr]
+    assert 1 <= need <= 3  # the reply took 0.9 s: 1.25 times that, rounded up, or a little more on a slow machine
+    assert took < 5
+
+
+def test_a_timeout_against_a_server_that_answers_other_requests_is_retried_as_before(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    settings = resolve_settings(
+        base_url=fake_server.base_url,
+        model="m",
+        retry_wait_multiplier=0.0,
+        timeout=0.3,
+        transport_retries=2,
+        cache=False,
+    )
+    fake_server.push(Reply.hang(2), Reply.json(GOOD))
+    assert OpenAIBackend(settings).complete(MESSAGES, City).value.city == "Lyon"
+    assert len(fake_server.chat_requests) == 2
+    assert [r.path for r in fake_server.requests if r.method == "GET"] == ["/v1/models"]  # asked, and it answered
+
+
+def test_only_endpoints_on_this_machine_or_network_are_asked_whether_they_are_busy() -> None:
+    from factkit.backends.openai_backend import is_local
+
+    for url in ("http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://192.168.1.5/v1", "http://[::1]:80/v1"):
+        assert is_local(url), url
+    for url in ("https://api.openai.com/v1", "https://example.org/v1", "http://8.8.8.8/v1"):
+        assert not is_local(url), url
 
 
 @pytest.mark.parametrize(

@@ -258,6 +258,10 @@ class _CallState:
     mode_succeeded: bool = False
     usage_unknown: bool = False
     errors: list[str] = field(default_factory=list)
+    #: When the last request was sent (monotonic seconds), and, after it timed out against a server that was
+    #: still busy with it, how long after sending the server was seen free again (inf: not within the wait).
+    sent_at: float = 0.0
+    busy_for: float | None = None
 
 
 class ChatBackend:
@@ -483,6 +487,8 @@ class ChatBackend:
             return not state.mode_succeeded and _looks_like_mode_rejection(exc)
 
         def worth_retrying(exc: BaseException) -> bool:
+            if isinstance(exc, openai.APITimeoutError) and self.busy_after_timeout(state):
+                return False  # a one-slot server still works on it: a retry would only queue behind it
             return not rejects_mode(exc) and is_transient(exc)
 
         def wait(rs: RetryCallState) -> float:
@@ -511,6 +517,7 @@ class ChatBackend:
                     state.attempts += 1
                     if not self.signals_sent:
                         request_sent()
+                    state.sent_at = time.monotonic()
                     response = self._create(**kwargs)
         except openai.APIStatusError as exc:
             if rejects_mode(exc):
@@ -549,6 +556,32 @@ class ChatBackend:
             state.last_text = ""
         return response
 
+    #: The request timeout in seconds (remote endpoints; for messages).
+    timeout: float = 0.0
+
+    def server_busy(self) -> bool:
+        """Whether the server is still busy (does not answer a quick status request). Only an endpoint on this
+        machine or the local network is asked; the base class asks nothing."""
+        return False
+
+    def busy_after_timeout(self, state: _CallState) -> bool:
+        """After a request timed out: is the server still working on it? If so, wait (asking again and again, up
+        to two more timeouts, within the article's deadline) to see when it is free, and keep that in ``state``
+        for the error message."""
+        if not self.server_busy():
+            return False
+        limit = 2 * self.timeout
+        left = seconds_left()
+        if left is not None:
+            limit = min(limit, left)
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            if not self.server_busy():
+                state.busy_for = time.monotonic() - state.sent_at
+                return True
+        state.busy_for = math.inf
+        return True
+
     def _translate(self, exc: BaseException, state: _CallState) -> FactkitError:
         where = self.endpoint or self.name
         what = _describe(exc)
@@ -561,6 +594,22 @@ class ChatBackend:
             return ConfigError(
                 f"{where} does not know model {self.model!r} or the path ({what}); set FACTKIT_MODEL "
                 "or --model to a model the server serves, and check FACTKIT_BASE_URL ends in /v1"
+            )
+        if isinstance(exc, openai.APITimeoutError) and state.busy_for is not None:
+            took = (
+                f"was free again {state.busy_for:.0f} s after the request was sent, so it needs "
+                f"FACTKIT_TIMEOUT={math.ceil(state.busy_for * 1.25)} or more for such a request"
+                if math.isfinite(state.busy_for)
+                else f"was still busy {time.monotonic() - state.sent_at:.0f} s after the request was sent, so it "
+                "needs a FACTKIT_TIMEOUT well above that"
+            )
+            return TransportError(
+                f"{where} did not answer within FACTKIT_TIMEOUT={self.timeout:g} s and kept working on the request "
+                "after factkit gave up (a server that runs one request at a time: a retry would only queue behind "
+                f"it, so none was sent); it {took}. Raise FACTKIT_TIMEOUT (seconds per request) or use a faster "
+                "model or server",
+                provider=self.name,
+                original=exc,
             )
         if isinstance(exc, openai.APITimeoutError):
             return TransportError(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import openai
 
@@ -79,3 +82,47 @@ class OpenAIBackend(ChatBackend):
         )
         with _MODES_LOCK:
             self.modes, self._mode_lock = _MODES.setdefault((self.endpoint, self.model), (self.modes, self._mode_lock))
+        self.timeout = settings.timeout
+        self._client = client
+        self._local = bool(settings.base_url) and is_local(str(settings.base_url))
+
+    def server_busy(self) -> bool:
+        """A server on this machine or the local network that sends not one byte of an answer to a request for
+        its models within a few seconds is busy (llama-cpp-python's server, one request at a time, answers nothing
+        else while it generates). A server that answers, however slowly, or refuses, is not."""
+        if not self._local:
+            return False
+        return _silent(str(self._client.base_url), min(PROBE_S, self.timeout / 2))
+
+
+#: How long a status request may take before the server counts as busy.
+PROBE_S = 5.0
+
+
+def _silent(base_url: str, seconds: float) -> bool:
+    """Whether a plain-HTTP server gives no first byte of an answer to ``GET <base>/models`` within ``seconds``."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    path = parts.path.rstrip("/") + "/models"
+    host = parts.hostname
+    try:
+        with socket.create_connection((host, parts.port or 80), timeout=seconds) as conn:
+            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+            conn.recv(1)
+    except TimeoutError:
+        return True
+    except OSError:  # refused or reset: nothing says it is busy
+        return False
+    return False
+
+
+def is_local(url: str) -> bool:
+    """An endpoint on this machine or a private network ("localhost", 127.0.0.1, 10.x, 192.168.x, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".local"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_private  # a name other than localhost is not looked up
+    except ValueError:
+        return False
