@@ -336,6 +336,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "/models":
             self._send_json(200, {"object": "list", "data": models})
             return
+        if route == "/props" and self.fake.single_slot:  # llama.cpp's server says how many requests it runs at once
+            self._send_json(200, {"total_slots": 1})
+            return
         for model in models:
             if route == f"/models/{model['id']}":
                 self._send_json(200, model)
@@ -447,6 +450,8 @@ class FakeOpenAIServer:
     When the queue is empty, ``handler`` (called with the parsed request JSON) decides; without one the
     server answers 500 ``{"error": {"message": "no scripted reply left"}}``. Requests whose
     ``response_format.type`` is in ``reject_response_format`` get a 500 without consuming a reply.
+    ``single_slot=True`` serves one request at a time (a model listing included) and says so at ``GET /props``
+    (``total_slots: 1``), like llama.cpp's servers run with one slot.
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
@@ -462,6 +467,7 @@ class FakeOpenAIServer:
         self.model_ids: tuple[str, ...] = tuple(model_ids) or ("fake-model",)
         #: With ``single_slot``, one request at a time, a model listing included, like llama-cpp-python's server:
         #: a request the client gave up on keeps the server busy until its reply is done.
+        self.single_slot = single_slot
         self._slot: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if single_slot else contextlib.nullcontext()
         )

@@ -302,6 +302,19 @@ def test_a_timeout_against_a_server_that_answers_other_requests_is_retried_as_be
     assert [r.path for r in fake_server.requests if r.method == "GET"] == ["/v1/models"]  # asked, and it answered
 
 
+def test_a_one_slot_server_gets_one_request_at_a_time(fake_server: FakeOpenAIServer) -> None:
+    from factkit.batch import BatchRunner
+
+    with FakeOpenAIServer(single_slot=True) as server:
+        settings = resolve_settings(base_url=server.base_url, model="m", cache=False)
+        extractor = factkit.Extractor(settings=settings)
+        assert extractor.backend.parallel_calls is False  # an article's calls in turn, not queued on each other
+        assert BatchRunner(extractor).concurrency == 1  # and a batch sends one article at a time
+    # a server that says nothing of its slots keeps the defaults
+    extractor = factkit.Extractor(settings=resolve_settings(base_url=fake_server.base_url, model="m", cache=False))
+    assert extractor.backend.parallel_calls is True and BatchRunner(extractor).concurrency > 1
+
+
 def test_only_endpoints_on_this_machine_or_network_are_asked_whether_they_are_busy() -> None:
     from factkit.backends.openai_backend import is_local
 

@@ -34,7 +34,6 @@ _MODES_LOCK = threading.Lock()
 
 class OpenAIBackend(ChatBackend):
     name = "openai"
-    parallel_calls = True
     signals_sent = True
 
     def __init__(self, settings: Settings) -> None:
@@ -86,6 +85,29 @@ class OpenAIBackend(ChatBackend):
         self._client = client
         self._local = bool(settings.base_url) and is_local(str(settings.base_url))
 
+    @property
+    def slots(self) -> int | None:
+        """How many requests the server runs at once, where a server on this machine or the local network says
+        so (llama.cpp's ``/props``; llama-cpp-python's server runs one); None: unknown, as for any remote API."""
+        if not self._local:
+            return None
+        key = str(self._client.base_url)
+        with _MODES_LOCK:
+            if key not in _SLOTS:
+                _SLOTS[key] = _server_slots(key)
+            return _SLOTS[key]
+
+    @property
+    def parallel_calls(self) -> bool:  # type: ignore[override]
+        """An article's calls go at once, except to a server that runs one request at a time (they would queue
+        there, each waiting on the other's clock)."""
+        return self.slots != 1
+
+    @property
+    def max_concurrency(self) -> int | None:
+        """A batch sends no more articles at once than the server has slots."""
+        return self.slots
+
     def server_busy(self) -> bool:
         """A server on this machine or the local network that sends not one byte of an answer to a request for
         its models within a few seconds is busy (llama-cpp-python's server, one request at a time, answers nothing
@@ -97,6 +119,35 @@ class OpenAIBackend(ChatBackend):
 
 #: How long a status request may take before the server counts as busy.
 PROBE_S = 5.0
+#: Slots per local endpoint, asked once per process.
+_SLOTS: dict[str, int | None] = {}
+
+
+def _server_slots(base_url: str) -> int | None:
+    """The slots a local server reports: llama.cpp's ``GET /props`` (``total_slots``), or 1 for
+    llama-cpp-python's server (its model listing says ``owned_by: me``). None when it says neither."""
+    parts = urlsplit(base_url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    listing = _get_json(base_url.rstrip("/") + "/models")
+    data = listing.get("data") if isinstance(listing, dict) else None
+    if isinstance(data, list) and any(isinstance(m, dict) and m.get("owned_by") == "me" for m in data):
+        return 1
+    props = _get_json(root + "/props")
+    total = props.get("total_slots") if isinstance(props, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
+
+
+def _get_json(url: str) -> Any:
+    """A small JSON answer from a local server, or None (no answer within 2 s, an error, not JSON, over 64 KB)."""
+    import json
+    import urllib.request
+
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: never through a proxy
+        with opener.open(url, timeout=2.0) as answer:
+            return json.loads(answer.read(65536 + 1)[:65536])
+    except (OSError, ValueError):
+        return None
 
 
 def _silent(base_url: str, seconds: float) -> bool:
