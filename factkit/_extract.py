@@ -29,7 +29,6 @@ from ._records import (
     Grounded,
     article_places,
     article_quantities,
-    attribute_quotes,
     date_mentions,
     drop_hidden,
     ground_entity_list,
@@ -37,12 +36,14 @@ from ._records import (
     ground_headline,
     key_points_of,
     link_facts,
+    speaker_name,
     summary_of,
 )
 from ._standalone import stand_alone
 from ._wire import WireEntities, WireFacts, WireHeadline
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
+from .rules.quotes import attribute_quotes
 
 log = logging.getLogger("factkit")
 M = TypeVar("M", bound=BaseModel)
@@ -276,7 +277,10 @@ class Pipeline:
         entity_parts: list[Grounded] = [*found, *(g for g, _ in results[0::step])] if ask_llm else found
         fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if need_facts else []
         known = merge(entity_parts)
-        attribute_quotes(doc, known, speaker_finder(parse(doc, nlp)) if nlp is not None else None)
+        finder = speaker_finder(parse(doc, nlp)) if nlp is not None else None
+        known.quotes = attribute_quotes(
+            doc.text, known.entities, functools.partial(speaker_name, entities=known.entities), finder
+        )
         drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
         link_facts(doc, merged.facts, known.entities, known.quotes, dates)

@@ -24,8 +24,6 @@ from ._grounding import (
     normalize_with_map,
     normalized_article,
     overlap,
-    quotation_spans,
-    quotations,
     same_number,
     sentences_span,
     span_of,
@@ -45,7 +43,7 @@ from ._models import (
     Span,
     Summary,
 )
-from ._ner import PIPELINE, load_pipeline, parse_text
+from ._ner import PIPELINE, finite_verb_test, load_pipeline
 from ._quantities import find_quantities
 from ._verify import Verdict, verify
 from ._wire import (
@@ -57,6 +55,22 @@ from ._wire import (
     WireFacts,
     WireHeadline,
 )
+from .rules._table import tags
+from .rules.furniture import (
+    DATELINE,
+    LIST_ITEM,
+    NO_COMMENT,
+    TIME_STAMP,
+    TITLE_CHARS,
+    clean_title,
+    furniture_match,
+    is_furniture,
+    layout_furniture,
+    layout_rule,
+    pull_quote_credit,
+    strip_title_furniture,
+)
+from .rules.quotes import ATTRIBUTION, quotation_spans, speaker_near
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -291,103 +305,11 @@ def _entity_for(name: str, entities: list[Entity]) -> Entity | None:
     return None
 
 
-# ---- quotes --------------------------------------------------------------------------------------------
-
-
-_SPEECH = (
-    r"(?:said|says|say|wrote|writes|told|tells|added|adds|explained|stated|asked|noted|argued|claimed|"
-    r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded|"
-    r"demanded|shouted|boasted|tweeted|asks|asked|sang|sings|quipped|cautioned|countered|charged|acknowledged|"
-    r"admitted|predicted|emphasized|stressed|chanted|yelled|joked|complained|testified|conceded|remarked)"
-)
-_NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
-_CLOSE = r"^[\s,;:.!?\"'”’»]*"  # the closing mark and punctuation between a quotation and its speaker
-_AFTER = [
-    re.compile(r"^[\s,;:.!?\"'”’»]*[―—–]\s*" + _NAME),  # ..." ― Veronica Cruz (vox pops)
-    re.compile(_CLOSE + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
-    re.compile(_CLOSE + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
-    re.compile(_CLOSE + r"according to\s+" + _NAME),
-    re.compile(_CLOSE + _NAME + r",[^,\"“”\n]{3,80},\s+" + _SPEECH + r"\b"),  # ..." Flynn, a surrogate, said
-]
-_BEFORE = [
-    re.compile(_NAME + r"\s+" + _SPEECH + r"(?:\s+\w+){0,3}\s*[:,]?\s*$"),  # Carney said: "...
-    re.compile(r"according to\s+" + _NAME + r"\s*,?\s*$"),
-    re.compile(r"\b[Ss]aid\s+" + _NAME + r"\s*[:,]\s*$"),  # Said Ellis: "...
-]
-_PRONOUNS = {"he", "she", "they"}
-
-
-_SMALL_WORDS = frozenset(
-    ["a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "vs"]
-)
-_LABEL = re.compile(r"^([A-Z][A-Z.' -]{1,30}):\s")  # a transcript: '"WALLACE: Let's start with ...'
-
-
-def is_title(text: str) -> bool:
-    """A quoted name of a work, show or slogan ('"Fox News Sunday"', '"Contract with America"'): a few words, all
-    capitalised but the small ones, with no closing punctuation. Not a quotation of anybody's words."""
-    words = text.split()
-    if not words or len(words) > 8 or text[-1] in ".!?…":
-        return False
-    return words[0][:1].isupper() and all(w[:1].isupper() or not w[:1].isalpha() or w in _SMALL_WORDS for w in words)
-
-
-def attribute_quotes(
-    doc: Document, out: Grounded, find_speaker: Callable[[int, int], str | None] | None = None
-) -> None:
-    """Quotations (the words inside quotation marks; not titles) with their speakers: a transcript's label, the
-    news patterns around them, the speaker of the paragraph a continued quotation started in, else
-    ``find_speaker`` (the dependency parse: the subject of a speech verb in the quotation's sentence)."""
-    persons = [e for e in out.entities if e.type == "person"]
-    last_speaker: str | None = None
-    chained: list[bool] = []  # per quote: it continues the one before
-    for region, continues in quotations(doc.text):
-        if is_title(region.text) or "<" in region.text:
-            continue
-        after = doc.text[region.end : region.end + 80]
-        before = doc.text[max(0, region.start - 81) : max(0, region.start - 1)]
-        name: str | None = None
-        label = _LABEL.match(region.text)
-        if label:
-            name = label.group(1).strip().title()
-        for pattern in _AFTER if name is None else ():
-            m = pattern.search(after)
-            if m:
-                name = m.group(1)
-                break
-        if name is None:
-            for pattern in _BEFORE:
-                m = pattern.search(before)
-                if m:
-                    name = m.group(1)
-                    break
-        if name is not None:  # 'Monday. She said': a sentence ended inside what the pattern took for a name
-            last = re.split(r"(?<=[a-z])\.\s+", name)[-1]
-            name = last if last.casefold() in _PRONOUNS else name
-        if (name is None or name.casefold() in _PRONOUNS) and find_speaker is not None:
-            name = find_speaker(region.start, region.end) or name
-        prev = out.quotes[-1] if out.quotes else None
-        between = doc.text[prev.span.end : region.start] if prev is not None else "\n"
-        speaker: str | None = None
-        if name is None and prev is not None and (continues or ("\n" not in between and len(between) < 120)):
-            speaker = prev.speaker  # a quotation continued, or resumed after its attribution ('," he said. "...')
-        elif name and name.casefold() in _PRONOUNS:
-            # 'she said': whoever spoke last nearby, else the last person named before
-            prior = [(mm.start, e.name) for e in persons for mm in e.mentions if mm.start < region.start]
-            recent = prev is not None and region.start - prev.span.end < 1500 and prev.speaker in {p for _, p in prior}
-            speaker = last_speaker if recent or not prior else max(prior)[1]
-        elif name:
-            ent = _entity_for(strip_title(name), out.entities)
-            speaker = ent.name if ent is not None else strip_title(name)
-        if speaker is None and len(region.text.split()) < 4 and not continues:
-            continue  # a term in quotation marks ('the "sex tape" reference'), not anybody's words
-        out.quotes.append(Quote(text=region.text, span=region, speaker=speaker))
-        chained.append(continues)
-        last_speaker = speaker or last_speaker
-    # a quotation run over paragraphs is often attributed in a later one: its first parts take that speaker
-    for i in range(len(out.quotes) - 2, -1, -1):
-        if chained[i + 1] and out.quotes[i].speaker is None:
-            out.quotes[i].speaker = out.quotes[i + 1].speaker
+def speaker_name(name: str, entities: list[Entity]) -> str:
+    """Who a name written beside a quotation is (:func:`factkit.rules.quotes.attribute_quotes`): the entity it names,
+    else the name without its title ('Judge Cormac Carney' -> 'Cormac Carney')."""
+    ent = _entity_for(strip_title(name), entities)
+    return ent.name if ent is not None else strip_title(name)
 
 
 # ---- facts ---------------------------------------------------------------------------------------------
@@ -513,11 +435,12 @@ def ground_facts(
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
         kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
-        if is_furniture(evidence.text):
-            out.reject("fact", f, f"{label} is page furniture (a caption, byline or credit), not a fact", problems)
+        if furniture := furniture_match(evidence.text):
+            reason = f"{label} is page furniture (a caption, byline or credit), not a fact {furniture[0].tag}"
+            out.reject("fact", f, reason, problems)
             continue
-        if what := layout_furniture(doc, evidence.start, evidence.end, nlp):
-            out.reject("fact", f, f"{label} cites {what}, not a statement of news", problems)
+        if layout := layout_rule(doc, evidence.start, evidence.end, finite_verb_test(nlp)):
+            out.reject("fact", f, f"{label} cites {layout.what}, not a statement of news {layout.tag}", problems)
             continue
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
@@ -528,143 +451,6 @@ def ground_facts(
                 out.reject("fact", f, f"{label} is {what} in the article: {verdict.reason}", problems)
                 continue
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
-
-
-_FURNITURE = re.compile(
-    r"^\s*(?:(?:Additional\s+)?[Rr]eporting\s+by|[Ee]dit(?:ing|ed)\s+by|[Ww]riting\s+by|(?:Image|Photo|Video|File|"
-    r"Credit|Source)s?\s*:|Read\s+more|Follow\s.{1,60}\son\s+(?:Twitter|X)|Copyright\b|©|Sign\s+up\b)"
-    r"|\b\d+\s+Min\s+Read\b|\bUpdated\s+\d+\s+(?:minutes?|hours?)\s+ago\b|\(?(?:Image|Photo)\s*:\s*[^)]*\)?\s*$",
-)
-_NO_COMMENT = re.compile(
-    r"\b(?:could\s+not|couldn't|did\s+not|didn't|has\s+not|hasn't)\s+(?:immediately\s+)?(?:be\s+reached|respond|"
-    r"return|reply)|\bdeclined\s+to\s+comment\b|\bnot\s+(?:immediately\s+)?(?:be\s+)?available\s+for\s+comment\b",
-    re.IGNORECASE,
-)
-_DATELINE = re.compile(r"^[A-Z][A-Z .,/'’-]{2,60}\s*\((?:Reuters|AP|AFP|UPI|Bloomberg|dpa)\)\s*[-–—]+\s*")
-
-
-def is_furniture(text: str) -> bool:
-    """Page furniture, not news: a caption, a byline, a credit, a 'Min Read' header."""
-    return bool(_FURNITURE.search(text))
-
-
-# A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
-_CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
-# A pull quote: a line that is a quotation, then its credit: a dash and a name ('"... But it's a long game." - Matthew
-# Ingram'), or a name and a quoted title ('"... against The Church of Scientology." Anonymous blogger, "Anon declares
-# war on Church of Scientology"'). Not a paragraph that goes on after a quotation ('"We are done." Acme laid off ...').
-# The credit's length is bounded so that a long line full of quotation marks is matched in linear time.
-_PULL_QUOTE = re.compile(
-    r'^["“‘].*?(?:["”’]\s*(?P<dash>[-–—―]\s*[A-Z][^"“”]{0,150}[^\s.!?])|[.!?…]["”]\s*(?P<titled>[A-Z][^"“”,]{0,80},\s*["“][^"“”]{1,150}["”]))$'
-)
-#: A pull quote's credit has at most this many words.
-CREDIT_WORDS = 12
-_SENTENCE_END = re.compile(r"[.!?:;。．！？…][\"”’')\]]*$")
-_BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s")
-_FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
-#: A title line longer than this is not used as a headline.
-TITLE_CHARS = 160
-#: Without a parser, a line this short that does not end a sentence is taken for a heading.
-HEADING_WORDS = 8
-
-
-def _line(text: str, start: int, end: int) -> tuple[int, int]:
-    a = text.rfind("\n", 0, start) + 1
-    b = text.find("\n", end)
-    return a, (len(text) if b == -1 else b)
-
-
-def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> str | None:
-    """What the text at ``start:end`` is when the page's layout says it is not a statement of news: 'a caption' (a
-    line that ends with a picture's credit), 'a caption or a heading' (with a parser, a line of one sentence with
-    no finite verb: "The Church of Scientology's cruise ship Freewinds in Bonaire.", a related story's headline),
-    'the title' (a first line that ends no sentence, above the story), 'a heading' (a line of its own that ends no
-    sentence and has no finite verb, or without a parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden
-    1 – 0 Korea Republic"), "a pull quote's credit" (the text after a line's quotation that credits it: '"...
-    But it's a long game." - Matthew Ingram'). ``None`` for the story's sentences, and for list items."""
-    a, b = _line(doc.text, start, end)
-    line = doc.text[a:b].strip()
-    if not line:
-        return None
-    if _CREDIT_END.search(line):
-        return "a caption"
-    credit = pull_quote_credit(doc, start, end)
-    if credit is not None and start >= credit:
-        return "a pull quote's credit"
-    if doc.text[a:start].strip() or doc.text[end:b].strip() or _BULLET.match(line) or not doc.text[b:].strip():
-        return None  # part of a paragraph, a list item, or the last line (a heading or a caption is above something)
-    ends_sentence = bool(_SENTENCE_END.search(line))
-    if not ends_sentence and not doc.text[:a].strip():
-        return "the title"
-    if nlp is None:
-        return None if ends_sentence or len(re.findall(r"\w+", line)) > HEADING_WORDS else "a heading"
-    if any(_finite(t) for t in parse_text(nlp, line)):
-        return None
-    return "a caption or a heading" if ends_sentence else "a heading"
-
-
-def pull_quote_credit(doc: Document, start: int, end: int) -> int | None:
-    """Where the credit of a pull quote begins, when the line holding ``start:end`` is one (:data:`_PULL_QUOTE`)."""
-    a, b = _line(doc.text, start, end)
-    raw = doc.text[a:b]
-    line = raw.strip()
-    pull = _PULL_QUOTE.match(line)
-    if pull is None:
-        return None
-    group = "dash" if pull["dash"] else "titled"
-    if len(pull[group].split()) > CREDIT_WORDS:
-        return None
-    return a + len(raw) - len(raw.lstrip()) + pull.start(group)
-
-
-def _finite(token: Any) -> bool:
-    """A finite verb, or a past form with a subject of its own the tagger read as a participle ('World leaders
-    almost universally expressed outrage': 'expressed' tagged VBN)."""
-    if token.tag_ in _FINITE_TAGS or "Fin" in token.morph.get("VerbForm"):
-        return True
-    deps = {c.dep_ for c in token.children}
-    return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
-
-
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_SEP = r"[/|·•,–—-]"
-# A page's time stamps before its title: "January 26, 2018 / 8:49 PM / Updated 16 minutes ago", "Published 3 hours
-# ago |", "Updated: 10:02 AM EST". Each piece is a whole stamp: a date, a time with AM/PM or a separator after it
-# ("3:10 to Yuma" is a title), "Updated"/"Published"/"Posted" only with ":", "on <date>" or "N minutes ago" ("Updated
-# Apple maps...", "Published author wins..." are titles). Matched from the start only.
-_STAMP_HEAD = re.compile(
-    rf"^(?:\s*(?:(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
-    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
-    rf"|\d{{1,2}}:\d{{2}}\s*[AaPp]\.?[Mm]\b\.?(?:\s+[A-Z]{{2,4}}\b)?|\d{{1,2}}:\d{{2}}(?=\s*{_SEP})"
-    r"|(?:Last\s+)?(?:Updated|Published|Posted)(?::|\s+on\b(?=\s+(?:[A-Z][a-z]+day|" + _MONTH + r"|\d))"
-    r"|\s+\d+\s+(?:seconds?|minutes?|hours?|days?)\s+ago\b))"
-    rf"\s*{_SEP}?)+\s*"
-)
-# A person's name in a byline: a first name, an optional initial, a last name ("Dan Levine", "Mica J. Rosenberg").
-_BYLINE_NAME = r"[A-Z][a-z’'-]+(?:\s[A-Z]\.)?\s[A-Z][A-Za-z’'-]+"
-_BYLINES = rf"{_BYLINE_NAME}(?:\s?(?:,|&|\band\b)\s?{_BYLINE_NAME})*"
-# After the title: names (or "By" names) and "N Min Read"; or "By" names after a separator ("... | By Dan Levine").
-# Not "by Name" alone: "Abortion ban blocked by Supreme Court" is a title.
-_BYLINE_TAIL = re.compile(
-    rf"(?:(?:\bBy\s)?{_BYLINES}\s?)?\b\d+\s?[Mm]in(?:ute)?s?\s[Rr]ead\s*$|\s?{_SEP}\s?[Bb]y\s{_BYLINES}\s*$"
-)
-#: The byline is looked for in the title's last characters only (and with its whitespace collapsed): a bounded search.
-BYLINE_CHARS = 200
-
-
-def clean_title(text: str) -> str:
-    """A title line or a headline without its page furniture: the time stamps before it, a dateline ("SAN
-    FRANCISCO (Reuters) -"), a byline and "N Min Read" after it. "January 26, 2018 / 8:49 PM / Updated 16 minutes
-    ago U.S. judge blocks prompt deportation of Cambodians Dan Levine , Mica Rosenberg 3 Min Read" -> "U.S. judge
-    blocks prompt deportation of Cambodians". Text without furniture comes back as it was."""
-    out = _STAMP_HEAD.sub("", text, count=1)
-    out = _DATELINE.sub("", out, count=1)
-    flat = " ".join(out.split())
-    head, tail = flat[:-BYLINE_CHARS], flat[-BYLINE_CHARS:]
-    cut = _BYLINE_TAIL.sub("", tail, count=1)
-    if cut != tail:
-        out = head + cut
-    return out.strip(" \t|/·•–—-") if out != text else text
 
 
 def title_of(doc: Document) -> str:
@@ -695,13 +481,14 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
     ('SAN FRANCISCO (Reuters) -') is left out of the statement.
     The kind comes from the sentence: a quotation, a speech verb, a number (not a date), else an event."""
     facts: list[Fact] = []
+    finite = finite_verb_test(nlp)
     for sentence in doc.sentences:
         text = sentence.text
-        start = sentence.start + (m.end() if (m := _DATELINE.match(text)) else 0)
-        stamp = _STAMP_HEAD.match(doc.text[start : sentence.end])
+        start = sentence.start + (m.end() if (m := DATELINE.search(text)) else 0)
+        stamp = TIME_STAMP.search(doc.text[start : sentence.end])
         if stamp and doc.text[start + stamp.end() : start + stamp.end() + 1].isupper():
             start += stamp.end()  # a page's date line glued to the sentence: "Thursday, May 7, 2015 On Tuesday, ..."
-        if bullet := _BULLET.match(doc.text[start : sentence.end]):
+        if bullet := LIST_ITEM.search(doc.text[start : sentence.end]):
             start += bullet.end()  # a list item's marker is not part of its statement
         while start < sentence.end and doc.text[start].isspace():
             start += 1
@@ -715,8 +502,8 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             len(body.split()) < 5
             or body.rstrip("”\"’' ").endswith("?")
             or is_furniture(body)
-            or layout_furniture(doc, sentence.start, sentence.end, nlp)
-            or _NO_COMMENT.search(body)
+            or layout_rule(doc, sentence.start, sentence.end, finite)
+            or NO_COMMENT.fires(body)
             or looks_like_injection(body)
         ):
             continue
@@ -726,7 +513,7 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             continue
         if any(len(q.text.split()) >= 4 for q in quotation_spans(body)):
             kind: FactKind = "quote"
-        elif _SPEECH_WORD.search(body):
+        elif ATTRIBUTION.fires(body):
             kind = "attribution"
         elif _counts(doc, evidence):
             kind = "quantity"
@@ -823,30 +610,9 @@ def link_facts(
         quote = next((q for q in quotes if ev.start <= q.span.start < ev.end), None)
         if fact.kind == "quote" and quote is None:
             # small models call many facts quotes; one is a quote only if its evidence holds a quotation
-            fact.kind = "attribution" if _SPEECH_WORD.search(ev.text) else "event"
+            fact.kind = "attribution" if ATTRIBUTION.fires(ev.text) else "event"
         if fact.kind in ("quote", "attribution"):
-            fact.speaker = quote.speaker if quote else _speaker_near(ev, inside)
-
-
-_SPEECH_WORD = re.compile(r"\b" + _SPEECH + r"\b|\baccording to\b", re.IGNORECASE)
-
-
-def _speaker_near(evidence: Evidence, entities: list[Entity]) -> str | None:
-    """The person named right beside a speech verb in ``evidence`` ('said Lee Gelernt', 'Gelernt said'), if any:
-    a person merely mentioned in an attribution is not its speaker."""
-    text, base = evidence.text, evidence.start
-    for ent in entities:
-        if ent.type != "person":
-            continue
-        for m in ent.mentions:
-            a, b = m.start - base, m.end - base
-            if (
-                a >= 0
-                and b <= len(text)
-                and (re.match(r"\s*,?\s*" + _SPEECH + r"\b", text[b:]) or re.search(_SPEECH + r",?\s+$", text[:a]))
-            ):
-                return ent.name
-    return None
+            fact.speaker = quote.speaker if quote else speaker_near(ev, inside)
 
 
 def _link_quantities(doc: Document, fact: Fact) -> None:
@@ -977,16 +743,17 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
     for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
         fallback = (title_of(doc) or lead) if field_name == "headline" else lead
         value = getattr(out, field_name)
-        if field_name == "headline" and value and (cleaned := clean_title(value)) != value:
+        cleaned, fired = strip_title_furniture(value) if field_name == "headline" and value else (value, ())
+        if cleaned != value:
             # a headline copied with the page's furniture (a byline, "3 Min Read", a time stamp): kept without it,
             # noted but not a problem to re-ask about
-            reason = f"headline {value[:60]!r} carried page furniture; kept {cleaned[:60]!r}"
+            reason = f"headline {value[:60]!r} carried page furniture; kept {cleaned[:60]!r} {tags(fired)}"
             out.rejected.append(Rejected(kind="summary", item={field_name: value}, reason=reason))
             value = cleaned
             setattr(out, field_name, value)
-        if field_name == "headline" and value and is_furniture(value):
-            what = _FURNITURE.search(value)
-            reason = f"headline {value[:60]!r} holds page furniture ({what.group().strip()[:40]!r})" if what else ""
+        if field_name == "headline" and value and (furniture := furniture_match(value)):
+            rule, what = furniture
+            reason = f"headline {value[:60]!r} holds page furniture ({what.group().strip()[:40]!r}) {rule.tag}"
             out.reject("summary", {field_name: value}, reason, problems)
             setattr(out, field_name, fallback)
             continue

@@ -17,10 +17,10 @@ from factkit._grounding import (
     normalize,
     normalize_with_map,
     overlap,
-    quotation_spans,
     unsupported_numbers,
 )
 from factkit._models import Evidence
+from factkit.rules.quotes import quotation_spans
 
 
 def doc_of(text: str) -> Document:
@@ -306,7 +306,7 @@ def test_quotation_spans() -> None:
 
 
 def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
-    from factkit._grounding import quotations
+    from factkit.rules.quotes import quotations
 
     text = (
         '"We do not see a link," the mayor said, adding it would take "more hours\u201d before. '
@@ -325,8 +325,6 @@ def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
 
 
 def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:
-    from factkit._grounding import quotation_spans
-
     text = "“We will appeal the ruling,” Carney wrote. He added: “No comment.”"
     spans = quotation_spans(text, min_words=1)
     assert [s.text for s in spans] == ["We will appeal the ruling", "No comment."]
