@@ -32,7 +32,8 @@ from ._gazetteer import TITLES, is_region
 from ._grounding import span_of
 from ._models import Entity
 from ._wire import WireEntities
-from .rules.lexicon import SPEAKER_PRONOUNS, SPEECH_LEMMAS
+from .rules._table import alternation
+from .rules.lexicon import PICTURE_WORDS, SPEAKER_PRONOUNS, SPEECH_LEMMAS
 
 log = logging.getLogger("factkit")
 
@@ -52,7 +53,7 @@ _LISTS = {
     "LAW": "other",
     "PRODUCT": "other",
 }
-_CAPTION_TAIL = re.compile(r"(?:\s+(?:Image|Photo|Video|File)\b:?)+$")
+_CAPTION_TAIL = re.compile(r"(?:\s+" + alternation(PICTURE_WORDS) + r"\b:?)+$")
 _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 #: Every call into a spaCy pipeline runs on this one thread: a pipeline is not documented as thread-safe, and
 #: thinc sets itself up again in every new thread (a failed import of its optional backends each time, under the

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._document import Document
-from ._table import Rule, first
+from ._table import Rule, alternation, first
+from .lexicon import CREDIT_LABELS, PICTURE_WORDS
 
 __all__ = [
     "BYLINE_CHARS",
@@ -71,8 +72,8 @@ FURNITURE: tuple[Rule[str], ...] = (
     Rule(
         "credit-label",
         "a line that opens with a credit's label: 'Image: Jane Doe', 'Source: Reuters'",
-        re.compile(r"^\s*(?:Image|Photo|Video|File|Credit|Source)s?\s*:"),
-        examples=("Image: Protesters outside the courthouse.", "Photos: AP", "Source: Reuters"),
+        re.compile(r"^\s*" + alternation((*PICTURE_WORDS, *CREDIT_LABELS)) + r"s?\s*:"),
+        examples=("Image: Protesters outside the courthouse.", "Photos: AP", "Picture: AP", "Source: Reuters"),
         counter_examples=("The image showed protesters.", "Sources said the deal was close."),
         what="a credit",
     ),
@@ -127,8 +128,8 @@ FURNITURE: tuple[Rule[str], ...] = (
     Rule(
         "picture-credit-end",
         "a picture's credit at the end of a line: '(Image: Jane Doe)'",
-        re.compile(r"\(?(?:Image|Photo)\s*:\s*[^)]*\)?\s*$"),
-        examples=("Protesters outside the courthouse (Image: Jane Doe)", "The ship in port. Photo: AP"),
+        re.compile(r"\(?" + alternation(PICTURE_WORDS) + r"\s*:\s*[^)]*\)?\s*$"),
+        examples=("Protesters outside the courthouse (Image: Jane Doe)", "The ship in port. Photo: AP", "(Video: AP)"),
         counter_examples=("The image showed protesters.", "Photo: AP) and then the court ruled"),
         what="a caption",
     ),
@@ -267,7 +268,7 @@ class Line:
 
 
 # A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
-_CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
+_CREDIT_END = re.compile(r"(?:^|\s)\(?" + alternation((*PICTURE_WORDS, *CREDIT_LABELS)) + r"s?\s*:\s*[^\n:]{1,120}$")
 # A pull quote: a line that is a quotation, then its credit: a dash and a name ('"... But it's a long game." - Matthew
 # Ingram'), or a name and a quoted title ('"... against The Church of Scientology." Anonymous blogger, "Anon declares
 # war on Church of Scientology"'). Not a paragraph that goes on after a quotation ('"We are done." Acme laid off ...').
@@ -304,7 +305,11 @@ CAPTION_CREDIT: Rule[Line] = Rule(
     "a line that ends with a picture's credit is a caption, all of it",
     _CREDIT_END,
     test=lambda line: _CREDIT_END.search(line.text) is not None,
-    examples=(Line("An example of severe eczema. Image: Jambula."), Line("The ship in port. Photo: Jane Doe")),
+    examples=(
+        Line("An example of severe eczema. Image: Jambula."),
+        Line("The ship in port. Photo: Jane Doe"),
+        Line("Unemployment by state, 2017. Source: Labor Department"),
+    ),
     counter_examples=(Line("The image: a ship in port, seen from the shore."), Line("Image: a ship: in port")),
     what="a caption",
 )

@@ -6,6 +6,8 @@
   the present forms of a few ('says' and 'tells', not 'states' or 'reports', which are as often plural nouns).
 - :data:`SPEAKER_PRONOUNS`: the pronouns a speaker may be named by ('she said'), resolved to a person later.
 - :data:`SMALL_WORDS`: the words a title leaves in lower case ('Contract with America').
+- :data:`PICTURE_WORDS` and :data:`CREDIT_LABELS`: what labels a picture or its credit ('Image: Jane Doe', 'Credit:
+  AP', 'Source: Reuters').
 """
 
 from __future__ import annotations
@@ -153,3 +155,9 @@ SPEAKER_PRONOUNS = frozenset(["he", "she", "they"])
 SMALL_WORDS = frozenset(
     ["a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "vs"]
 )
+
+#: The words that label a picture on a page ('Image: Jane Doe', 'Photo: AP'), or end a name the tagger ran into a
+#: caption ('Andreas Granqvist Image').
+PICTURE_WORDS: tuple[str, ...] = ("Image", "Photo", "Picture", "Video", "File")
+#: The words that label a credit ('Credit: AP', 'Source: Reuters').
+CREDIT_LABELS: tuple[str, ...] = ("Credit", "Source")
