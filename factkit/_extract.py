@@ -20,6 +20,7 @@ from ._config import Settings, cache_root, resolve_settings
 from ._context import article_deadline
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
+from ._entities import article_places, speaker_name
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
@@ -27,7 +28,6 @@ from ._ner import PIPELINE, load_pipeline, ner_wire, parse, speaker_finder, wide
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
-    article_places,
     article_quantities,
     date_mentions,
     drop_hidden,
@@ -36,7 +36,6 @@ from ._records import (
     ground_headline,
     key_points_of,
     link_facts,
-    speaker_name,
     summary_of,
 )
 from ._standalone import stand_alone
