@@ -32,13 +32,12 @@ from ._records import (
     date_mentions,
     drop_hidden,
     ground_entity_list,
-    ground_fact_list,
-    ground_headline,
     key_points_of,
     link_facts,
     summary_of,
 )
 from ._standalone import stand_alone
+from ._summary import ground_fact_list, ground_headline
 from ._wire import WireEntities, WireFacts, WireHeadline
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
