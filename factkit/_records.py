@@ -46,11 +46,7 @@ from ._models import (
 from ._ner import finite_verb_test
 from ._quantities import find_quantities
 from ._verify import Verdict, verify
-from ._wire import (
-    STATEMENT_CHARS,
-    WireEntities,
-    WireFact,
-)
+from ._wire import STATEMENT_CHARS, WireEntities, WireFact
 from .rules.furniture import (
     DATELINE,
     LIST_ITEM,
