@@ -20,6 +20,7 @@ from ._config import Settings, cache_root, resolve_settings
 from ._context import article_deadline
 from ._custom import ground_custom, wire_model_for
 from ._document import Document, Sentence, chunk_sentences
+from ._entities import article_places, speaker_name
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
 from ._models import CallUsage, CustomExtraction, DateMention, Entity, Extraction, Fact, Rejected, Summary, Usage
@@ -27,24 +28,22 @@ from ._ner import PIPELINE, load_pipeline, ner_wire, parse, speaker_finder, wide
 from ._prompts import Prompt, escape_article, load_prompt
 from ._records import (
     Grounded,
-    article_places,
     article_quantities,
-    attribute_quotes,
     concepts_for_facts,
     date_mentions,
     drop_hidden,
     ground_entity_list,
-    ground_fact_list,
-    ground_headline,
     key_points_of,
     link_facts,
     summary_of,
     with_concepts,
 )
 from ._standalone import stand_alone
+from ._summary import ground_fact_list, ground_headline
 from ._wire import WireEntities, WireFacts, WireHeadline
 from .backends import ChatBackend, make_backend
 from .backends.base import on_request_sent
+from .rules.quotes import attribute_quotes
 
 log = logging.getLogger("factkit")
 M = TypeVar("M", bound=BaseModel)
@@ -278,7 +277,10 @@ class Pipeline:
         entity_parts: list[Grounded] = [*found, *(g for g, _ in results[0::step])] if ask_llm else found
         fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if need_facts else []
         known = merge(entity_parts)
-        attribute_quotes(doc, known, speaker_finder(parse(doc, nlp)) if nlp is not None else None)
+        finder = speaker_finder(parse(doc, nlp)) if nlp is not None else None
+        known.quotes = attribute_quotes(
+            doc.text, known.entities, functools.partial(speaker_name, entities=known.entities), finder
+        )
         drop_hidden(doc, known, dates)
         merged = merge(fact_parts)
         link_facts(doc, merged.facts, known.entities, known.quotes, dates)

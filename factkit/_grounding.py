@@ -463,7 +463,7 @@ def unsupported_numbers(claim: str, evidence: str, found: Sequence[NumberHit] | 
     return missing
 
 
-# ---- sentences and quotes ------------------------------------------------------------------------------
+# ---- sentences -------------------------------------------------------------------------------------------
 
 
 def sentences_span(doc: Document, sentences: list[Sentence]) -> Evidence:
@@ -478,65 +478,3 @@ def best_sentence(doc: Document, claim: str) -> tuple[Sentence, float] | None:
     if not scored:
         return None
     return max(scored, key=lambda x: x[1])
-
-
-_DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
-_OPEN_AFTER = "([{\u2014\u2013-/:;"  # what may stand right before an opening mark (besides a space)
-
-
-def quotations(text: str) -> list[tuple[Span, bool]]:
-    """Every quotation in ``text`` (the words inside double quotation marks, marks excluded), in order, each with
-    whether it continues an unclosed quotation of the paragraph before it.
-
-    Straight, curly, low and angle marks are read alike, whichever way round a writer typed them: a mark after a
-    space (or a line start, a bracket, a dash) opens, a mark before a space or punctuation closes, and a mark
-    that opens inside a quotation nests ('"I'd rather live in what he calls "hell" than..."'). A quotation left
-    open at the end of its paragraph runs to that end: news style continues a long quotation in the next
-    paragraph, which opens with a mark again and has the flag set.
-    """
-    found: list[tuple[Span, bool]] = []
-    carried = False  # the paragraph before ended inside a quotation
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
-        if not line.strip():
-            continue  # a blank line between paragraphs: a quotation may still carry over it
-        depth, opened = 0, -1
-        lead = start + len(line) - len(line.lstrip())
-        continues = False
-        for i in range(start, end):
-            if text[i] not in _DOUBLE_MARKS:
-                continue
-            prev = text[i - 1] if i > start else " "
-            nxt = text[i + 1] if i + 1 < end else " "
-            opens = prev.isspace() or prev in _OPEN_AFTER or prev in _DOUBLE_MARKS
-            closes = nxt.isspace() or not nxt.isalnum()
-            if depth == 0:
-                if opens:
-                    depth, opened = 1, i
-                    continues = carried and i == lead
-            elif opens and not closes:
-                depth += 1  # a quotation inside a quotation
-            else:
-                depth -= 1
-                if depth == 0:
-                    _add_quotation(found, text, opened + 1, i, continues)
-        carried = depth > 0
-        if carried:
-            _add_quotation(found, text, opened + 1, end, continues)
-    return found
-
-
-def _add_quotation(found: list[tuple[Span, bool]], text: str, a: int, b: int, continues: bool) -> None:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:"):
-        b -= 1  # '"... in the country," Carney wrote': the comma belongs to the sentence, not the quote
-    if a < b:
-        found.append((span_of(text, a, b), continues))
-
-
-def quotation_spans(text: str, min_words: int = 1) -> list[Span]:
-    """Spans of the words inside quotation marks (marks excluded), in order (see :func:`quotations`)."""
-    return [s for s, _ in quotations(text) if len(s.text.split()) >= min_words]

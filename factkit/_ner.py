@@ -21,6 +21,7 @@ import importlib.util
 import logging
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from ._gazetteer import TITLES, is_region
 from ._grounding import span_of
 from ._models import Entity
 from ._wire import WireEntities
+from .rules._table import alternation
+from .rules.lexicon import PICTURE_WORDS, SPEAKER_PRONOUNS, SPEECH_LEMMAS
 
 log = logging.getLogger("factkit")
 
@@ -50,7 +53,7 @@ _LISTS = {
     "LAW": "other",
     "PRODUCT": "other",
 }
-_CAPTION_TAIL = re.compile(r"(?:\s+(?:Image|Photo|Video|File)\b:?)+$")
+_CAPTION_TAIL = re.compile(r"(?:\s+" + alternation(PICTURE_WORDS) + r"\b:?)+$")
 _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 #: Every call into a spaCy pipeline runs on this one thread: a pipeline is not documented as thread-safe, and
 #: thinc sets itself up again in every new thread (a failed import of its optional backends each time, under the
@@ -169,92 +172,6 @@ def ner_wire(doc: Document, nlp: Any) -> WireEntities:
 
 # ---- quote speakers from the dependency parse -------------------------------------------------------------
 
-#: Verbs that introduce what someone said (lemmas).
-SPEECH_LEMMAS = frozenset(
-    [
-        "say",
-        "tell",
-        "add",
-        "write",
-        "tweet",
-        "post",
-        "ask",
-        "answer",
-        "reply",
-        "respond",
-        "call",
-        "declare",
-        "note",
-        "explain",
-        "argue",
-        "claim",
-        "insist",
-        "warn",
-        "state",
-        "announce",
-        "continue",
-        "conclude",
-        "suggest",
-        "describe",
-        "acknowledge",
-        "admit",
-        "recall",
-        "joke",
-        "shout",
-        "vow",
-        "promise",
-        "charge",
-        "contend",
-        "complain",
-        "testify",
-        "urge",
-        "predict",
-        "boast",
-        "concede",
-        "observe",
-        "quip",
-        "remark",
-        "repeat",
-        "report",
-        "caution",
-        "counter",
-        "emphasize",
-        "stress",
-        "proclaim",
-        "scoff",
-        "lament",
-        "sing",
-        "chant",
-        "demand",
-        "brand",
-        "dub",
-        "label",
-        "blast",
-        "scold",
-        "accuse",
-        "cite",
-        "hail",
-        "praise",
-        "criticize",
-        "condemn",
-        "dismiss",
-        "mock",
-        "deride",
-        "defend",
-        "deny",
-        "confirm",
-        "boast",
-        "plead",
-        "pledge",
-        "wonder",
-        "muse",
-        "exclaim",
-        "yell",
-        "testify",
-        "write",
-        "quote",
-    ]
-)
 _SUBJECTS = ("nsubj", "nsubjpass")
 
 
@@ -273,6 +190,28 @@ def parse(doc: Document, nlp: Any) -> Any:
     return doc.derived(_parser(nlp))
 
 
+_FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
+
+
+def _finite(token: Any) -> bool:
+    """A finite verb, or a past form with a subject of its own the tagger read as a participle ('World leaders
+    almost universally expressed outrage': 'expressed' tagged VBN)."""
+    if token.tag_ in _FINITE_TAGS or "Fin" in token.morph.get("VerbForm"):
+        return True
+    deps = {c.dep_ for c in token.children}
+    return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
+
+
+def _has_finite_verb(nlp: Any, line: str) -> bool:
+    return any(_finite(t) for t in parse_text(nlp, line))
+
+
+def finite_verb_test(nlp: Any) -> Callable[[str], bool] | None:
+    """What the layout rules (:func:`factkit.rules.furniture.layout_rule`) ask the parse: whether a line has a finite
+    verb, by ``nlp`` (a line with none is a heading or a caption); ``None`` without a pipeline."""
+    return None if nlp is None else functools.partial(_has_finite_verb, nlp)
+
+
 _DESCRIPTION_DEPS = ("det", "poss", "amod", "compound", "nummod", "case", "prep", "pobj", "nmod", "advmod")
 
 
@@ -282,7 +221,7 @@ def _name_of(token: Any) -> str | None:
     ('McConnell, who in 2010 said'); a pronoun as itself (resolved by the caller); else the common noun phrase
     that describes the speaker ('the mayor', "Obama's former campaign strategist")."""
     if token.pos_ == "PRON":
-        if token.lower_ in ("he", "she", "they"):
+        if token.lower_ in SPEAKER_PRONOUNS:
             return str(token.text)
         if token.lower_ in ("who", "that") and token.head.dep_ == "relcl":
             return _name_of(token.head.head)
@@ -317,9 +256,6 @@ def _description(token: Any) -> str:
     return str(doc[start:end].text)
 
 
-_PRONOUN_SUBJECTS = frozenset(["he", "she", "they"])
-
-
 def _subject_name(verb: Any, inside: Any, *, named_only: bool = False) -> str | None:
     if verb.dep_ == "acl" and verb.head.pos_ in ("PROPN", "NOUN", "PRON"):
         return _name_of(verb.head)  # 'footage of Hillary Clinton asking, "..."'
@@ -338,7 +274,7 @@ def _climb(verb: Any, inside: Any, *, speech: bool) -> str | None:
     found: str | None = None
     for _ in range(8):
         name = _subject_name(verb, inside, named_only=not speech)
-        if name and name[:1].isupper() and name.split()[0].casefold() not in ("the", "a", "an", *_PRONOUN_SUBJECTS):
+        if name and name[:1].isupper() and name.split()[0].casefold() not in ("the", "a", "an", *SPEAKER_PRONOUNS):
             return name
         found = found or name
         if verb.head.i == verb.i or verb.dep_ not in ("xcomp", "advcl", "conj", "ccomp", "pcomp", "dep"):
@@ -366,7 +302,7 @@ def speaker_finder(parsed: Any) -> Any:
         if inside is None:
             return None
         name = _find(inside)
-        if name and name.casefold() in _PRONOUN_SUBJECTS:
+        if name and name.casefold() in SPEAKER_PRONOUNS:
             for t in reversed(doc[max(0, inside.start - 400) : inside.start]):
                 if t.dep_ in _SUBJECTS and t.ent_type_ == "PERSON":
                     return _name_of(t) or name

@@ -1,4 +1,9 @@
-"""Build grounded public records from wire records. Pure functions of (Document, wire record)."""
+"""Build grounded public records from wire records. Pure functions of (Document, wire record).
+
+Here: what grounding produced (:class:`Grounded`), facts (the model's, grounded by the sentences they cite, or the
+article's own sentences), their links to entities, quotes, dates and quantities, and key points. Entities are
+grounded in ``_entities.py``, the headline and tldr checked in ``_summary.py``; the rules for quotes and page
+furniture are in ``factkit/rules/``."""
 
 from __future__ import annotations
 
@@ -11,21 +16,15 @@ from typing import Any
 
 from . import _dates
 from ._document import Document, Sentence, article_dates, looks_like_injection, per_document
+from ._entities import fix_initials, ground_entities
 from ._errors import InputError
-from ._gazetteer import AUTO_PLACES, is_demonym, location_head, looks_like_org, place_type, strip_title
 from ._grounding import (
-    article_numbers,
-    article_words,
     best_sentence,
-    content_words,
     find_numbers,
     find_value,
     normalize,
     normalize_with_map,
-    normalized_article,
     overlap,
-    quotation_spans,
-    quotations,
     same_number,
     sentences_span,
     span_of,
@@ -34,7 +33,6 @@ from ._grounding import (
 from ._models import (
     DateMention,
     Entity,
-    EntityType,
     Evidence,
     Fact,
     FactKind,
@@ -45,33 +43,27 @@ from ._models import (
     Span,
     Summary,
 )
-from ._ner import PIPELINE, load_pipeline, parse_text
+from ._ner import finite_verb_test
 from ._quantities import concept_of, find_quantities, has_concept
 from ._verify import Verdict, verify
-from ._wire import (
-    HEADLINE_CHARS,
-    STATEMENT_CHARS,
-    TLDR_CHARS,
-    WireEntities,
-    WireFact,
-    WireFacts,
-    WireHeadline,
+from ._wire import STATEMENT_CHARS, WireEntities, WireFact
+from .rules.furniture import (
+    DATELINE,
+    LIST_ITEM,
+    NO_COMMENT,
+    TIME_STAMP,
+    furniture_match,
+    is_furniture,
+    layout_rule,
+    pull_quote_credit,
 )
+from .rules.quotes import ATTRIBUTION, quotation_spans, speaker_near
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
 #: ... and rejected when no sentence supports it at least this well.
 REJECT_SUPPORT = 0.2
 KEY_POINTS = 5
-
-_ALIASES = {
-    "united states": ["u.s.", "us", "usa", "u.s.a.", "america", "united states of america"],
-    "united kingdom": ["uk", "u.k.", "britain", "great britain"],
-    "united nations": ["un", "u.n."],
-    "european union": ["eu", "e.u."],
-    "soviet union": ["ussr", "u.s.s.r."],
-}
-_ALIAS_CANON = {alias: canon for canon, aliases in _ALIASES.items() for alias in aliases}
 
 
 @dataclass
@@ -90,304 +82,6 @@ class Grounded:
         data = item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else dict(item)
         self.rejected.append(Rejected(kind=kind, item=data, reason=reason))
         problems.append(reason)
-
-
-# ---- entities ------------------------------------------------------------------------------------------
-
-
-def aliases_of(name: str) -> list[str]:
-    """Other ways the article may write ``name``: known aliases and the acronym of a multi-word name."""
-    key = normalize(name)
-    canon = _ALIAS_CANON.get(key, key)
-    out = {canon, *_ALIASES.get(canon, [])}
-    words = [w for w in re.findall(r"[A-Z][\w'’-]*", name)]
-    if len(words) >= 3:
-        out.add("".join(w[0] for w in words).casefold())
-    out.discard(key)
-    return sorted(out)
-
-
-def find_mentions(doc: Document, name: str, *, include_aliases: bool = True) -> list[Span]:
-    """Every whole-word occurrence of ``name`` (or an alias) in the document, case and accents ignored.
-
-    A capitalised name only matches capitalised text, so "US" never matches "us".
-    """
-    hay, pos = normalized_article(doc)
-    text = doc.text
-    names = [name, *(aliases_of(name) if include_aliases else [])]
-    spans: dict[int, Span] = {}
-    for variant in names:
-        needle = normalize(variant)
-        if len(needle) < 2:
-            continue
-        capitalised = variant[:1].isupper() or variant in _ALIAS_CANON
-        i = hay.find(needle)
-        while i != -1:
-            j = i + len(needle)
-            left_ok = i == 0 or not hay[i - 1].isalnum()
-            # normalised text drops the space after a period, so a name ending in one ('U.S.') ends there
-            right_ok = j >= len(hay) or not hay[j].isalnum() or needle.endswith(".")
-            a, b = pos[i], pos[j - 1] + 1
-            if left_ok and right_ok and (not capitalised or text[a].isupper() or text[a].isdigit()):
-                spans.setdefault(a, span_of(text, a, b))
-            i = hay.find(needle, i + 1)
-    return sorted(spans.values(), key=lambda s: s.start)
-
-
-def outermost(spans: list[Span]) -> list[Span]:
-    """Drop spans inside another one ('Lee' inside 'Ann Lee'); sorted by start."""
-    ordered = sorted(spans, key=lambda m: (m.start, -m.end))
-    out: list[Span] = []
-    for m in ordered:
-        if out and m.end <= out[-1].end:
-            continue
-        out.append(m)
-    return out
-
-
-def _surname(name: str) -> str | None:
-    parts = name.split()
-    if len(parts) >= 2 and len(parts[-1]) >= 3 and parts[-1][:1].isupper():
-        return parts[-1]
-    return None
-
-
-_LISTS: dict[str, EntityType] = {
-    "people": "person",
-    "organizations": "organization",
-    "places": "location",
-    "other": "other",
-}
-
-
-_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
-_EDGE_WORDS = re.compile(r"^(?:(?:the|a|an|of)\s+)+|(?:\s+(?:[a-z][\w'’-]*))+$")
-
-
-_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
-_ACRONYM_END = re.compile(r"(?:\b[A-Z]\.){2,}$")
-_LONE_INITIAL = re.compile(r"(?<![.\w])([A-Z])\. (?=[A-Za-z]{2})")
-
-
-def fix_initials(text: str, source: str | None = None) -> str:
-    """'U. S. District Judge' -> 'U.S. District Judge'; with the source, 'U. Judge' -> 'U.S. Judge'.
-
-    Small models under a JSON grammar space out initials or drop the second one; when the source has
-    exactly one dotted acronym starting with that letter, the lone initial is restored to it.
-    """
-    text = _SPACED_INITIALS.sub(r"\1.", text)
-    if source is None or not _LONE_INITIAL.search(text):
-        return text
-    acronyms: dict[str, set[str]] = {}
-    for m in _ACRONYM.finditer(source):
-        acronyms.setdefault(m.group()[0], set()).add(m.group())
-
-    def restore(m: re.Match[str]) -> str:
-        options = acronyms.get(m.group(1), set())
-        return (next(iter(options)) + " ") if len(options) == 1 else m.group()
-
-    return _LONE_INITIAL.sub(restore, text)
-
-
-def clean_name(raw: str) -> str:
-    """Trim quotes, punctuation and leading articles or trailing common nouns ('... spokesman')."""
-    name = fix_initials(" ".join(raw.split()).strip(" .,;:\"'“”()"))
-    if _ACRONYM_END.search(raw.strip(" ,;:\"'“”()")) and not name.endswith("."):
-        name += "."  # 'U.S.' keeps its last period: 'U.S' is no alias of 'United States'
-    trimmed = _EDGE_WORDS.sub("", name).strip(" ,")
-    return trimmed if any(ch.isupper() for ch in trimmed) else name
-
-
-@per_document
-def article_places(doc: Document) -> list[str]:
-    """The places of :data:`AUTO_PLACES` spelled exactly so somewhere in the article (whole words or not)."""
-    return [p for p in AUTO_PLACES if p in doc.text]
-
-
-def _typed(name: str, listed: EntityType) -> EntityType:
-    """The model's type, corrected where the general word lists know better."""
-    canon = _ALIAS_CANON.get(normalize(name), "")
-    if place_type(name) or place_type(canon) or location_head(name):
-        return "location"
-    if looks_like_org(name) and listed != "organization":
-        return "organization"
-    return listed
-
-
-def ground_entities(doc: Document, wire: WireEntities, out: Grounded, problems: list[str]) -> None:
-    items: list[tuple[str, EntityType, str]] = []
-    seen: set[str] = set()
-    for field_name, listed in _LISTS.items():
-        for raw in getattr(wire, field_name):
-            name = clean_name(raw)
-            if listed == "person":
-                name = strip_title(name)
-            key = normalize(name)
-            if not name or key in seen:
-                continue
-            seen.add(key)
-            items.append((name, _typed(name, listed), field_name))
-    surnames: dict[str, int] = {}
-    for name, etype, _ in items:
-        s = _surname(name) if etype == "person" else None
-        if s:
-            surnames[s] = surnames.get(s, 0) + 1
-    by_key: dict[str, Entity] = {}
-    for name, etype, field_name in items:
-        mentions = find_mentions(doc, name)
-        s = _surname(name) if etype == "person" else None
-        if s and surnames.get(s) == 1:
-            mentions = sorted({m.start: m for m in [*mentions, *find_mentions(doc, s)]}.values(), key=lambda m: m.start)
-        if not mentions:
-            out.reject(
-                "entity",
-                {"name": name, "list": field_name},
-                f"entity {name!r} does not occur in the article",
-                problems,
-            )
-            continue
-        if not any(ch.isupper() for m in mentions for ch in m.text):
-            out.reject("entity", {"name": name, "list": field_name}, f"{name!r} is a common noun, not a name", [])
-            continue
-        if is_demonym(name):
-            out.reject("entity", {"name": name, "list": field_name}, f"{name!r} is a nationality, not a name", [])
-            continue
-        key = _ALIAS_CANON.get(normalize(name), normalize(name))
-        existing = by_key.get(key)
-        if existing is None and etype == "person":
-            # a shorter name for a person already listed ("Trump" after "Donald Trump") merges into it
-            existing = next(
-                (o for o in by_key.values() if o.type == "person" and normalize(name) in normalize(o.name).split()),
-                None,
-            )
-        if existing is not None:
-            merged = {m.start: m for m in [*existing.mentions, *mentions]}
-            existing.mentions[:] = sorted(merged.values(), key=lambda m: m.start)
-            continue
-        by_key[key] = Entity(name=name, type=etype, mentions=mentions)
-    # Small models list a handful of places and stop: countries, states and big cities named in the text are
-    # added from the word lists (exact spelling only), so a long list of countries isn't cut short.
-    taken = {m.start for e in by_key.values() for m in e.mentions}
-    for place in article_places(doc):
-        key = _ALIAS_CANON.get(normalize(place), normalize(place))
-        if key in by_key:
-            continue
-        found = [m for m in find_mentions(doc, place, include_aliases=False) if m.text == place]
-        if found and not any(m.start in taken for m in found):
-            by_key[key] = Entity(name=place, type="location", mentions=found)
-    for ent in by_key.values():
-        ent.mentions[:] = outermost(ent.mentions)
-    out.entities = sorted(by_key.values(), key=lambda e: e.mentions[0].start)
-
-
-def _entity_for(name: str, entities: list[Entity]) -> Entity | None:
-    key = normalize(name)
-    for ent in entities:
-        if normalize(ent.name) == key or key in {normalize(a) for a in aliases_of(ent.name)}:
-            return ent
-    for ent in entities:
-        if ent.type == "person" and key and (key in normalize(ent.name).split() or normalize(ent.name) in key):
-            return ent
-    return None
-
-
-# ---- quotes --------------------------------------------------------------------------------------------
-
-
-_SPEECH = (
-    r"(?:said|says|say|wrote|writes|told|tells|added|adds|explained|stated|asked|noted|argued|claimed|"
-    r"warned|insisted|recalled|continued|replied|responded|announced|declared|commented|concluded|"
-    r"demanded|shouted|boasted|tweeted|asks|asked|sang|sings|quipped|cautioned|countered|charged|acknowledged|"
-    r"admitted|predicted|emphasized|stressed|chanted|yelled|joked|complained|testified|conceded|remarked)"
-)
-_NAME = r"((?:[A-Z][\w'’.-]*\s+){0,3}[A-Z][\w'’-]*|he|she|they|He|She|They)"
-_CLOSE = r"^[\s,;:.!?\"'”’»]*"  # the closing mark and punctuation between a quotation and its speaker
-_AFTER = [
-    re.compile(r"^[\s,;:.!?\"'”’»]*[―—–]\s*" + _NAME),  # ..." ― Veronica Cruz (vox pops)
-    re.compile(_CLOSE + _SPEECH + r"\s+(?:the\s+)?" + _NAME),  # ..." said Lee Gelernt
-    re.compile(_CLOSE + _NAME + r"\s+" + _SPEECH + r"\b"),  # ..." Carney wrote
-    re.compile(_CLOSE + r"according to\s+" + _NAME),
-    re.compile(_CLOSE + _NAME + r",[^,\"“”\n]{3,80},\s+" + _SPEECH + r"\b"),  # ..." Flynn, a surrogate, said
-]
-_BEFORE = [
-    re.compile(_NAME + r"\s+" + _SPEECH + r"(?:\s+\w+){0,3}\s*[:,]?\s*$"),  # Carney said: "...
-    re.compile(r"according to\s+" + _NAME + r"\s*,?\s*$"),
-    re.compile(r"\b[Ss]aid\s+" + _NAME + r"\s*[:,]\s*$"),  # Said Ellis: "...
-]
-_PRONOUNS = {"he", "she", "they"}
-
-
-_SMALL_WORDS = frozenset(
-    ["a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "vs"]
-)
-_LABEL = re.compile(r"^([A-Z][A-Z.' -]{1,30}):\s")  # a transcript: '"WALLACE: Let's start with ...'
-
-
-def is_title(text: str) -> bool:
-    """A quoted name of a work, show or slogan ('"Fox News Sunday"', '"Contract with America"'): a few words, all
-    capitalised but the small ones, with no closing punctuation. Not a quotation of anybody's words."""
-    words = text.split()
-    if not words or len(words) > 8 or text[-1] in ".!?…":
-        return False
-    return words[0][:1].isupper() and all(w[:1].isupper() or not w[:1].isalpha() or w in _SMALL_WORDS for w in words)
-
-
-def attribute_quotes(
-    doc: Document, out: Grounded, find_speaker: Callable[[int, int], str | None] | None = None
-) -> None:
-    """Quotations (the words inside quotation marks; not titles) with their speakers: a transcript's label, the
-    news patterns around them, the speaker of the paragraph a continued quotation started in, else
-    ``find_speaker`` (the dependency parse: the subject of a speech verb in the quotation's sentence)."""
-    persons = [e for e in out.entities if e.type == "person"]
-    last_speaker: str | None = None
-    chained: list[bool] = []  # per quote: it continues the one before
-    for region, continues in quotations(doc.text):
-        if is_title(region.text) or "<" in region.text:
-            continue
-        after = doc.text[region.end : region.end + 80]
-        before = doc.text[max(0, region.start - 81) : max(0, region.start - 1)]
-        name: str | None = None
-        label = _LABEL.match(region.text)
-        if label:
-            name = label.group(1).strip().title()
-        for pattern in _AFTER if name is None else ():
-            m = pattern.search(after)
-            if m:
-                name = m.group(1)
-                break
-        if name is None:
-            for pattern in _BEFORE:
-                m = pattern.search(before)
-                if m:
-                    name = m.group(1)
-                    break
-        if name is not None:  # 'Monday. She said': a sentence ended inside what the pattern took for a name
-            last = re.split(r"(?<=[a-z])\.\s+", name)[-1]
-            name = last if last.casefold() in _PRONOUNS else name
-        if (name is None or name.casefold() in _PRONOUNS) and find_speaker is not None:
-            name = find_speaker(region.start, region.end) or name
-        prev = out.quotes[-1] if out.quotes else None
-        between = doc.text[prev.span.end : region.start] if prev is not None else "\n"
-        speaker: str | None = None
-        if name is None and prev is not None and (continues or ("\n" not in between and len(between) < 120)):
-            speaker = prev.speaker  # a quotation continued, or resumed after its attribution ('," he said. "...')
-        elif name and name.casefold() in _PRONOUNS:
-            # 'she said': whoever spoke last nearby, else the last person named before
-            prior = [(mm.start, e.name) for e in persons for mm in e.mentions if mm.start < region.start]
-            recent = prev is not None and region.start - prev.span.end < 1500 and prev.speaker in {p for _, p in prior}
-            speaker = last_speaker if recent or not prior else max(prior)[1]
-        elif name:
-            ent = _entity_for(strip_title(name), out.entities)
-            speaker = ent.name if ent is not None else strip_title(name)
-        if speaker is None and len(region.text.split()) < 4 and not continues:
-            continue  # a term in quotation marks ('the "sex tape" reference'), not anybody's words
-        out.quotes.append(Quote(text=region.text, span=region, speaker=speaker))
-        chained.append(continues)
-        last_speaker = speaker or last_speaker
-    # a quotation run over paragraphs is often attributed in a later one: its first parts take that speaker
-    for i in range(len(out.quotes) - 2, -1, -1):
-        if chained[i + 1] and out.quotes[i].speaker is None:
-            out.quotes[i].speaker = out.quotes[i + 1].speaker
 
 
 # ---- facts ---------------------------------------------------------------------------------------------
@@ -472,7 +166,7 @@ def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> s
     return out
 
 
-def _checked(text: str, doc: Document, nlp: Any, judge: Any) -> Verdict:
+def checked(text: str, doc: Document, nlp: Any, judge: Any) -> Verdict:
     """:func:`verify` for a sentence the model wrote: one too long to be a claim (the model ignored its length cap)
     is not supported, with the reason, rather than an error that would end the whole extraction."""
     try:
@@ -513,169 +207,22 @@ def ground_facts(
             out.reject("fact", f, f"{label} {problem}", problems)
             continue
         kind = f.kind if (f.kind != "quantity" or quantity is not None) else "event"
-        if is_furniture(evidence.text):
-            out.reject("fact", f, f"{label} is page furniture (a caption, byline or credit), not a fact", problems)
+        if furniture := furniture_match(evidence.text):
+            reason = f"{label} is page furniture (a caption, byline or credit), not a fact {furniture[0].tag}"
+            out.reject("fact", f, reason, problems)
             continue
-        if what := layout_furniture(doc, evidence.start, evidence.end, nlp):
-            out.reject("fact", f, f"{label} cites {what}, not a statement of news", problems)
+        if layout := layout_rule(doc, evidence.start, evidence.end, finite_verb_test(nlp)):
+            out.reject("fact", f, f"{label} cites {layout.what}, not a statement of news {layout.tag}", problems)
             continue
         if any(_same_fact(statement, evidence, other) for other in out.facts):
             continue
         if judge is not None and statement not in doc.text:
-            verdict = _checked(statement, doc, nlp, judge)
+            verdict = checked(statement, doc, nlp, judge)
             if verdict.label != "supported":
                 what = verdict.label.replace("_", " ")
                 out.reject("fact", f, f"{label} is {what} in the article: {verdict.reason}", problems)
                 continue
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
-
-
-_FURNITURE = re.compile(
-    r"^\s*(?:(?:Additional\s+)?[Rr]eporting\s+by|[Ee]dit(?:ing|ed)\s+by|[Ww]riting\s+by|(?:Image|Photo|Video|File|"
-    r"Credit|Source)s?\s*:|Read\s+more|Follow\s.{1,60}\son\s+(?:Twitter|X)|Copyright\b|©|Sign\s+up\b)"
-    r"|\b\d+\s+Min\s+Read\b|\bUpdated\s+\d+\s+(?:minutes?|hours?)\s+ago\b|\(?(?:Image|Photo)\s*:\s*[^)]*\)?\s*$",
-)
-_NO_COMMENT = re.compile(
-    r"\b(?:could\s+not|couldn't|did\s+not|didn't|has\s+not|hasn't)\s+(?:immediately\s+)?(?:be\s+reached|respond|"
-    r"return|reply)|\bdeclined\s+to\s+comment\b|\bnot\s+(?:immediately\s+)?(?:be\s+)?available\s+for\s+comment\b",
-    re.IGNORECASE,
-)
-_DATELINE = re.compile(r"^[A-Z][A-Z .,/'’-]{2,60}\s*\((?:Reuters|AP|AFP|UPI|Bloomberg|dpa)\)\s*[-–—]+\s*")
-
-
-def is_furniture(text: str) -> bool:
-    """Page furniture, not news: a caption, a byline, a credit, a 'Min Read' header."""
-    return bool(_FURNITURE.search(text))
-
-
-# A line that ends with a picture's credit is a caption, all of it: "An example of severe eczema. Image: Jambula."
-_CREDIT_END = re.compile(r"(?:^|\s)\(?(?:Image|Photo|Picture|Video|Credit)s?\s*:\s*[^\n:]{1,120}$")
-# A pull quote: a line that is a quotation, then its credit: a dash and a name ('"... But it's a long game." - Matthew
-# Ingram'), or a name and a quoted title ('"... against The Church of Scientology." Anonymous blogger, "Anon declares
-# war on Church of Scientology"'). Not a paragraph that goes on after a quotation ('"We are done." Acme laid off ...').
-# The credit's length is bounded so that a long line full of quotation marks is matched in linear time.
-_PULL_QUOTE = re.compile(
-    r'^["“‘].*?(?:["”’]\s*(?P<dash>[-–—―]\s*[A-Z][^"“”]{0,150}[^\s.!?])|[.!?…]["”]\s*(?P<titled>[A-Z][^"“”,]{0,80},\s*["“][^"“”]{1,150}["”]))$'
-)
-#: A pull quote's credit has at most this many words.
-CREDIT_WORDS = 12
-_SENTENCE_END = re.compile(r"[.!?:;。．！？…][\"”’')\]]*$")
-_BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s")
-_FINITE_TAGS = frozenset(["VBD", "VBZ", "VBP", "MD"])
-#: A title line longer than this is not used as a headline.
-TITLE_CHARS = 160
-#: Without a parser, a line this short that does not end a sentence is taken for a heading.
-HEADING_WORDS = 8
-
-
-def _line(text: str, start: int, end: int) -> tuple[int, int]:
-    a = text.rfind("\n", 0, start) + 1
-    b = text.find("\n", end)
-    return a, (len(text) if b == -1 else b)
-
-
-def layout_furniture(doc: Document, start: int, end: int, nlp: Any = None) -> str | None:
-    """What the text at ``start:end`` is when the page's layout says it is not a statement of news: 'a caption' (a
-    line that ends with a picture's credit), 'a caption or a heading' (with a parser, a line of one sentence with
-    no finite verb: "The Church of Scientology's cruise ship Freewinds in Bonaire.", a related story's headline),
-    'the title' (a first line that ends no sentence, above the story), 'a heading' (a line of its own that ends no
-    sentence and has no finite verb, or without a parser, has at most :data:`HEADING_WORDS` words: "Group F — Sweden
-    1 – 0 Korea Republic"), "a pull quote's credit" (the text after a line's quotation that credits it: '"...
-    But it's a long game." - Matthew Ingram'). ``None`` for the story's sentences, and for list items."""
-    a, b = _line(doc.text, start, end)
-    line = doc.text[a:b].strip()
-    if not line:
-        return None
-    if _CREDIT_END.search(line):
-        return "a caption"
-    credit = pull_quote_credit(doc, start, end)
-    if credit is not None and start >= credit:
-        return "a pull quote's credit"
-    if doc.text[a:start].strip() or doc.text[end:b].strip() or _BULLET.match(line) or not doc.text[b:].strip():
-        return None  # part of a paragraph, a list item, or the last line (a heading or a caption is above something)
-    ends_sentence = bool(_SENTENCE_END.search(line))
-    if not ends_sentence and not doc.text[:a].strip():
-        return "the title"
-    if nlp is None:
-        return None if ends_sentence or len(re.findall(r"\w+", line)) > HEADING_WORDS else "a heading"
-    if any(_finite(t) for t in parse_text(nlp, line)):
-        return None
-    return "a caption or a heading" if ends_sentence else "a heading"
-
-
-def pull_quote_credit(doc: Document, start: int, end: int) -> int | None:
-    """Where the credit of a pull quote begins, when the line holding ``start:end`` is one (:data:`_PULL_QUOTE`)."""
-    a, b = _line(doc.text, start, end)
-    raw = doc.text[a:b]
-    line = raw.strip()
-    pull = _PULL_QUOTE.match(line)
-    if pull is None:
-        return None
-    group = "dash" if pull["dash"] else "titled"
-    if len(pull[group].split()) > CREDIT_WORDS:
-        return None
-    return a + len(raw) - len(raw.lstrip()) + pull.start(group)
-
-
-def _finite(token: Any) -> bool:
-    """A finite verb, or a past form with a subject of its own the tagger read as a participle ('World leaders
-    almost universally expressed outrage': 'expressed' tagged VBN)."""
-    if token.tag_ in _FINITE_TAGS or "Fin" in token.morph.get("VerbForm"):
-        return True
-    deps = {c.dep_ for c in token.children}
-    return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
-
-
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_SEP = r"[/|·•,–—-]"
-# A page's time stamps before its title: "January 26, 2018 / 8:49 PM / Updated 16 minutes ago", "Published 3 hours
-# ago |", "Updated: 10:02 AM EST". Each piece is a whole stamp: a date, a time with AM/PM or a separator after it
-# ("3:10 to Yuma" is a title), "Updated"/"Published"/"Posted" only with ":", "on <date>" or "N minutes ago" ("Updated
-# Apple maps...", "Published author wins..." are titles). Matched from the start only.
-_STAMP_HEAD = re.compile(
-    rf"^(?:\s*(?:(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
-    rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
-    rf"|\d{{1,2}}:\d{{2}}\s*[AaPp]\.?[Mm]\b\.?(?:\s+[A-Z]{{2,4}}\b)?|\d{{1,2}}:\d{{2}}(?=\s*{_SEP})"
-    r"|(?:Last\s+)?(?:Updated|Published|Posted)(?::|\s+on\b(?=\s+(?:[A-Z][a-z]+day|" + _MONTH + r"|\d))"
-    r"|\s+\d+\s+(?:seconds?|minutes?|hours?|days?)\s+ago\b))"
-    rf"\s*{_SEP}?)+\s*"
-)
-# A person's name in a byline: a first name, an optional initial, a last name ("Dan Levine", "Mica J. Rosenberg").
-_BYLINE_NAME = r"[A-Z][a-z’'-]+(?:\s[A-Z]\.)?\s[A-Z][A-Za-z’'-]+"
-_BYLINES = rf"{_BYLINE_NAME}(?:\s?(?:,|&|\band\b)\s?{_BYLINE_NAME})*"
-# After the title: names (or "By" names) and "N Min Read"; or "By" names after a separator ("... | By Dan Levine").
-# Not "by Name" alone: "Abortion ban blocked by Supreme Court" is a title.
-_BYLINE_TAIL = re.compile(
-    rf"(?:(?:\bBy\s)?{_BYLINES}\s?)?\b\d+\s?[Mm]in(?:ute)?s?\s[Rr]ead\s*$|\s?{_SEP}\s?[Bb]y\s{_BYLINES}\s*$"
-)
-#: The byline is looked for in the title's last characters only (and with its whitespace collapsed): a bounded search.
-BYLINE_CHARS = 200
-
-
-def clean_title(text: str) -> str:
-    """A title line or a headline without its page furniture: the time stamps before it, a dateline ("SAN
-    FRANCISCO (Reuters) -"), a byline and "N Min Read" after it. "January 26, 2018 / 8:49 PM / Updated 16 minutes
-    ago U.S. judge blocks prompt deportation of Cambodians Dan Levine , Mica Rosenberg 3 Min Read" -> "U.S. judge
-    blocks prompt deportation of Cambodians". Text without furniture comes back as it was."""
-    out = _STAMP_HEAD.sub("", text, count=1)
-    out = _DATELINE.sub("", out, count=1)
-    flat = " ".join(out.split())
-    head, tail = flat[:-BYLINE_CHARS], flat[-BYLINE_CHARS:]
-    cut = _BYLINE_TAIL.sub("", tail, count=1)
-    if cut != tail:
-        out = head + cut
-    return out.strip(" \t|/·•–—-") if out != text else text
-
-
-def title_of(doc: Document) -> str:
-    """The article's title line ('' when the text starts with its story)."""
-    first = next((s for s in doc.sentences if not looks_like_injection(s.text)), None)
-    if first is None or layout_furniture(doc, first.start, first.end) != "the title":
-        return ""
-    title = clean_title(first.text)
-    if is_furniture(title) or len(content_words(title)) < 2:
-        return ""
-    return title if len(title) <= TITLE_CHARS else ""
 
 
 def sentence_facts(doc: Document, nlp: Any = None) -> list[Fact]:
@@ -695,13 +242,14 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
     ('SAN FRANCISCO (Reuters) -') is left out of the statement.
     The kind comes from the sentence: a quotation, a speech verb, a number (not a date), else an event."""
     facts: list[Fact] = []
+    finite = finite_verb_test(nlp)
     for sentence in doc.sentences:
         text = sentence.text
-        start = sentence.start + (m.end() if (m := _DATELINE.match(text)) else 0)
-        stamp = _STAMP_HEAD.match(doc.text[start : sentence.end])
+        start = sentence.start + (m.end() if (m := DATELINE.search(text)) else 0)
+        stamp = TIME_STAMP.search(doc.text[start : sentence.end])
         if stamp and doc.text[start + stamp.end() : start + stamp.end() + 1].isupper():
             start += stamp.end()  # a page's date line glued to the sentence: "Thursday, May 7, 2015 On Tuesday, ..."
-        if bullet := _BULLET.match(doc.text[start : sentence.end]):
+        if bullet := LIST_ITEM.search(doc.text[start : sentence.end]):
             start += bullet.end()  # a list item's marker is not part of its statement
         while start < sentence.end and doc.text[start].isspace():
             start += 1
@@ -715,8 +263,8 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             len(body.split()) < 5
             or body.rstrip("”\"’' ").endswith("?")
             or is_furniture(body)
-            or layout_furniture(doc, sentence.start, sentence.end, nlp)
-            or _NO_COMMENT.search(body)
+            or layout_rule(doc, sentence.start, sentence.end, finite)
+            or NO_COMMENT.fires(body)
             or looks_like_injection(body)
         ):
             continue
@@ -726,7 +274,7 @@ def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
             continue
         if any(len(q.text.split()) >= 4 for q in quotation_spans(body)):
             kind: FactKind = "quote"
-        elif _SPEECH_WORD.search(body):
+        elif ATTRIBUTION.fires(body):
             kind = "attribution"
         elif _counts(doc, evidence):
             kind = "quantity"
@@ -823,30 +371,9 @@ def link_facts(
         quote = next((q for q in quotes if ev.start <= q.span.start < ev.end), None)
         if fact.kind == "quote" and quote is None:
             # small models call many facts quotes; one is a quote only if its evidence holds a quotation
-            fact.kind = "attribution" if _SPEECH_WORD.search(ev.text) else "event"
+            fact.kind = "attribution" if ATTRIBUTION.fires(ev.text) else "event"
         if fact.kind in ("quote", "attribution"):
-            fact.speaker = quote.speaker if quote else _speaker_near(ev, inside)
-
-
-_SPEECH_WORD = re.compile(r"\b" + _SPEECH + r"\b|\baccording to\b", re.IGNORECASE)
-
-
-def _speaker_near(evidence: Evidence, entities: list[Entity]) -> str | None:
-    """The person named right beside a speech verb in ``evidence`` ('said Lee Gelernt', 'Gelernt said'), if any:
-    a person merely mentioned in an attribution is not its speaker."""
-    text, base = evidence.text, evidence.start
-    for ent in entities:
-        if ent.type != "person":
-            continue
-        for m in ent.mentions:
-            a, b = m.start - base, m.end - base
-            if (
-                a >= 0
-                and b <= len(text)
-                and (re.match(r"\s*,?\s*" + _SPEECH + r"\b", text[b:]) or re.search(_SPEECH + r",?\s+$", text[:a]))
-            ):
-                return ent.name
-    return None
+            fact.speaker = quote.speaker if quote else speaker_near(ev, inside)
 
 
 def _link_quantities(doc: Document, fact: Fact) -> None:
@@ -973,117 +500,9 @@ def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 
 
-# ---- roots ---------------------------------------------------------------------------------------------
-
-
-#: A headline or tldr sharing less than this share of content words with the article is not trusted.
-MIN_SUMMARY_SUPPORT = 0.5
-
-
-def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto", judge: Any = None) -> None:
-    """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers,
-    and supported by :func:`verify` (with ``judge``, a backend, the model's entailment too: a sentence copied from
-    the article is supported by construction and asks no model).
-
-    One that isn't is rejected and replaced: a headline by the article's title line when it has one, otherwise (and
-    a tldr always) by the first key point (or the first sentence that isn't hidden from the model as text addressed
-    to AI systems: what is hidden never reaches any output).
-    """
-    visible = (s.text for s in doc.sentences if not looks_like_injection(s.text))
-    lead = out.key_points[0].text if out.key_points else next(visible, "")
-    for field_name, cap in (("headline", HEADLINE_CHARS), ("tldr", TLDR_CHARS)):
-        fallback = (title_of(doc) or lead) if field_name == "headline" else lead
-        value = getattr(out, field_name)
-        if field_name == "headline" and value and (cleaned := clean_title(value)) != value:
-            # a headline copied with the page's furniture (a byline, "3 Min Read", a time stamp): kept without it,
-            # noted but not a problem to re-ask about
-            reason = f"headline {value[:60]!r} carried page furniture; kept {cleaned[:60]!r}"
-            out.rejected.append(Rejected(kind="summary", item={field_name: value}, reason=reason))
-            value = cleaned
-            setattr(out, field_name, value)
-        if field_name == "headline" and value and is_furniture(value):
-            what = _FURNITURE.search(value)
-            reason = f"headline {value[:60]!r} holds page furniture ({what.group().strip()[:40]!r})" if what else ""
-            out.reject("summary", {field_name: value}, reason, problems)
-            setattr(out, field_name, fallback)
-            continue
-        if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
-            head = value.split(", ")[0]
-            if field_name == "headline" and head != value and len(head.split()) >= 4:
-                # a headline the cap stopped in a second clause: its first clause is whole, and is checked as usual
-                setattr(out, field_name, head)
-                value = head
-        if value and len(value) >= cap - 2 and not value.rstrip("”\"’' )").endswith((".", "!", "?")):
-            # cut mid-phrase by the grammar's length cap: never returned as if whole
-            out.reject(
-                "summary", {field_name: value}, f"{field_name} {value[:60]!r} was cut off by the length cap", problems
-            )
-            setattr(out, field_name, fallback)
-            continue
-        missing = unsupported_numbers(value, doc.text, article_numbers(doc))
-        words = content_words(value) if value else frozenset()
-        support = len(words & article_words(doc)) / len(words) if words else 0.0
-        hidden = bool(value) and looks_like_injection(value)
-        checkable = value and support >= MIN_SUMMARY_SUPPORT and not missing and not hidden
-        copied = value.strip() in doc.text
-        verdict = _checked(value, doc, nlp, None if copied else judge) if checkable else None
-        if verdict is not None and verdict.label == "supported":
-            continue
-        if verdict is not None:
-            reason = (
-                f"{field_name} {value[:60]!r} is {verdict.label.replace('_', ' ')} in the article: {verdict.reason}"
-            )
-        elif hidden:
-            reason = f"{field_name} {value[:60]!r} repeats text addressed to AI systems"
-        elif missing:
-            reason = f"{field_name} {value[:60]!r} states {', '.join(missing)}, which the article does not say"
-        else:
-            reason = f"{field_name} {value[:60]!r} is not about the article (only {support:.0%} of its words are in it)"
-        out.reject("summary", {field_name: value}, reason, problems)
-        setattr(out, field_name, fallback)
-
-
-def _pipeline(nlp: Any) -> Any:
-    """``nlp`` as given, or the pinned pipeline for ``"auto"`` (``None`` when it is not installed)."""
-    return load_pipeline(PIPELINE) if isinstance(nlp, str) and nlp == "auto" else nlp
-
-
 def ground_entity_list(doc: Document, wire: WireEntities) -> tuple[Grounded, list[str]]:
-    out, problems = Grounded(), list[str]()
-    ground_entities(doc, wire, out, problems)
-    return out, problems
-
-
-def ground_fact_list(
-    doc: Document, wire: WireFacts, nlp: Any = "auto", judge: Any = None
-) -> tuple[Grounded, list[str]]:
-    """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
-    out = Grounded(
-        headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
-    )
-    problems: list[str] = []
-    nlp = _pipeline(nlp)
-    ground_facts(doc, wire.facts, out, problems, nlp, judge)
-    out.key_points = key_points_of(out.facts)
-    check_headline(doc, out, problems, nlp, judge)
-    return out, problems
-
-
-def ground_headline(
-    doc: Document, wire: WireHeadline, nlp: Any = "auto", judge: Any = None
-) -> tuple[Grounded, list[str]]:
-    """Headline and tldr checked against the article; the facts are the article's sentences."""
-    out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
-    nlp = _pipeline(nlp)
-    out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc, nlp)]
-    out.key_points = key_points_of(out.facts)
-    # the tldr is the lead fact, in the article's own words (its evidence is that sentence)
-    out.tldr = out.facts[0].statement if out.facts else ""
-    problems: list[str] = []
-    check_headline(doc, out, problems, nlp, judge)
-    # the key points follow the tldr and do not say it again (a one-sentence article has none)
-    out.key_points = key_points_of(out.facts, out.tldr)
-    return out, problems
+    entities, rejected, problems = ground_entities(doc, wire)
+    return Grounded(entities=entities, rejected=rejected), problems
 
 
 def drop_hidden(doc: Document, known: Grounded, dates: list[DateMention]) -> None:

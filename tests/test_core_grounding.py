@@ -17,10 +17,10 @@ from factkit._grounding import (
     normalize,
     normalize_with_map,
     overlap,
-    quotation_spans,
     unsupported_numbers,
 )
 from factkit._models import Evidence
+from factkit.rules.quotes import quotation_spans
 
 
 def doc_of(text: str) -> Document:
@@ -306,7 +306,7 @@ def test_quotation_spans() -> None:
 
 
 def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
-    from factkit._grounding import quotations
+    from factkit.rules.quotes import quotations
 
     text = (
         '"We do not see a link," the mayor said, adding it would take "more hours\u201d before. '
@@ -325,8 +325,6 @@ def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
 
 
 def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:
-    from factkit._grounding import quotation_spans
-
     text = "“We will appeal the ruling,” Carney wrote. He added: “No comment.”"
     spans = quotation_spans(text, min_words=1)
     assert [s.text for s in spans] == ["We will appeal the ruling", "No comment."]
@@ -335,7 +333,7 @@ def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None
 
 def test_a_dotted_acronym_is_found_before_the_next_word() -> None:
     from factkit._document import Document
-    from factkit._records import find_mentions
+    from factkit._entities import find_mentions
 
     doc = Document.from_text("A U.S. judge ruled. The United States appealed in the U. S. court.")
     texts = [m.text for m in find_mentions(doc, "U.S.")]
@@ -389,7 +387,7 @@ def test_a_statement_copied_from_its_evidence_becomes_the_source_text(statement:
 
 
 def test_places_named_in_the_text_are_found_by_exact_spelling_once_per_document() -> None:
-    from factkit._records import article_places
+    from factkit._entities import article_places
 
     doc = Document.from_text(
         "Officials of Cambodia met envoys from South Sudan; cambodia in lowercase is not a spelling."
@@ -401,7 +399,7 @@ def test_places_named_in_the_text_are_found_by_exact_spelling_once_per_document(
 
 
 def test_an_acronym_keeps_its_last_period_so_its_alias_is_found() -> None:
-    from factkit._records import clean_name
+    from factkit._entities import clean_name
 
     assert clean_name("U.S.") == "U.S." and clean_name("the U.N.,") == "U.N."
     assert clean_name("Acme Corp.") == "Acme Corp"  # a plain abbreviation still loses it, as before

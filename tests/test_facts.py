@@ -10,9 +10,10 @@ import pytest
 
 import factkit
 from factkit._document import Document
-from factkit._records import key_points_of, layout_furniture, sentence_facts
+from factkit._records import key_points_of, sentence_facts
 from factkit.eval import load_cases
 from factkit.eval._matchers import match_facts, match_quantities
+from factkit.rules.furniture import layout_furniture
 from factkit.testing import FakeModel, FakeOpenAIServer, Reply, grounded_answer, request_article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -290,7 +291,7 @@ def test_a_headline_never_carries_page_furniture(written: str, expected: str) ->
     ],
 )
 def test_clean_title_keeps_real_headline_words(title: str) -> None:
-    from factkit._records import clean_title
+    from factkit.rules.furniture import clean_title
 
     assert clean_title(title) == title
 
@@ -298,10 +299,10 @@ def test_clean_title_keeps_real_headline_words(title: str) -> None:
 def test_clean_title_searches_a_bounded_tail_however_long_the_line() -> None:
     """The byline pattern is only ever run on the title's last characters (it was quadratic on a line of 32,000
     spaces: 36 s); the stamp pattern is anchored and consumes a stamp per step."""
-    from factkit import _records
+    from factkit.rules import furniture
 
     seen: list[int] = []
-    real = _records._BYLINE_TAIL
+    real = furniture._BYLINE_TAIL
 
     class Spy:
         def sub(self, repl: str, text: str, count: int = 0) -> str:
@@ -310,11 +311,11 @@ def test_clean_title_searches_a_bounded_tail_however_long_the_line() -> None:
 
     long_line = " " * 32_000 + "x" + " Ab Cd," * 3000 + " 5 Mix Read"
     try:
-        _records._BYLINE_TAIL = Spy()  # type: ignore[assignment]
-        assert _records.clean_title(long_line) == long_line
+        furniture._BYLINE_TAIL = Spy()  # type: ignore[assignment]
+        assert furniture.clean_title(long_line) == long_line
     finally:
-        _records._BYLINE_TAIL = real
-    assert seen and max(seen) <= _records.BYLINE_CHARS
+        furniture._BYLINE_TAIL = real
+    assert seen and max(seen) <= furniture.BYLINE_CHARS
 
 
 def test_a_date_line_glued_to_the_first_sentence_is_not_part_of_its_fact() -> None:
@@ -544,8 +545,7 @@ def test_a_fact_the_model_cites_from_a_caption_is_rejected() -> None:
 
 def test_a_line_of_its_own_with_a_verb_is_a_fact_whatever_the_tagger_calls_the_verb() -> None:
     pytest.importorskip("spacy")
-    from factkit._ner import PIPELINE, load_pipeline
-    from factkit._records import layout_furniture
+    from factkit._ner import PIPELINE, finite_verb_test, load_pipeline
 
     nlp = load_pipeline(PIPELINE)
     if nlp is None:
@@ -557,7 +557,7 @@ def test_a_line_of_its_own_with_a_verb_is_a_fact_whatever_the_tagger_calls_the_v
         "The council met on Monday.\n"
     )
     doc = Document.from_text(text)
-    got = {s.text: layout_furniture(doc, s.start, s.end, nlp) for s in doc.sentences}
+    got = {s.text: layout_furniture(doc, s.start, s.end, finite_verb_test(nlp)) for s in doc.sentences}
     assert got == {
         "North Korea tests a missile": "the title",
         # 'expressed' is tagged as a participle, but it has a subject of its own: a statement

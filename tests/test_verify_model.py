@@ -368,7 +368,7 @@ def test_a_date_range_keeps_its_own_numbers() -> None:
 
 
 def test_a_tldr_too_long_to_be_a_claim_is_replaced_not_an_error() -> None:
-    from factkit._records import ground_fact_list
+    from factkit._summary import ground_fact_list
     from factkit._wire import WireFacts
 
     doc = factkit._document.Document.from_text(SEED.read_text(encoding="utf-8"))

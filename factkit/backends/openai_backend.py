@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import openai
 
 from .._config import Settings
+from .._context import seconds_left
 from .._errors import ConfigError, register_secret
 from ._transport import bounded_client
 from .base import ChatBackend, Mode, RetryPolicy, request_sent
@@ -94,7 +97,9 @@ class OpenAIBackend(ChatBackend):
         key = str(self._client.base_url)
         with _MODES_LOCK:
             if key not in _SLOTS:
-                _SLOTS[key] = _server_slots(key)
+                budget = min(SLOTS_S, self.timeout / 4)
+                left = seconds_left()
+                _SLOTS[key] = _server_slots(key, budget if left is None else min(budget, left / 4))
             return _SLOTS[key]
 
     @property
@@ -119,34 +124,59 @@ class OpenAIBackend(ChatBackend):
 
 #: How long a status request may take before the server counts as busy.
 PROBE_S = 5.0
+#: The most time asking a local server for its slots may take (both requests; a quarter of the request timeout at
+#: most, and of what is left of the article's deadline).
+SLOTS_S = 2.0
 #: Slots per local endpoint, asked once per process.
 _SLOTS: dict[str, int | None] = {}
 
 
-def _server_slots(base_url: str) -> int | None:
+def _server_slots(base_url: str, seconds: float) -> int | None:
     """The slots a local server reports: llama.cpp's ``GET /props`` (``total_slots``), or 1 for
     llama-cpp-python's server (its model listing says ``owned_by: me``). None when it says neither."""
     parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"
-    listing = _get_json(base_url.rstrip("/") + "/models")
+    deadline = time.monotonic() + seconds
+    listing = _get_json(base_url.rstrip("/") + "/models", seconds / 2)
     data = listing.get("data") if isinstance(listing, dict) else None
     if isinstance(data, list) and any(isinstance(m, dict) and m.get("owned_by") == "me" for m in data):
         return 1
-    props = _get_json(root + "/props")
+    props = _get_json(root + "/props", max(0.0, deadline - time.monotonic()))
     total = props.get("total_slots") if isinstance(props, dict) else None
     return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
 
 
-def _get_json(url: str) -> Any:
-    """A small JSON answer from a local server, or None (no answer within 2 s, an error, not JSON, over 64 KB)."""
+def _get_json(url: str, seconds: float = 2.0) -> Any:
+    """A small JSON answer from a local plain-HTTP server, or None: no whole answer within ``seconds`` all told
+    (a server that drips its bytes too), an error status, not JSON, or over 64 KB."""
     import json
-    import urllib.request
 
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname or seconds <= 0:
+        return None
+    deadline = time.monotonic() + seconds
+    data = b""
     try:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: never through a proxy
-        with opener.open(url, timeout=2.0) as answer:
-            return json.loads(answer.read(65536 + 1)[:65536])
-    except (OSError, ValueError):
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=seconds) as conn:
+            request = f"GET {parts.path or '/'} HTTP/1.0\r\nHost: {parts.netloc}\r\nAccept: application/json\r\n\r\n"
+            conn.sendall(request.encode())
+            while len(data) <= 65536:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                conn.settimeout(left)
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    if len(data) > 65536 or not re.match(rb"HTTP/1\.[01] 200 ", head):
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
         return None
 
 
