@@ -41,7 +41,7 @@ from ._records import (
 from ._standalone import stand_alone
 from ._summary import ground_fact_list, ground_headline
 from ._wire import WireEntities, WireFacts, WireHeadline
-from .backends import ChatBackend, make_backend
+from .backends import ChatBackend, backend_class, make_backend
 from .backends.base import on_request_sent
 from .rules.quotes import attribute_quotes
 
@@ -220,8 +220,13 @@ class Pipeline:
         if nlp is None:
             return None, True
         if choice == "auto":
-            return nlp, self.settings.backend != "local"  # measured: the embedded model's list adds ~1 point, ~10 s
+            return nlp, self._capabilities().lists_entities
         return nlp, choice == "both"
+
+    def _capabilities(self) -> type[ChatBackend]:
+        """What the backend can do (``writes_facts``, ``lists_entities``, ...): read from its class, so a model-free
+        pass never builds it."""
+        return type(self._backend) if self._backend is not None else backend_class(self.settings)
 
     def _extract(self, doc: Document, parts: frozenset[str] = PARTS) -> Extraction:
         nlp, ask_llm = self._entity_sources()
@@ -240,8 +245,8 @@ class Pipeline:
             )
 
         from_sentences = self.settings.facts == "sentences" or (
-            self.settings.facts == "auto" and self.settings.backend == "local"
-        )  # measured on evals/seed/ with the embedded model: 10/12 facts from its sentences, 4/12 from its statements
+            self.settings.facts == "auto" and not self._capabilities().writes_facts
+        )
 
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             judge = self._judge()  # here, not above: a model-free pass builds no backend

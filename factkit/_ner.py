@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ._document import Document
 from ._errors import ConfigError
@@ -61,7 +61,13 @@ _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 _NLP_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-nlp")
 
 
-def run_pipeline(nlp: Any, text: str) -> Any:
+#: A spaCy pipeline (``Language``), typed loosely so that spaCy stays an optional extra. Inside the pipeline it has
+#: one meaning: ``Pipeline | None`` is a pipeline or no parse at all. ``"auto"`` (the pinned pipeline where it is
+#: installed) is only read at the public entry points (:func:`factkit.verify`, the eval judge) and resolved there.
+Pipeline: TypeAlias = Any
+
+
+def run_pipeline(nlp: Pipeline, text: str) -> Any:
     """``nlp(text)`` on the pipeline thread."""
     if threading.current_thread().name.startswith("factkit-nlp"):
         return nlp(text)
@@ -69,7 +75,7 @@ def run_pipeline(nlp: Any, text: str) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def parse_text(nlp: Any, text: str) -> Any:
+def parse_text(nlp: Pipeline, text: str) -> Any:
     """The parse of a short text (a claim, a sentence), kept: the checker reads the same ones again and again."""
     return run_pipeline(nlp, text)
 
@@ -146,7 +152,7 @@ def _clean_parts(name: str, lowered: set[str]) -> list[str]:
     return [name]
 
 
-def ner_wire(doc: Document, nlp: Any) -> WireEntities:
+def ner_wire(doc: Document, nlp: Pipeline) -> WireEntities:
     """The pipeline's named entities of ``doc`` as a wire record, ready for the same grounding as an LLM's."""
     parsed = parse(doc, nlp)
     lists: dict[str, list[str]] = {"people": [], "organizations": [], "places": [], "other": []}
@@ -176,7 +182,7 @@ _SUBJECTS = ("nsubj", "nsubjpass")
 
 
 @functools.cache
-def _parser(nlp: Any) -> Any:
+def _parser(nlp: Pipeline) -> Any:
     """One compute function per pipeline, so :meth:`Document.derived` keeps one parse per document and pipeline."""
 
     def compute(d: Document) -> Any:
@@ -185,7 +191,7 @@ def _parser(nlp: Any) -> Any:
     return compute
 
 
-def parse(doc: Document, nlp: Any) -> Any:
+def parse(doc: Document, nlp: Pipeline) -> Any:
     """The pipeline's parse of ``doc`` (computed once per document and kept on it)."""
     return doc.derived(_parser(nlp))
 
@@ -202,11 +208,11 @@ def _finite(token: Any) -> bool:
     return token.tag_ == "VBN" and "nsubj" in deps and not deps & {"aux", "auxpass"}
 
 
-def _has_finite_verb(nlp: Any, line: str) -> bool:
+def _has_finite_verb(nlp: Pipeline, line: str) -> bool:
     return any(_finite(t) for t in parse_text(nlp, line))
 
 
-def finite_verb_test(nlp: Any) -> Callable[[str], bool] | None:
+def finite_verb_test(nlp: Pipeline | None) -> Callable[[str], bool] | None:
     """What the layout rules (:func:`factkit.rules.furniture.layout_rule`) ask the parse: whether a line has a finite
     verb, by ``nlp`` (a line with none is a heading or a caption); ``None`` without a pipeline."""
     return None if nlp is None else functools.partial(_has_finite_verb, nlp)

@@ -43,7 +43,7 @@ from ._models import (
     Span,
     Summary,
 )
-from ._ner import finite_verb_test
+from ._ner import Pipeline, finite_verb_test
 from ._quantities import concept_of, find_quantities, has_concept
 from ._verify import Verdict, verify
 from ._wire import STATEMENT_CHARS, WireEntities, WireFact
@@ -166,7 +166,7 @@ def _without_known_dates(doc: Document, statement: str, evidence: Evidence) -> s
     return out
 
 
-def checked(text: str, doc: Document, nlp: Any, judge: Any) -> Verdict:
+def checked(text: str, doc: Document, nlp: Pipeline | None, judge: Any) -> Verdict:
     """:func:`verify` for a sentence the model wrote: one too long to be a claim (the model ignored its length cap)
     is not supported, with the reason, rather than an error that would end the whole extraction."""
     try:
@@ -176,7 +176,12 @@ def checked(text: str, doc: Document, nlp: Any, judge: Any) -> Verdict:
 
 
 def ground_facts(
-    doc: Document, wire_facts: list[WireFact], out: Grounded, problems: list[str], nlp: Any = None, judge: Any = None
+    doc: Document,
+    wire_facts: list[WireFact],
+    out: Grounded,
+    problems: list[str],
+    nlp: Pipeline | None = None,
+    judge: Any = None,
 ) -> None:
     """The model's facts, each grounded by its cited sentences; with ``judge`` (a backend), a statement in the
     model's own words must also be one the checker finds the article states (:func:`verify`)."""
@@ -225,17 +230,17 @@ def ground_facts(
         out.facts.append(Fact(statement=statement, kind=kind, evidence=evidence, quantity=quantity))
 
 
-def sentence_facts(doc: Document, nlp: Any = None) -> list[Fact]:
+def sentence_facts(doc: Document, nlp: Pipeline | None = None) -> list[Fact]:
     """The article's sentence facts (:func:`_sentence_facts`), computed once per document and parser."""
     return doc.derived(_sentence_facts_with(nlp))
 
 
 @functools.cache
-def _sentence_facts_with(nlp: Any) -> Callable[[Document], list[Fact]]:
+def _sentence_facts_with(nlp: Pipeline | None) -> Callable[[Document], list[Fact]]:
     return lambda doc: _sentence_facts(doc, nlp)
 
 
-def _sentence_facts(doc: Document, nlp: Any) -> list[Fact]:
+def _sentence_facts(doc: Document, nlp: Pipeline | None) -> list[Fact]:
     """A fact for every sentence of the article that states one, as written (exact, so nothing can be cut,
     misquoted or invented): not page furniture, not a question, not a 'could not be reached for comment',
     not a caption, the title or a heading (:func:`layout_furniture`), not text addressed to AI systems; a dateline

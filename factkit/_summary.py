@@ -10,7 +10,7 @@ from ._document import Document, looks_like_injection
 from ._entities import fix_initials
 from ._grounding import article_numbers, article_words, content_words, unsupported_numbers
 from ._models import Rejected
-from ._ner import PIPELINE, load_pipeline
+from ._ner import Pipeline
 from ._records import Grounded, checked, ground_facts, key_points_of, sentence_facts
 from ._wire import HEADLINE_CHARS, TLDR_CHARS, WireFacts, WireHeadline
 from .rules._table import tags
@@ -39,7 +39,9 @@ def title_of(doc: Document) -> str:
 MIN_SUMMARY_SUPPORT = 0.5
 
 
-def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any = "auto", judge: Any = None) -> None:
+def check_headline(
+    doc: Document, out: Grounded, problems: list[str], nlp: Pipeline | None = None, judge: Any = None
+) -> None:
     """Headline and tldr have no span, but they must be about the article: mostly its words, only its numbers,
     and supported by :func:`verify` (with ``judge``, a backend, the model's entailment too: a sentence copied from
     the article is supported by construction and asks no model).
@@ -103,20 +105,14 @@ def check_headline(doc: Document, out: Grounded, problems: list[str], nlp: Any =
         setattr(out, field_name, fallback)
 
 
-def _pipeline(nlp: Any) -> Any:
-    """``nlp`` as given, or the pinned pipeline for ``"auto"`` (``None`` when it is not installed)."""
-    return load_pipeline(PIPELINE) if isinstance(nlp, str) and nlp == "auto" else nlp
-
-
 def ground_fact_list(
-    doc: Document, wire: WireFacts, nlp: Any = "auto", judge: Any = None
+    doc: Document, wire: WireFacts, nlp: Pipeline | None = None, judge: Any = None
 ) -> tuple[Grounded, list[str]]:
     """Facts grounded against the document (:func:`link_facts` adds their entities afterwards)."""
     out = Grounded(
         headline=fix_initials(wire.headline.strip(), doc.text), tldr=fix_initials(wire.tldr.strip(), doc.text)
     )
     problems: list[str] = []
-    nlp = _pipeline(nlp)
     ground_facts(doc, wire.facts, out, problems, nlp, judge)
     out.key_points = key_points_of(out.facts)
     check_headline(doc, out, problems, nlp, judge)
@@ -124,11 +120,10 @@ def ground_fact_list(
 
 
 def ground_headline(
-    doc: Document, wire: WireHeadline, nlp: Any = "auto", judge: Any = None
+    doc: Document, wire: WireHeadline, nlp: Pipeline | None = None, judge: Any = None
 ) -> tuple[Grounded, list[str]]:
     """Headline and tldr checked against the article; the facts are the article's sentences."""
     out = Grounded(headline=fix_initials(wire.headline.strip(), doc.text))
-    nlp = _pipeline(nlp)
     out.facts = [f.model_copy(deep=True) for f in sentence_facts(doc, nlp)]
     out.key_points = key_points_of(out.facts)
     # the tldr is the lead fact, in the article's own words (its evidence is that sentence)

@@ -48,7 +48,7 @@ from ._grounding import (
     unsupported_numbers,
 )
 from ._models import Span
-from ._ner import PIPELINE, load_pipeline, parse_text
+from ._ner import PIPELINE, Pipeline, load_pipeline, parse_text
 
 if TYPE_CHECKING:
     from .backends.base import ChatBackend
@@ -144,7 +144,7 @@ class _Check:
     rule: str = "support"
 
 
-def rules_verdict(claim: str, article: str | Document, *, nlp: Any | None = "auto") -> Verdict:
+def rules_verdict(claim: str, article: str | Document, *, nlp: Pipeline | Literal["auto"] | None = "auto") -> Verdict:
     """The rules' half of :func:`factkit.verify`: whether ``article`` supports, contradicts or does not contain
     ``claim`` (one or more sentences) by its words, names, numbers, negation and who did what, with the evidence
     sentences (exact offsets) and the reason.
@@ -188,7 +188,7 @@ def verify(
     claim: str,
     article: str | Document,
     *,
-    nlp: Any | None = "auto",
+    nlp: Pipeline | Literal["auto"] | None = "auto",
     model: ChatBackend | Literal["auto"] | None = "auto",
     max_chars: int | None = None,
 ) -> Verdict:
@@ -385,7 +385,7 @@ def _best_window(doc: Document, text: str) -> tuple[list[Sentence], float]:
     return best[0], max(0.0, best[1])
 
 
-def _names(claim: str, nlp: Any | None) -> list[str]:
+def _names(claim: str, nlp: Pipeline | None) -> list[str]:
     """Names in the claim: the pipeline's entities, or capitalised words not opening the sentence."""
     if nlp is not None:
         numeric = ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT")
@@ -426,7 +426,7 @@ def _without_article_dates(claim: str, doc: Document) -> str:
     return out
 
 
-def _missing(claim: str, doc: Document, nlp: Any | None) -> tuple[list[str], list[str]]:
+def _missing(claim: str, doc: Document, nlp: Pipeline | None) -> tuple[list[str], list[str]]:
     """The claim's names and numbers (years included) that the article does not have (a date the article states in
     other words is not missing)."""
     dated = _without_article_dates(claim, doc)
@@ -438,7 +438,7 @@ def _missing(claim: str, doc: Document, nlp: Any | None) -> tuple[list[str], lis
     return names, numbers + years
 
 
-def _support(claim: str, doc: Document, window: float, nlp: Any | None) -> tuple[float, list[str], list[str]]:
+def _support(claim: str, doc: Document, window: float, nlp: Pipeline | None) -> tuple[float, list[str], list[str]]:
     dated = _without_article_dates(claim, doc)  # a date the article states in other words counts as present
     claim_words = content_words(dated) or content_words(claim)
     words = article_words(doc)
@@ -567,7 +567,7 @@ def _actor_rule(claim: str, sent: Sentence) -> str | None:
     return None
 
 
-def _actor_parse(claim: str, sent: Sentence, nlp: Any) -> str | None:
+def _actor_parse(claim: str, sent: Sentence, nlp: Pipeline) -> str | None:
     """Same verb in the claim and the evidence, with a different doer (subject, or the agent of a passive)."""
 
     def others(parsed: Any, verb: str) -> frozenset[str]:
@@ -680,7 +680,7 @@ def _is_name(subject: Any) -> bool:
     return bool(subject.pos_ == "PROPN" or subject.ent_type_ in ("PERSON", "ORG", "GPE"))
 
 
-def _actor_elsewhere(claim: str, doc: Document, nlp: Any) -> tuple[Sentence, str] | None:
+def _actor_elsewhere(claim: str, doc: Document, nlp: Pipeline) -> tuple[Sentence, str] | None:
     """The claim's doer is named ('Afghan girls win the Robot Olympics'), and wherever the article uses that verb,
     its doer is another named party ('the European team won the competition') and never the claim's, nor a pronoun
     that could stand for it. Descriptions ('the judge ruled' for 'Carney ruled') are not other parties."""
@@ -715,7 +715,7 @@ _WIDE = ("global", "worldwide", "nationwide", "world-wide", "nation-wide")
 _END = r"(?![\w'’])"  # a place name ends here ('Paris', not 'Parisian'; 'U.S.' with its full stop)
 
 
-def _narrowed(claim: str, doc: Document, nlp: Any | None) -> tuple[Sentence, str] | None:
+def _narrowed(claim: str, doc: Document, nlp: Pipeline | None) -> tuple[Sentence, str] | None:
     """A thing of the claim given a place ('inspires social movement in Texas') where one sentence of the article
     has both: the thing, called global, worldwide or nationwide ('has inspired a global social movement'), and the
     place, put on something else ('a boy's digital clock in Texas'). A place the article gives in another sentence
@@ -753,7 +753,7 @@ def _has(text: str, place: str) -> bool:
     return re.search(rf"\b{re.escape(place)}{_END}", text) is not None
 
 
-def _placed_on(sentence: str, thing_end: int, place: str, nlp: Any | None) -> bool:
+def _placed_on(sentence: str, thing_end: int, place: str, nlp: Pipeline | None) -> bool:
     """Whether ``sentence`` puts ``place`` on the thing ending at ``thing_end`` or on what the thing does
     ('Nationwide protests turned violent in Paris'), not on something else ('a clock in Texas ... has inspired a
     global movement'). With the parser, a thing that is not a noun modified by the wide word ('Global oil prices
@@ -778,7 +778,7 @@ def _placed_on(sentence: str, thing_end: int, place: str, nlp: Any | None) -> bo
 # ------------------------------------------------------------------------------------------- one sentence
 
 
-def _check_sentence(claim: str, doc: Document, nlp: Any | None) -> _Check:
+def _check_sentence(claim: str, doc: Document, nlp: Pipeline | None) -> _Check:
     sents, window = _best_window(doc, claim)
     score, names, numbers = _support(claim, doc, window, nlp)
     if not sents:

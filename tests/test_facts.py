@@ -565,3 +565,22 @@ def test_a_line_of_its_own_with_a_verb_is_a_fact_whatever_the_tagger_calls_the_v
         "Outrage, but few options on the table.": "a caption or a heading",
         "The council met on Monday.": None,  # the last line
     }
+
+
+def test_where_facts_come_from_is_the_backends_capability_not_its_name() -> None:
+    """``facts="auto"``: a backend whose own statements don't pay (``writes_facts = False``, as the embedded model)
+    gets the article's sentences as facts; any other asks the model for facts. Read from the class, whatever the
+    backend is called."""
+
+    class SmallModel(FakeModel):
+        name = "fake"
+        writes_facts = False
+
+    text = (REPO / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt").read_text(encoding="utf-8")
+    small = factkit.Extractor(backend=SmallModel(handler=grounded_answer), settings=_settings(FACTKIT_FACTS="auto"))
+    big = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=_settings(FACTKIT_FACTS="auto"))
+    from_sentences = small.extract(text).facts
+    from_model = big.extract(text).facts
+    assert len(from_model) <= 4  # the scripted model states four facts
+    assert len(from_sentences) > 4
+    assert all(f.statement == f.evidence.text for f in from_sentences)

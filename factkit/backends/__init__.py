@@ -8,8 +8,22 @@ from .._config import Settings
 from .._errors import UsageError
 from .base import ChatBackend, Completion, RetryPolicy
 
-__all__ = ["ChatBackend", "Completion", "RetryPolicy", "make_backend"]
+__all__ = ["ChatBackend", "Completion", "RetryPolicy", "backend_class", "make_backend"]
 log = logging.getLogger("factkit")
+
+
+def backend_class(settings: Settings) -> type[ChatBackend]:
+    """The class :func:`make_backend` builds for these settings, without building it (no model load): what the
+    pipeline asks of a backend (its capabilities) is on the class."""
+    if settings.backend == "openai":
+        from .openai_backend import OpenAIBackend
+
+        return OpenAIBackend
+    if settings.backend == "local":
+        from .local import LocalBackend
+
+        return LocalBackend
+    return ChatBackend
 
 
 def make_backend(settings: Settings) -> ChatBackend:

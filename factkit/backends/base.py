@@ -274,6 +274,11 @@ class ChatBackend:
     parallel_calls = False
     #: Whether the pipeline asks this backend the claim checker's yes/no questions (:meth:`yes_probability`).
     judges = True
+    #: Whether the model's own fact statements are worth asking for (``facts="auto"``); else the facts are the
+    #: article's sentences and the model writes the headline alone.
+    writes_facts = True
+    #: Whether asking the model for entities adds to the parser's (``entities="auto"``).
+    lists_entities = True
     #: Whether ``create`` calls :func:`request_sent` itself once the request is built (else it is called just
     #: before ``create``).
     signals_sent = False
