@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from factkit._document import split_sentences
-from factkit._quantities import find_quantities
+from factkit.rules.quantities import find_quantities
 
 REPO = Path(__file__).resolve().parent.parent
 GUM = REPO.parent / "shared" / "data" / "gum-news" / "gum_news_dev.jsonl"

@@ -39,8 +39,8 @@ SEED = REPO / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
 
 
 def _serve(delay: float, ready: Any, stop: Any) -> None:
-    from factkit import _fakeserver
     from factkit.testing import FakeOpenAIServer, Reply, grounded_answer
+    from factkit.testing import _server as _fakeserver
 
     # The handler writes headers and body in two sends; with Nagle's algorithm on, the body then waits for
     # the client's delayed ACK (~40 ms on Linux), which would add 40 ms to every "50 ms" reply.

@@ -1,4 +1,4 @@
-"""Score factkit._dates.find_dates against GUM's human date/time labels (12 Wikinews articles).
+"""Score factkit.rules.dates.find_dates against GUM's human date/time labels (12 Wikinews articles).
 
 Run from the repository root::
 
@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from factkit._dates import DateHit, find_dates  # noqa: E402
+from factkit.rules.dates import DateHit, find_dates  # noqa: E402
 
 DEFAULT_PATH = REPO.parent / "shared" / "data" / "gum-news" / "gum_news_dev.jsonl"
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import _dates
 from ._errors import InputError, UsageError
+from .rules import dates as _dates
 
 T = TypeVar("T")
 

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from ._dates import NUM_TENS, NUM_UNITS
 from ._document import Document, Sentence, looks_like_injection, per_document
 from ._models import Evidence, MatchKind, Span
+from .rules.dates import NUM_TENS, NUM_UNITS
 
 FUZZY_THRESHOLD = 0.85
 _QUOTE_MARKS = "\"'“”‘’«»„"

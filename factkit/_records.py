@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from . import _dates
 from ._document import Document, Sentence, article_dates, looks_like_injection, per_document
 from ._entities import fix_initials, ground_entities
 from ._errors import InputError
@@ -44,9 +43,9 @@ from ._models import (
     Summary,
 )
 from ._ner import Pipeline, finite_verb_test
-from ._quantities import concept_of, find_quantities, has_concept
 from ._verify import Verdict, verify
 from ._wire import STATEMENT_CHARS, WireEntities, WireFact
+from .rules import dates as _dates
 from .rules.furniture import (
     DATELINE,
     LIST_ITEM,
@@ -57,6 +56,7 @@ from .rules.furniture import (
     layout_rule,
     pull_quote_credit,
 )
+from .rules.quantities import concept_of, find_quantities, has_concept
 from .rules.quotes import ATTRIBUTION, quotation_spans, speaker_near
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
@@ -328,7 +328,7 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
 
 @per_document
 def article_quantities(doc: Document) -> list[Quantity]:
-    """Every quantity the article states (:func:`factkit._quantities.find_quantities`), computed once per document:
+    """Every quantity the article states (:func:`factkit.rules.quantities.find_quantities`), computed once per document:
     the record's ``quantities`` and each fact's."""
     dates = [(h.start, h.end) for h in article_dates(doc)]
     return [

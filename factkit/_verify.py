@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import _dates
 from ._document import Document, Sentence, article_dates, split_sentences
 from ._errors import InputError
 from ._gazetteer import PLACES
@@ -49,6 +48,7 @@ from ._grounding import (
 )
 from ._models import Span
 from ._ner import PIPELINE, Pipeline, load_pipeline, parse_text
+from .rules import dates as _dates
 
 if TYPE_CHECKING:
     from .backends.base import ChatBackend

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from factkit import ConfigError, Extractor, _fakeserver, resolve_settings
+from factkit import ConfigError, Extractor, resolve_settings
 from factkit.testing import FakeOpenAIServer, Reply
+from factkit.testing import _server as _fakeserver
 
 # The fake server writes a response's headers and body in two sends; without TCP_NODELAY the body waits for
 # the client's delayed ACK (~40 ms a request on Linux), which made the HTTP tests ten times slower.
-# (Belongs in factkit/_fakeserver.py's _Handler; set here until it is.)
+# (Belongs in factkit/testing/_server.py's _Handler; set here until it is.)
 _fakeserver._Handler.disable_nagle_algorithm = True
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ import pytest
 from conftest import TaskScript
 
 from factkit import Extractor, UsageError
-from factkit._dates import normalize_date, parse_published
 from factkit._document import Document
 from factkit._records import date_mentions
+from factkit.rules.dates import normalize_date, parse_published
 from factkit.testing import FakeModel
 
 TEXT = (

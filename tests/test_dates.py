@@ -1,4 +1,4 @@
-"""Tests for factkit._dates: the rule-based date/time tagger and normaliser."""
+"""Tests for factkit.rules.dates: the rule-based date/time tagger and normaliser."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from factkit._dates import DateHit, find_dates, normalize_date, parse_published  # noqa: E402
+from factkit.rules.dates import DateHit, find_dates, normalize_date, parse_published  # noqa: E402
 
 FRI = dt.date(2018, 1, 26)  # a Friday, the seed article's publication date
 SEED = ROOT / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"

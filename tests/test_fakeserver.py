@@ -12,7 +12,7 @@ from typing import Any
 import openai
 import pytest
 
-from factkit._fakeserver import FakeOpenAIServer, Reply
+from factkit.testing._server import FakeOpenAIServer, Reply
 
 MESSAGES: list[Any] = [{"role": "user", "content": "Summarise: the cat sat on the mat."}]
 TOOLS: list[Any] = [

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 import factkit
-from factkit._quantities import SKIPS, QuantityHit, find_quantities, words_value
 from factkit.cli import main
 from factkit.eval._fixtures import GoldQuantity
 from factkit.eval._matchers import match_quantities
+from factkit.rules.quantities import SKIPS, QuantityHit, find_quantities, words_value
 from factkit.testing import FakeModel
 
 
@@ -172,13 +172,13 @@ def test_every_skip_rule_has_a_reason_matches_its_examples_and_none_of_its_count
 
 
 def _skipped_by(text: str, rule_id: str) -> list[str]:
-    from factkit._quantities import _NUMBER, _skip
+    from factkit.rules.quantities import _NUMBER, _skip
 
     return [m.group(0) for m in _NUMBER.finditer(text) if _skip(text, m.start(), m.end()) == rule_id]
 
 
 def _fired(text: str, q: QuantityHit) -> str | None:
-    from factkit._quantities import _skip
+    from factkit.rules.quantities import _skip
 
     return _skip(text, q.start, q.end)
 

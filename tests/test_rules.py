@@ -2,7 +2,7 @@
 counter-examples; its regexes have a shape that reads a line in linear time, and it reads a 32,000-character line.
 
 The tables: ``factkit.rules.quotes`` and ``factkit.rules.furniture`` (:class:`factkit.rules.Rule`), and the skips
-of ``factkit._quantities`` (their own ``Skip`` type: a test of the text before the number, the number and the text
+of ``factkit.rules.quantities`` (their own ``Skip`` type: a test of the text before the number, the number and the text
 after it). The parse-driven rules of ``factkit._standalone`` are checked for their id, reason and examples here and
 run on their examples in ``tests/test_standalone.py`` (they need the parser).
 """
@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from factkit import _quantities, _standalone
+from factkit import _standalone
 from factkit.rules import Rule, furniture, lexicon, quotes
+from factkit.rules import quantities as _quantities
 from factkit.rules.furniture import Line
 
 

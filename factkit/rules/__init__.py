@@ -8,7 +8,7 @@ id, a one-line reason, its pattern or function, examples it must match and count
 
 The rules import nothing above them (no parser, pipeline, records or backends: an import-linter contract); where a
 rule needs the parse, the caller passes in what the parse says. ``tests/test_rules.py`` runs every table. Dates
-(``factkit/_dates.py``) and quantities (``factkit/_quantities.py``) keep their own rule tables.
+(``factkit/rules/dates.py``) and quantities (``factkit/rules/quantities.py``) keep their own rule tables.
 """
 
 from ._table import Rule

@@ -28,10 +28,10 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage
 from pydantic import BaseModel
 
-from ._errors import UsageError
-from ._fakebatch import FakeBatchServer
-from ._fakeserver import FakeOpenAIServer, RecordedRequest, Reply
-from .backends.base import ChatBackend, Mode, RetryPolicy
+from .._errors import UsageError
+from ..backends.base import ChatBackend, Mode, RetryPolicy
+from ._batch import FakeBatchServer
+from ._server import FakeOpenAIServer, RecordedRequest, Reply
 
 __all__ = [
     "CrashingModel",
@@ -272,7 +272,3 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -3,7 +3,7 @@
 The server speaks just enough of the OpenAI REST API for the real ``openai`` client (and ``instructor``
 on top of it) to run against it over HTTP on ``127.0.0.1``::
 
-    from factkit._fakeserver import FakeOpenAIServer, Reply
+    from factkit.testing._server import FakeOpenAIServer, Reply
 
     with FakeOpenAIServer([Reply.error(429, headers={"Retry-After": "0"}), Reply.json({"a": 1})]) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=1)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ._dates import NUM_TENS, NUM_UNITS
+from .dates import NUM_TENS, NUM_UNITS
 
 __all__ = ["BOUNDS", "SKIPS", "QuantityHit", "concept_of", "find_quantities", "has_concept", "normalise_unit"]
 

@@ -1,6 +1,6 @@
 """A fake OpenAI Batch API (``/v1/files`` and ``/v1/batches``) on ``127.0.0.1``, for offline tests.
 
-Each line of a batch is answered by a :class:`~factkit._fakeserver.FakeOpenAIServer` that this server runs inside
+Each line of a batch is answered by a :class:`~factkit.testing._server.FakeOpenAIServer` that this server runs inside
 itself (:attr:`FakeBatchServer.chat`, with the given ``handler`` and scripted ``replies``), so a batch answer is
 exactly what the live endpoint would have answered: 200 lines go to the output file, any other status to the error
 file (``"response": {"status_code": ..., "body": ...}``), and a reply that gets no HTTP answer at all
@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
 
-from ._fakeserver import SECRET_MARKER, FakeOpenAIServer, RecordedRequest, Reply, ReplyHandler
+from ._server import SECRET_MARKER, FakeOpenAIServer, RecordedRequest, Reply, ReplyHandler
 
 __all__ = ["FakeBatchServer"]
 
