@@ -91,8 +91,88 @@ class Verdict(BaseModel):
     rule: str = Field(
         "support",
         description="The rule behind the rules' label: support (the share of the claim's words in the article), "
-        "number (another number for the same thing), number_missing, polarity, actor, actor_elsewhere, narrowed",
+        "number (another number for the same thing), number_missing, polarity, actor, actor_elsewhere, narrowed "
+        "(each a :data:`CHECKS` entry with its reason and examples)",
     )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of the checker's rules, as data: its id (``Verdict.rule``), why it exists, and claims about an article
+    that it must decide (``examples``: it gives the label) and must leave alone (``counter_examples``). The checks
+    run in this order on each sentence of a claim; the first that fires decides (``_check_sentence``)."""
+
+    id: str
+    reason: str
+    label: Label
+    examples: tuple[tuple[str, str], ...]
+    counter_examples: tuple[tuple[str, str], ...]
+    needs_parse: bool = False
+
+
+_HIKERS = "Volunteers rescued the hikers on Sunday; police arrived later. The mayor approved the budget on Monday."
+_RAIDS = "Authorities arrested approximately 100 Cambodians in raids last October."
+_TEAMS = (
+    "Afghan girls received a silver medal on Tuesday at the Robot Olympics in Washington. Officials praised the "
+    "team. This year, the European team won the competition overall."
+)
+_CLOCK = (
+    "News of police response to a boy's digital clock in Texas last week has inspired a global social movement in "
+    "support of the youth. Ahmed Mohamed, a 14-year-old boy from Irving, Texas, was arrested at his school."
+)
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "number",
+        "the article gives another number for the same thing: a fluent claim can't hide a wrong count",
+        "contradicted",
+        (("Authorities arrested about 300 Cambodians in raids last October.", _RAIDS),),
+        (("Authorities arrested about 100 Cambodians in raids last October.", _RAIDS),),
+    ),
+    Check(
+        "number_missing",
+        "a number or year the article does not have (69 of 74 such XSum summaries were unfaithful)",
+        "not_found",
+        (("Authorities arrested 100 Cambodians in raids in 2015.", "Authorities arrested Cambodians in raids."),),
+        (("Authorities arrested Cambodians in raids.", "Authorities arrested Cambodians in raids."),),
+    ),
+    Check(
+        "polarity",
+        "the claim denies what the article states, or states what it denies",
+        "contradicted",
+        (("The mayor did not approve the budget.", _HIKERS),),
+        (("The mayor approved the budget.", _HIKERS),),
+    ),
+    Check(
+        "actor",
+        "the sentence that states the act names another doer: who did what is read, not counted",
+        "contradicted",
+        (("Police rescued the hikers.", _HIKERS),),
+        (("Volunteers rescued the hikers.", _HIKERS),),
+    ),
+    Check(
+        "actor_elsewhere",
+        "wherever the article uses the claim's verb, another named party does it, never the claim's",
+        "contradicted",
+        (("Afghan girls won the competition.", _TEAMS),),
+        (("The European team won the competition.", _TEAMS),),
+        needs_parse=True,
+    ),
+    Check(
+        "narrowed",
+        "the claim puts in one place what the article calls global or nationwide",
+        "contradicted",
+        (("Ahmed Mohamed inspires social movement in Texas", _CLOCK),),
+        (("Ahmed Mohamed inspires a global social movement", _CLOCK),),
+    ),
+    Check(
+        "support",
+        "the share of the claim's content words (names and numbers weigh more) in its best sentences: below "
+        "SUPPORT_THRESHOLD the article does not state it",
+        "not_found",
+        (("The Finnish parliament voted to raise fishing quotas in the Baltic.", _RAIDS),),
+        (("Immigration authorities arrested about 100 Cambodians in raids last October.", _RAIDS),),
+    ),
+)
 
 
 # A negation, or a word that denies or stops what follows it ("lack of evidence", "failed to appear", "blocks

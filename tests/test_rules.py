@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from factkit import _standalone
+from factkit._verify import CHECKS, Check, Verdict, rules_verdict
 from factkit.rules import Rule, furniture, lexicon, quotes
 from factkit.rules import quantities as _quantities
 from factkit.rules.furniture import Line
@@ -268,3 +269,26 @@ def test_a_furniture_rejection_names_the_rule_that_fired() -> None:
     assert any("cites a caption" in r and r.endswith("(rule: caption-credit)") for r in reasons), reasons
     assert any("carried page furniture" in r and r.endswith("(rule: byline)") for r in reasons), reasons
     assert result.summary.headline == "Judge blocks deportations"
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+def test_every_check_of_the_claim_checker_decides_its_examples_and_none_of_its_counter_examples(check: Check) -> None:
+    from factkit._ner import PIPELINE, load_pipeline
+
+    nlp = load_pipeline(PIPELINE)
+    if check.needs_parse and nlp is None:
+        pytest.skip("this check reads the parse; the pipeline is not installed")
+    assert check.reason and check.examples and check.counter_examples
+    for claim, article in check.examples:
+        verdict = rules_verdict(claim, article, nlp=nlp)
+        assert (verdict.rule, verdict.label) == (check.id, check.label), (claim, verdict)
+    for claim, article in check.counter_examples:
+        verdict = rules_verdict(claim, article, nlp=nlp)
+        assert verdict.label == "supported", (claim, verdict)
+
+
+def test_the_checks_are_the_rules_a_verdict_can_name() -> None:
+    field = Verdict.model_fields["rule"].description or ""
+    assert len({c.id for c in CHECKS}) == len(CHECKS)
+    for check in CHECKS:
+        assert check.id in field, check.id
