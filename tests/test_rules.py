@@ -22,6 +22,7 @@ import pytest
 from factkit import _standalone
 from factkit._verify import CHECKS, Check, Verdict, rules_verdict
 from factkit.rules import Rule, furniture, lexicon, quotes
+from factkit.rules import dates as date_rules
 from factkit.rules import quantities as _quantities
 from factkit.rules.furniture import Line
 
@@ -292,3 +293,22 @@ def test_the_checks_are_the_rules_a_verdict_can_name() -> None:
     assert len({c.id for c in CHECKS}) == len(CHECKS)
     for check in CHECKS:
         assert check.id in field, check.id
+
+
+@pytest.mark.parametrize("rule", date_rules.RULES, ids=[r.id for r in date_rules.RULES])
+def test_every_date_rule_finds_a_date_in_its_examples_and_none_in_its_counter_examples(
+    rule: date_rules.DateRule,
+) -> None:
+    import datetime as dt
+
+    published = dt.date(2018, 1, 26)
+    assert rule.reason and rule.examples and rule.counter_examples
+    for text in rule.examples:
+        assert list(rule.find(date_rules._Ctx(text, published, False))), (rule.id, text)
+    for text in rule.counter_examples:
+        assert not list(rule.find(date_rules._Ctx(text, published, False))), (rule.id, text)
+
+
+def test_the_date_rules_are_every_rule_the_tagger_runs_each_once() -> None:
+    assert [r.find for r in date_rules.RULES] == date_rules._RULES
+    assert len({r.id for r in date_rules.RULES}) == len(date_rules.RULES)

@@ -99,7 +99,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["DateHit", "find_dates", "normalize_date", "parse_published"]
+__all__ = ["RULES", "DateHit", "DateRule", "find_dates", "normalize_date", "parse_published"]
 
 
 @dataclass(frozen=True)
@@ -388,9 +388,31 @@ _Rule = Callable[[_Ctx], Iterator[_Cand]]
 _RULES: list[_Rule] = []
 
 
-def _rule(fn: _Rule) -> _Rule:
-    _RULES.append(fn)
-    return fn
+@dataclass(frozen=True)
+class DateRule:
+    """One kind of date expression, as data: its id, why it is read so, the texts it must find a date in
+    (``examples``, published 2018-01-26) and those it must find none in (``counter_examples``)."""
+
+    id: str
+    reason: str
+    find: _Rule
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...]
+
+
+#: Every date rule, in the order they run (one longest-match resolver picks among their candidates).
+RULES: list[DateRule] = []
+
+
+def _rule(
+    id: str, reason: str, *, examples: tuple[str, ...], counter_examples: tuple[str, ...]
+) -> Callable[[_Rule], _Rule]:
+    def register(fn: _Rule) -> _Rule:
+        _RULES.append(fn)
+        RULES.append(DateRule(id, reason, fn, examples, counter_examples))
+        return fn
+
+    return register
 
 
 def _find(text: str, pub: _dt.date | None, lenient: bool) -> list[DateHit]:
@@ -631,7 +653,12 @@ _RE_DMY = re.compile(
 _RE_MY = re.compile(rf"(?P<mon>{_MON}),?(?:\s+of)?\s+(?P<year>{_Y4})")
 
 
-@_rule
+@_rule(
+    "month-day",
+    "a month name with a day, with or without the year: 'March 3, 2018', '26 January'",
+    examples=("The vote is on March 3, 2018.", "It ended on 26 January."),
+    counter_examples=("He marched 3 miles.",),
+)
 def _month_day(ctx: _Ctx) -> Iterator[_Cand]:
     for rx in (_RE_MDY, _RE_DMY):
         for m in rx.finditer(ctx.text):
@@ -656,7 +683,12 @@ def _month_day(ctx: _Ctx) -> Iterator[_Cand]:
             yield _Cand(m.start(), m.end(), value, 3)
 
 
-@_rule
+@_rule(
+    "month-year",
+    "a month name with a year: 'March 2017'",
+    examples=("Sales rose in March 2017.",),
+    counter_examples=("She sold 2017 marches.",),
+)
 def _month_year(ctx: _Ctx) -> Iterator[_Cand]:
     for m in _RE_MY.finditer(ctx.text):
         if m.start() > 0 and ctx.text[m.start() - 1].isalnum():
@@ -675,7 +707,12 @@ _RE_NUMERIC = re.compile(r"(?<![\d/.,])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|\d{2})(?
 _RE_ISO_MONTH = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
 
 
-@_rule
+@_rule(
+    "numeric",
+    "a date in digits: ISO '2018-01-25' or slashed '1/25/2018'",
+    examples=("Posted 2018-01-25 by the desk.", "It was filed on 1/25/2018."),
+    counter_examples=("The score was 25-18.",),
+)
 def _numeric(ctx: _Ctx) -> Iterator[_Cand]:
     for m in _RE_ISO.finditer(ctx.text):
         d = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -756,7 +793,12 @@ _RE_CENTURY = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "decade",
+    "a decade: 'the 1980s', 'the 80s'",
+    examples=("Music of the 1980s returned.",),
+    counter_examples=("He scored 1980 points.",),
+)
 def _decades(ctx: _Ctx) -> Iterator[_Cand]:
     # every match of the two digit patterns holds "0s", "0's" or "0’s": a substring test skips their slow scan
     written = "0s" in ctx.text or "0's" in ctx.text or "0’s" in ctx.text
@@ -859,7 +901,12 @@ def _year_ok(text: str, s: int, e: int) -> bool:
     return True
 
 
-@_rule
+@_rule(
+    "year",
+    "a year where the words around it say it is one ('in 2015'), not a count ('2015 points')",
+    examples=("The law passed in 2015.",),
+    counter_examples=("He scored 2015 points.",),
+)
 def _years(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_YEAR.finditer(text):
@@ -885,7 +932,12 @@ _RE_MONTH_ALONE = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "month-alone",
+    "a month name alone, resolved to the nearest one ('in March'); 'May' as a name or a verb is none",
+    examples=("Talks resume in March.",),
+    counter_examples=("The May family moved.", "She may go."),
+)
 def _month_alone(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_MONTH_ALONE.finditer(text):
@@ -925,7 +977,12 @@ _RE_WEEKDAY = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "weekday",
+    "a weekday, resolved to the nearest one before publication unless the words say next",
+    examples=("The judge ruled on Tuesday.",),
+    counter_examples=("Fans of Super Tuesday Records came.", "On Tuesdays he swims."),
+)
 def _weekdays(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_WEEKDAY.finditer(text):
@@ -976,7 +1033,12 @@ _DAYWORD_OFFSET = {
 }
 
 
-@_rule
+@_rule(
+    "dayword",
+    "'today', 'yesterday', 'tomorrow', 'tonight', resolved against the publication date",
+    examples=("The talks ended yesterday.",),
+    counter_examples=("He sang the song Yesterday at the show.",),
+)
 def _daywords(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_DAYWORD.finditer(text):
@@ -999,7 +1061,12 @@ _RE_REL_PERIOD = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "relative-period",
+    "'last year', 'this month', 'next week', resolved against the publication date",
+    examples=("Prices rose last year.",),
+    counter_examples=("It was the year of the dog.",),
+)
 def _relative_periods(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_REL_PERIOD.finditer(text):
@@ -1035,7 +1102,12 @@ _RE_END_OF = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "end-of",
+    "'the end of the month', 'late this year': the part of a period",
+    examples=("The deal closes by the end of the month.",),
+    counter_examples=("The end of the road came.",),
+)
 def _end_of(ctx: _Ctx) -> Iterator[_Cand]:
     for m in _RE_END_OF.finditer(ctx.text):
         value: str | None = None
@@ -1060,7 +1132,12 @@ _RE_WEEKEND = re.compile(
 _WEEKEND_MODES = {"this past": "past", "past": "past", "this coming": "coming", "coming": "coming"}
 
 
-@_rule
+@_rule(
+    "weekend",
+    "'this weekend', 'last weekend': a Saturday-Sunday range",
+    examples=("Crowds gathered this weekend.",),
+    counter_examples=("A weekend bag was sold.",),
+)
 def _weekends(ctx: _Ctx) -> Iterator[_Cand]:
     for m in _RE_WEEKEND.finditer(ctx.text):
         mod = re.sub(r"\s+", " ", m.group("mod").lower())
@@ -1091,7 +1168,12 @@ _RE_VAGUE_PERIOD = re.compile(
 _RE_RECENT = re.compile(r"(?<=\b(?i:in)\s)(?i:recent)\s+(?i:days|weeks|months|years|decades)\b")
 
 
-@_rule
+@_rule(
+    "ago",
+    "'two weeks ago', 'a year ago': a point counted back from publication",
+    examples=("The raid happened two weeks ago.",),
+    counter_examples=("Agog, he left.",),
+)
 def _ago(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     pub = ctx.pub
@@ -1150,7 +1232,12 @@ def _clock_value(h: int, mi: int, s: int, ap: str | None) -> str | None:
     return f"{h:02d}:{mi:02d}:{s:02d}"
 
 
-@_rule
+@_rule(
+    "clock-time",
+    "a clock time with am/pm, a zone or 'at': '8:49 PM'; a bare ratio is none",
+    examples=("The alarm rang at 8:49 PM.",),
+    counter_examples=("The ratio was 8:49 in all.",),
+)
 def _times(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_CLOCK.finditer(text):
@@ -1185,7 +1272,12 @@ _RE_HOLIDAY = re.compile(
 )
 
 
-@_rule
+@_rule(
+    "holiday",
+    "a fixed holiday: 'Christmas Day', 'New Year's Eve'",
+    examples=("Shops close on Christmas Day.",),
+    counter_examples=("Christmas Island is remote.",),
+)
 def _holidays(ctx: _Ctx) -> Iterator[_Cand]:
     text = ctx.text
     for m in _RE_HOLIDAY.finditer(text):
