@@ -299,7 +299,8 @@ def test_a_timeout_against_a_server_that_answers_other_requests_is_retried_as_be
     fake_server.push(Reply.hang(2), Reply.json(GOOD))
     assert OpenAIBackend(settings).complete(MESSAGES, City).value.city == "Lyon"
     assert len(fake_server.chat_requests) == 2
-    assert [r.path for r in fake_server.requests if r.method == "GET"] == ["/v1/models"]  # asked, and it answered
+    # its slots were asked once (it reports none), and no busy probe followed the timeout
+    assert [r.path for r in fake_server.requests if r.method == "GET"] == ["/v1/models", "/props"]
 
 
 def test_a_one_slot_server_gets_one_request_at_a_time(fake_server: FakeOpenAIServer) -> None:
@@ -520,3 +521,33 @@ def test_a_custom_backend_is_one_function() -> None:
     assert backend.complete(MESSAGES, City).value.city == "Lyon"
     assert calls[0]["response_format"] == {"type": "json_object"}
     assert backend.cache_identity()["endpoint"] == "custom"
+
+
+def test_asking_a_local_server_survives_hostile_answers_and_never_sends_a_password() -> None:
+    import socket
+    import threading
+
+    from factkit.backends.openai_backend import _get_json, _host, _silent
+
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with conn:
+                seen.append(conn.recv(65536))
+                body = b"[" * 60000  # JSON nested deep enough to exhaust the parser's stack
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        assert _get_json(f"http://user:pa55word@127.0.0.1:{port}/v1/models", 2.0) == {}  # an answer, no crash
+        assert _get_json(f"http://127.0.0.1:{port}/props", 2.0) == {}
+    finally:
+        listener.close()
+    assert seen and all(b"pa55word" not in r and b"user" not in r for r in seen)
+    assert _host(__import__("urllib.parse").parse.urlsplit("http://u:p@[::1]:8080/v1")) == "[::1]:8080"
+    # a port nobody listens on is down, not busy: its timeouts are retried as usual
+    assert _silent(f"http://127.0.0.1:{port}/v1", 0.5) is False

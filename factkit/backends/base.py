@@ -501,6 +501,7 @@ class ChatBackend:
             return policy.wait(rs) if left is None else min(policy.wait(rs), left)
 
         self._check_deadline(None)
+        self.prepare()
         retrying = Retrying(
             stop=stop_any(stop_after_attempt(policy.retries + 1), _past_deadline()),
             wait=wait,
@@ -563,6 +564,10 @@ class ChatBackend:
 
     #: The request timeout in seconds (remote endpoints; for messages).
     timeout: float = 0.0
+
+    def prepare(self) -> None:
+        """Called before each request is sent (after the first, at no cost): a backend learns what it must know
+        of its server while the server is idle (the OpenAI backend: how many requests a local server runs)."""
 
     def server_busy(self) -> bool:
         """Whether the server is still busy (does not answer a quick status request). Only an endpoint on this

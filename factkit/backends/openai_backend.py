@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import openai
 
@@ -91,16 +91,23 @@ class OpenAIBackend(ChatBackend):
     @property
     def slots(self) -> int | None:
         """How many requests the server runs at once, where a server on this machine or the local network says
-        so (llama.cpp's ``/props``; llama-cpp-python's server runs one); None: unknown, as for any remote API."""
+        so (llama.cpp's ``/props``; llama-cpp-python's server runs one); None: unknown, as for any remote API.
+        A server that gave no answer at all (not up yet, busy) is asked again next time."""
         if not self._local:
             return None
         key = str(self._client.base_url)
-        with _MODES_LOCK:
+        with _SLOTS_LOCK:  # its own lock: a slow local server never holds up other backends
             if key not in _SLOTS:
                 budget = min(SLOTS_S, self.timeout / 4)
                 left = seconds_left()
-                _SLOTS[key] = _server_slots(key, budget if left is None else min(budget, left / 4))
+                answered, slots = _server_slots(key, budget if left is None else min(budget, left / 4))
+                if not answered:
+                    return None
+                _SLOTS[key] = slots
             return _SLOTS[key]
+
+    def prepare(self) -> None:
+        self.slots  # noqa: B018 (asked while the server is idle, and kept)
 
     @property
     def parallel_calls(self) -> bool:  # type: ignore[override]
@@ -110,16 +117,24 @@ class OpenAIBackend(ChatBackend):
 
     @property
     def max_concurrency(self) -> int | None:
-        """A batch sends no more articles at once than the server has slots."""
-        return self.slots
+        """A batch sends no more articles at once than the server has slots (a lower bound only: a server that
+        reports many slots does not raise the batch's own default)."""
+        slots = self.slots
+        return slots if slots is not None and slots <= MAX_SLOTS_BOUND else None
 
     def server_busy(self) -> bool:
-        """A server on this machine or the local network that sends not one byte of an answer to a request for
-        its models within a few seconds is busy (llama-cpp-python's server, one request at a time, answers nothing
-        else while it generates). A server that answers, however slowly, or refuses, is not."""
-        if not self._local:
+        """Only for a local server that runs one request at a time (:attr:`slots` is 1): whether it sends not one
+        byte of an answer to a request for its models within a few seconds, i.e. still works on the request the
+        client gave up on. Any other server is never called busy: its timeouts are retried as usual."""
+        if self.slots != 1:
             return False
-        return _silent(str(self._client.base_url), min(PROBE_S, self.timeout / 2))
+        seconds = min(PROBE_S, self.timeout / 2)
+        left = seconds_left()
+        if left is not None:
+            if left <= 0:
+                return False
+            seconds = min(seconds, left)
+        return _silent(str(self._client.base_url), seconds)
 
 
 #: How long a status request may take before the server counts as busy.
@@ -127,28 +142,44 @@ PROBE_S = 5.0
 #: The most time asking a local server for its slots may take (both requests; a quarter of the request timeout at
 #: most, and of what is left of the article's deadline).
 SLOTS_S = 2.0
-#: Slots per local endpoint, asked once per process.
+#: Reported slots above this do not bound a batch (the batch's own default stays).
+MAX_SLOTS_BOUND = 16
+#: Slots per local endpoint that answered, asked once per process.
 _SLOTS: dict[str, int | None] = {}
+_SLOTS_LOCK = threading.Lock()
 
 
-def _server_slots(base_url: str, seconds: float) -> int | None:
-    """The slots a local server reports: llama.cpp's ``GET /props`` (``total_slots``), or 1 for
-    llama-cpp-python's server (its model listing says ``owned_by: me``). None when it says neither."""
+def _host(parts: SplitResult) -> str:
+    """``host[:port]`` for a Host header: never the user name or password a URL may carry."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _server_slots(base_url: str, seconds: float) -> tuple[bool, int | None]:
+    """(whether the server answered at all, the slots it reports): llama.cpp's ``GET /props`` (``total_slots``,
+    beside the API's path: ``/v1`` off), or 1 for llama-cpp-python's server (its model listing says ``owned_by:
+    me``); None when it says neither."""
     parts = urlsplit(base_url)
-    root = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    root = path[: -len("/v1")] if path.endswith("/v1") else path
     deadline = time.monotonic() + seconds
     listing = _get_json(base_url.rstrip("/") + "/models", seconds / 2)
     data = listing.get("data") if isinstance(listing, dict) else None
     if isinstance(data, list) and any(isinstance(m, dict) and m.get("owned_by") == "me" for m in data):
-        return 1
-    props = _get_json(root + "/props", max(0.0, deadline - time.monotonic()))
+        return True, 1
+    props = _get_json(f"{parts.scheme}://{parts.netloc}{root}/props", max(0.0, deadline - time.monotonic()))
     total = props.get("total_slots") if isinstance(props, dict) else None
-    return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
+    if isinstance(total, int) and not isinstance(total, bool) and total > 0:
+        return True, total
+    return listing is not None or props is not None, None
 
 
 def _get_json(url: str, seconds: float = 2.0) -> Any:
     """A small JSON answer from a local plain-HTTP server, or None: no whole answer within ``seconds`` all told
-    (a server that drips its bytes too), an error status, not JSON, or over 64 KB."""
+    (a server that drips its bytes too), an error status, not JSON (or JSON nested too deep), over 64 KB. An
+    answer that is no JSON object or list counts as an answer (``{}``)."""
     import json
 
     parts = urlsplit(url)
@@ -158,7 +189,7 @@ def _get_json(url: str, seconds: float = 2.0) -> Any:
     data = b""
     try:
         with socket.create_connection((parts.hostname, parts.port or 80), timeout=seconds) as conn:
-            request = f"GET {parts.path or '/'} HTTP/1.0\r\nHost: {parts.netloc}\r\nAccept: application/json\r\n\r\n"
+            request = f"GET {parts.path or '/'} HTTP/1.0\r\nHost: {_host(parts)}\r\nAccept: application/json\r\n\r\n"
             conn.sendall(request.encode())
             while len(data) <= 65536:
                 left = deadline - time.monotonic()
@@ -172,29 +203,36 @@ def _get_json(url: str, seconds: float = 2.0) -> Any:
     except OSError:
         return None
     head, _, body = data.partition(b"\r\n\r\n")
+    if not re.match(rb"HTTP/1\.[01] \d{3}", head):
+        return None
     if len(data) > 65536 or not re.match(rb"HTTP/1\.[01] 200 ", head):
-        return None
+        return {}  # it answered, with nothing to read
     try:
-        return json.loads(body)
-    except ValueError:
-        return None
+        answer = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested deep enough to exhaust the stack
+        return {}
+    return answer if isinstance(answer, dict | list) else {}
 
 
 def _silent(base_url: str, seconds: float) -> bool:
-    """Whether a plain-HTTP server gives no first byte of an answer to ``GET <base>/models`` within ``seconds``."""
+    """Whether a plain-HTTP server takes the connection but gives no first byte of an answer to ``GET
+    <base>/models`` within ``seconds``. A server that can't be reached at all is not silent (not busy: down)."""
     parts = urlsplit(base_url)
     if parts.scheme != "http" or not parts.hostname:
         return False
     path = parts.path.rstrip("/") + "/models"
-    host = parts.hostname
     try:
-        with socket.create_connection((host, parts.port or 80), timeout=seconds) as conn:
-            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
-            conn.recv(1)
-    except TimeoutError:
-        return True
-    except OSError:  # refused or reset: nothing says it is busy
+        conn = socket.create_connection((parts.hostname, parts.port or 80), timeout=seconds)
+    except OSError:  # refused, unreachable, or no connection within the time: nothing says it is busy
         return False
+    with conn:
+        try:
+            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {_host(parts)}\r\nConnection: close\r\n\r\n".encode())
+            conn.recv(1)
+        except TimeoutError:
+            return True
+        except OSError:
+            return False
     return False
 
 
