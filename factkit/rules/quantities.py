@@ -102,10 +102,16 @@ _VAGUE = re.compile(
     re.IGNORECASE,
 )
 #: "twice", "three times" are counts of events; "twice as many" is a ratio and stays out.
-_TWICE = re.compile(r"\b(?P<word>twice|thrice)\b(?!\s+(?:as|the|that|a\s+(?:day|week|month|year)\b))", re.IGNORECASE)
+_TWICE = re.compile(
+    r"\b(?P<word>twice|thrice)\b(?!-|\s+(?:as|the|that|daily|weekly|monthly|yearly|annually|nightly|a\s+"
+    r"(?:day|week|month|year)\b))",
+    re.IGNORECASE,
+)
 #: "one in three visits", "1 in 5 adults": a share.
 _ONE_IN = re.compile(
-    rf"(?<![\w-])(?P<n>\d+|{_NUMBER_WORD})\s+in\s+(?P<d>\d+|{_NUMBER_WORD})\b(?!\s*(?:%|per))", re.IGNORECASE
+    rf"(?<![\w-])(?P<n>\d+|{_NUMBER_WORD})\s+in\s+(?P<d>\d{{1,3}}(?:,\d{{3}})*|{_NUMBER_WORD})\b"
+    r"(?![\d.]|\s*(?:%|per\b)|\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b)",
+    re.IGNORECASE,
 )
 _VAGUE_VALUE = {"tens": 10, "dozens": 12, "hundreds": 100, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
 
@@ -237,15 +243,33 @@ _HYPHEN_NAME = re.compile(r"[A-Za-z]-$")
 #: An earthquake's size: "a magnitude-6 quake", "magnitude 4.8".
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[-\s]$", re.IGNORECASE)
 _LABEL_BEFORE = re.compile(
+    r"(?<!\bevery\s)(?<!\beach\s)(?<!\bnext\s)(?<!\bthis\s)(?<!\bthat\s)(?<!\bsame\s)(?<!\bper\s)(?<!\bone\s)"
     r"\b(?:day|number|no\.|page|part|chapter|section|round|stage|leg|phase|level|grade|episode|volume|vol\.|issue|"
-    r"platform|gate|row|seat|box|exit|line|item|clause|paragraph|article|rule|schedule|appendix|figure|table)\s$"
+    r"platform|gate|seat|exit|item|clause|paragraph|article|schedule|appendix|figure|table)\s$",
+    re.IGNORECASE,
 )
 _ADDRESS_AFTER = re.compile(
     r"^\s(?:[A-Z][\w'’-]*\s){1,2}(?:Street|St\.|Road|Rd\.|Avenue|Ave\.|Lane|Square|Place|Drive|Boulevard|Way)\b"
+    r"(?!\s+(?!says\b|is\b|was\b|has\b)[a-z]+(?:es|s)\b)"
 )
 _PRONOUN_ONE_BEFORE = re.compile(
-    r"\b(?:a|an|the|this|that|which|each|every|any|another|no)\s+(?:[a-z][\w-]*\s+){0,2}$", re.IGNORECASE
+    r"\b(?:a|an|the|this|that|which|each|every|any|another|no)\s+((?:[a-z][\w-]*\s+){0,2})$", re.IGNORECASE
 )
+
+
+def _describes_only(words: str) -> bool:
+    """Words between a determiner and 'one' that only describe it ('very serious', 'first'): no noun or verb
+    ('The blast killed one' counts a victim)."""
+    import lemminflect
+
+    for word in words.split():
+        if word.endswith("ly") or word in ("very", "most", "more", "less", "least", "so", "too"):
+            continue
+        if not lemminflect.getAllLemmas(word, upos="ADJ") or lemminflect.getAllLemmas(word, upos="VERB"):
+            return False
+    return True
+
+
 _RANK_BEFORE = re.compile(r"\b(?:first|second|third|last|next|only|same|other|latest|new|old|biggest|best)\s$")
 _PRONOUN_ONE_AFTER = re.compile(r"^(?:\s*[.,;:!?\"'”’)]|\s+(?:who|that|which|whose|where|of)\b|\s*$)")
 _SCORE_WORDS = re.compile(
@@ -257,8 +281,11 @@ _SCORE_WORDS = re.compile(
 _SCORE_AFTER = re.compile(r"^\s?[-–—]\s?\d{1,2}(?![\d.,]*\s?(?:%|per\s?cent|percent))\b")
 _SCORE_BEFORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–—]\s?$")
 #: A team's name beside a score: "Sweden 1 – 0 Korea", "Panama 3 – 0".
-_TEAM_BEFORE = re.compile(r"\b[A-Z][\w.'’-]*\s$")
-_TEAM_AFTER = re.compile(r"^\s[A-Z]")
+_TEAM_BEFORE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w.'’-]*)\s$")
+_TEAM_AFTER = re.compile(
+    r"^\s(?:[A-Z][\w.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,3}(?:\s*[,.;:!?)\n]|\s*$|\s+(?:in|at|on|after)\b)"
+)
+_CLAUSE_END = re.compile(r"^\s*(?:[,.;:!?)\n]|$)|^\s+(?:up|down|ahead|behind|win|victory|draw|lead)\b")
 
 
 def _is_score(before: str, number: str, after: str) -> bool:
@@ -268,10 +295,16 @@ def _is_score(before: str, number: str, after: str) -> bool:
         return False
     if _SCORE_WORDS.search(before[-40:] + " " + after[:40]):
         return True
-    if first:  # "Panama 3 – 0", "Sweden 1 – 0 Korea"
-        return bool(_TEAM_BEFORE.search(before)) or bool(_TEAM_AFTER.match(after[first.end() :]))
-    pair_start = second.start() if second else 0
-    return bool(_TEAM_BEFORE.search(before[:pair_start])) or bool(_TEAM_AFTER.match(after))
+    # without a score word, a team's name must stand right before the pair ("Panama 3 – 0;", "Sweden 1 – 0 Korea"),
+    # and after it another name or the end of the clause: "Officials said 10-15 Palestinians" is a range
+    if first:
+        head, tail = before, after[first.end() :]
+    else:
+        head, tail = before[: second.start() if second else 0], after
+    team = _TEAM_BEFORE.search(head)
+    if team is None or team.group(1) in _NOT_NAMES:
+        return False
+    return bool(_TEAM_AFTER.match(tail) or _CLAUSE_END.match(tail))
 
 
 _GLUED_UNIT = re.compile(
@@ -348,22 +381,39 @@ SKIPS: tuple[Skip, ...] = (
         "a sports score is not an amount: 'won 2-1', 'a 3-3 draw', 'Sweden 1 – 0 Korea'",
         _is_score,
         examples=("they won 2-1 at home", "a 3-3 draw", "Group F — Sweden 1 – 0 Korea Republic", "as it ended 0 – 0."),
-        counter_examples=("between 10-20 people", "some 10 – 20 people came", "it fell 5-6% on Monday"),
+        counter_examples=(
+            "between 10-20 people",
+            "Some 10 – 20 people came",
+            "it fell 5-6% on Monday",
+            "Officials said 10-15 Palestinians were killed.",
+            "Expect 3 - 4 inches of snow.",
+            "A 10-20 minute wait is normal.",
+        ),
     ),
     Skip(
         "label-number",
         "a number after a word that labels a step or a place in a list names it, it does not count: 'day five', "
         "'number 3', 'page 12', 'round 2'",
-        lambda b, n, a: bool(_LABEL_BEFORE.search(b)),
+        lambda b, n, a: bool(_LABEL_BEFORE.search(b)) and not _measure_after(a),
         examples=("Yesterday, day five of the cup", "it rose to number 3 in the list", "see page 12 for more"),
-        counter_examples=("five days later", "a number of 3 people", "for 12 pages"),
+        counter_examples=(
+            "five days later",
+            "a number of 3 people",
+            "for 12 pages",
+            "Every day 2,000 migrants arrive.",
+            "At this stage 40 people remain missing.",
+        ),
     ),
     Skip(
         "address",
         "a number before a capitalised street name is an address or a title: '10 Downing Street', '22 Jump Street'",
         lambda b, n, a: bool(_ADDRESS_AFTER.match(a)),
         examples=("said 10 Downing Street on Monday", "star of 22 Jump Street and"),
-        counter_examples=("22 Street vendors were fined", "10 people on Downing Street"),
+        counter_examples=(
+            "22 Street vendors were fined",
+            "10 people on Downing Street",
+            "About 40 Main Street businesses",
+        ),
     ),
     Skip(
         "pronoun-one",
@@ -371,6 +421,7 @@ SKIPS: tuple[Skip, ...] = (
         lambda b, n, a: (
             n.casefold() == "one"
             and bool(_PRONOUN_ONE_BEFORE.search(b))
+            and _describes_only(_PRONOUN_ONE_BEFORE.search(b).group(1))  # type: ignore[union-attr]
             and (bool(_PRONOUN_ONE_AFTER.match(a)) or bool(_RANK_BEFORE.search(b)))
         ),
         examples=(
@@ -379,7 +430,7 @@ SKIPS: tuple[Skip, ...] = (
             "the one who left",
             "he soon had the first one in his lab",
         ),
-        counter_examples=("only one.", "one man died", "the one man who left"),
+        counter_examples=("only one.", "one man died", "the one man who left", "The blast killed one."),
     ),
 )
 
@@ -493,6 +544,13 @@ _MEASURE_AFTER = re.compile(
 _CURRENCY_AFTER = re.compile(
     r"\s(" + "|".join(re.escape(k) for k in sorted(_CURRENCY_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+
+
+def _measure_after(after: str) -> bool:
+    """A unit of measure right after a number ("20 km away")."""
+    return bool(_MEASURE_AFTER.match(after))
+
+
 #: After a number and "m", these say metres, not millions: "a 37m-long ship", "100m away".
 _METRE_AFTER = re.compile(r"^-?(?:long|high|tall|wide|deep)\b|^\s(?:away|long|high|tall|wide|deep|above|below)\b")
 _STOP = frozenset(
@@ -723,7 +781,8 @@ _CHANGE_BEFORE = re.compile(
 )
 #: A change verb earlier in the clause and "by" right before the number: "increase food needs by 50 percent".
 _CHANGE_BY = re.compile(
-    rf"\b(?:(?P<up>{_UP})|(?P<down>{_DOWN}))\b[^.;:!?\n]{{0,60}}\bby\s+(?:either\s+)?(?:(?:about|around|nearly|almost|"
+    rf"\b(?:(?P<up>{_UP})|(?P<down>{_DOWN}))\b(?:\s+(?!(?:after|before|according|to|in|on|at|with|from|for|during|"
+    rf"of|than|since|when|while|as)\b)[\w'’-]+){{0,6}}\s+by\s+(?:either\s+)?(?:(?:about|around|nearly|almost|"
     rf"some|more than|over|roughly)\s+)?(?:US)?[$€£¥₹]?\s*$",
     re.IGNORECASE,
 )
@@ -744,7 +803,7 @@ def _skip(text: str, start: int, end: int) -> str | None:
 #: An age: "aged 14", "at age seventeen", "Thomas Sam, 42, and his wife"; the last only for a whole number after a
 #: capitalised name and its comma, closed by a comma, "and" or a bracket.
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned)\s$", re.IGNORECASE)
-_NAME_COMMA_BEFORE = re.compile(r"\b[A-Z][a-z][\w'’-]*,\s$")
+_NAME_COMMA_BEFORE = re.compile(r"\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*,\s$")
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
 
 
@@ -755,6 +814,7 @@ def _is_age(text: str, start: int, end: int) -> bool:
     number = text[start:end]
     return (
         number.isdigit()
+        and len(number) <= 3
         and 0 < int(number) < 120
         and bool(_NAME_COMMA_BEFORE.search(before) and _AGE_AFTER.match(text[end : end + 6]))
     )
@@ -776,7 +836,7 @@ def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[st
     m = _MEASURE_AFTER.match(text, end)
     if m and not (m.group(1) == "c" or (m.group(1) == "C" and m.start(1) > end)):  # "30C" and "30°C", not "30 c"
         return normalise_unit(_MEASURES[m.group(1).casefold()]), m.group(1), m.end()
-    if _is_age(text, start, end):
+    if _is_age(text, start, end) and not _counted(text, end)[0]:  # "turned 41"; not "turned 90 degrees"
         return "year", "", end
     if _MAGNITUDE_BEFORE.search(text[max(0, start - 12) : start]):
         return "magnitude", "magnitude", end
@@ -897,7 +957,8 @@ def _conversions(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
     """A conversion in brackets shares the bound of the quantity it restates."""
     for i in range(1, len(found)):
         prev, q = found[i - 1], found[i]
-        if q.bound == "=" and prev.bound != "=" and _CONVERSION_BETWEEN.match(text[prev.end : q.start]):
+        measure = q.unit and has_concept(q.unit) and q.unit not in ("fraction", "time")
+        if measure and q.bound == "=" and prev.bound != "=" and _CONVERSION_BETWEEN.match(text[prev.end : q.start]):
             found[i] = replace(q, bound=prev.bound)
     return found
 
@@ -996,13 +1057,16 @@ def _times(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
 def _vague(text: str, found: list[QuantityHit]) -> list[QuantityHit]:
     out = []
     for m in _VAGUE.finditer(text):
+        word = m.group("alone") or m.group("tens")
+        if word[0].isupper() and m.start() > 0 and not re.search(r"(?:^|[.!?\"“]\s*|\n\s*)$", text[: m.start()]):
+            continue  # "Fans of Billions cheered": a title
         if m.group("alone"):
             value = _VAGUE_VALUE[m.group("alone").casefold()]
             end = m.end("alone")
         else:
             value = _VAGUE_VALUE[m.group("tens").casefold()] * _VAGUE_VALUE[m.group("of").casefold()]
             end = m.end("of")
-        lemma, surface = _counted(text, end)
+        lemma, surface = _counted(text, end) if re.search(r"\sof$", m.group(0), re.IGNORECASE) else ("", "")
         unit = _CURRENCY_WORDS.get(surface.casefold(), _CURRENCY_WORDS.get(lemma.casefold(), lemma))
         out.append(QuantityHit(start=m.start(), end=end, value=value, unit=unit, surface=surface, bound=">"))
     for q in out:
@@ -1094,22 +1158,22 @@ def concept_of(parsed: Any, start: int, end: int) -> str | None:
         if child.dep_ == "prep" and child.lower_ == "of":
             objects = [c for c in child.children if c.dep_ == "pobj"]
             if objects:
-                return _phrase(objects[0])
+                return _phrase(objects[0], number.i)
     above = head.head
     if head.dep_ == "pobj" and above.dep_ == "prep":  # "fell by 4%", "a rate of 4%"
         above = above.head
     if above.pos_ in ("NOUN", "PROPN") and above is not head:
-        return _phrase(above)
+        return _phrase(above, number.i)
     if above.pos_ == "ADJ":  # "is worth $4.2bn", "is 12 km long"
         above = above.head
     if above.pos_ in ("VERB", "AUX"):
         subject = next((c for c in above.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is not None and not (subject.i <= number.i < subject.right_edge.i + 1):
-            return _phrase(subject)
+            return _phrase(subject, number.i)
     return None
 
 
-def _phrase(token: Any) -> str | None:
+def _phrase(token: Any, number: int) -> str | None:
     """A noun with its compounds, adjectives and an "of" phrase after it, without determiners: "the unemployment
     rate" -> "unemployment rate", "Prices of wheat"; None for a pronoun or what is no noun."""
     if token.pos_ not in ("NOUN", "PROPN"):
@@ -1121,7 +1185,8 @@ def _phrase(token: Any) -> str | None:
         left = child.i
     right = token.i
     for child in token.rights:
-        if child.dep_ == "prep" and child.lower_ == "of" and child.i == token.i + 1:
+        of = child.dep_ == "prep" and child.lower_ == "of" and child.i == token.i + 1
+        if of and not child.i <= number <= child.right_edge.i:  # "a rate of 4.5%" -> "rate", not the number itself
             right = child.right_edge.i
         break
     if right - left + 1 > CONCEPT_TOKENS:
