@@ -404,3 +404,23 @@ def test_a_one_line_input_file_is_not_taken_for_a_cut_record(tmp_path: Path) -> 
     with pytest.raises(UsageError, match="not a factkit record"):
         ex.extract_many(short_articles(1), out=out)
     assert out.read_text() == line
+
+
+def test_the_article_deadline_bounds_the_wait_on_a_busy_one_slot_server() -> None:
+    """After a timeout against a one-slot server still busy, factkit waits to see when it is free, but never past
+    the article's deadline, and does not call it free when the deadline cut the wait short."""
+    import time
+
+    from factkit import TransportError
+    from factkit.testing import FakeOpenAIServer, Reply
+
+    with FakeOpenAIServer(single_slot=True) as server:
+        server.push(*[Reply.json({"x": 1}, delay=4.0) for _ in range(3)])
+        settings = _remote(server.base_url, timeout=0.5, transport_retries=4, article_timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as err:
+            Extractor(settings=settings).summarize(short_articles(1)[0])
+        took = time.monotonic() - started
+    assert took < 1.5 + 1.0, took
+    assert "free again" not in str(err.value)
+    assert len(server.chat_requests) <= 1  # nothing queued behind the busy slot

@@ -587,6 +587,9 @@ class ChatBackend:
         started = time.monotonic()
         while time.monotonic() - started < limit:
             if not self.server_busy():
+                left = seconds_left()
+                if left is not None and left <= 0:
+                    break  # the article's deadline cut the last question short: not seen free
                 state.busy_for = time.monotonic() - state.sent_at
                 return True
         state.busy_for = math.inf
