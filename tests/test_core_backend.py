@@ -551,3 +551,13 @@ def test_asking_a_local_server_survives_hostile_answers_and_never_sends_a_passwo
     assert _host(__import__("urllib.parse").parse.urlsplit("http://u:p@[::1]:8080/v1")) == "[::1]:8080"
     # a port nobody listens on is down, not busy: its timeouts are retried as usual
     assert _silent(f"http://127.0.0.1:{port}/v1", 0.5) is False
+
+
+def test_workers_against_a_one_slot_server_are_refused_for_what_they_are() -> None:
+    from factkit.batch import BatchRunner
+
+    with FakeOpenAIServer(single_slot=True) as server:
+        extractor = factkit.Extractor(settings=resolve_settings(base_url=server.base_url, model="m", cache=False))
+        with pytest.raises(factkit.UsageError) as err:
+            BatchRunner(extractor, workers=2)
+    assert "one at a time" in str(err.value) and "copy of the model" not in str(err.value)

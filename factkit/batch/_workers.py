@@ -60,11 +60,15 @@ class WorkerSpec:
                 "build it from settings (base_url=, model=, api_key=) to use workers"
             )
         local = extractor.settings.backend == "local"  # decided before the backend is built: no model load
-        if local or not extractor.backend.parallel_calls:
-            name = "local" if local else extractor.backend.name
+        if local:
             raise UsageError(
-                f"workers need a remote endpoint; the {name} backend runs one article at a time in this "
+                "workers need a remote endpoint; the local backend runs one article at a time in this "
                 "process (each worker would load its own copy of the model); leave workers at 0"
+            )
+        if not extractor.backend.parallel_calls:
+            raise UsageError(
+                f"workers need a server that runs several requests at once; {extractor.backend.endpoint or 'this one'}"
+                " runs one at a time (more workers would only queue on it); leave workers at 0"
             )
         return cls(
             settings=extractor.settings,
