@@ -919,8 +919,7 @@ def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[Qu
         unit, surface, unit_end = _unit(text, start, end, money_before)
         left = start - (len(money.group(0)) if money else 0)  # the bound and the sign stand before the money sign
         negative = re.search(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", text[max(0, left - 7) : left], re.IGNORECASE)
-        bound_m = _BOUND_BEFORE.search(text[max(0, left - 30) : left])
-        bound: Bound = BOUNDS[bound_m.group(1).casefold()] if bound_m else "="
+        bound = _bound_before(text, left)
         more = _OR_MORE_AFTER.match(text[unit_end : unit_end + 30]) if bound == "=" else None
         if more:
             bound = ">=" if more.group(1).casefold() == "more" else "<="
