@@ -20,6 +20,7 @@ from typing import Any
 from ._document import Document
 from ._models import Entity, Fact, KeyPoint
 from ._records import _stands_alone
+from .rules.lexicon import SPEECH_LEMMAS
 
 __all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
 
@@ -171,10 +172,32 @@ def context_needs(span: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def _previous_subject(doc: Document, entities: list[Entity], parsed: Any, start: int) -> str | None:
+_MALE = frozenset(["he", "him", "his", "himself"])
+#: Sentence index -> the name its subject he/she was given, the pronoun's gender ("m" or "f") and its offset.
+_Resolved = dict[int, tuple[str, str, int]]
+
+
+def _gender(token: Any) -> str:
+    return "m" if token.lower_ in _MALE else "f"
+
+
+def _previous_subject(
+    doc: Document,
+    entities: list[Entity],
+    parsed: Any,
+    start: int,
+    named_here: set[str],
+    resolved: _Resolved,
+    gender: str,
+) -> str | None:
     """The person who is the subject of the sentence right before ``start`` ("Lee Gelernt of the ACLU represents
-    them."), when that sentence names no one else; ``None`` otherwise (an unnamed subject, "a government lawyer",
-    or two people: then a "he" could be either, and is left as written)."""
+    them."), when that sentence names no one else who could be meant; ``None`` otherwise (an unnamed subject, "a
+    government lawyer", or two people: then a "he" could be either, and is left as written).
+
+    Someone the statement itself names (``named_here``) is not who its pronoun stands for ('He traveled to meet
+    Devocht' after 'Montalvo contacted Devocht': he is Montalvo). A subject that is itself a he or she that was
+    given a name (``resolved``: sentence index -> name, gender and the pronoun's offset) passes the name on to a
+    pronoun of the same gender: 'Ann Lee was born in Bern. She joined the choir at 14. In 1995, she was told...'."""
     at = bisect.bisect_right([s.end for s in doc.sentences], start) - 1  # the last sentence ending by ``start``
     if at < 0:
         return None
@@ -182,18 +205,25 @@ def _previous_subject(doc: Document, entities: list[Entity], parsed: Any, start:
     people = {
         e.name: (m.start, m.end)
         for e in entities
-        if e.type == "person"
+        if e.type == "person" and e.name not in named_here
         for m in e.mentions
         if prev.start <= m.start < prev.end
     }
-    if len(people) != 1:
-        return None
     span = parsed.char_span(prev.start, prev.end, alignment_mode="expand")
     if span is None:
         return None
-    root = span.root
+    subjects = [t for t in span if t.dep_ in _SUBJECTS and t.head.dep_ == "ROOT"]  # of each main clause
+    if at in resolved and not people:
+        name, said_as, where = resolved[at]
+        if said_as == gender and any(t.idx == where for t in subjects):
+            return name
+        return None
+    if len(people) != 1:
+        return None
     ((name, (a, b)),) = people.items()
-    for subject in (c for c in root.children if c.dep_ in _SUBJECTS):
+    for subject in subjects:
+        if any(c.dep_ == "conj" for c in subject.children):
+            return None  # 'Thomas Sam and his wife Manju Sam': a pair, not one person
         if a <= subject.idx < b or any(a <= t.idx < b for t in subject.subtree if t.i <= subject.i):
             return name
     return None
@@ -215,7 +245,9 @@ def stand_alone(
     ``needs_context``. Key points follow their facts, and one whose
     fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
     renamed: dict[tuple[int, int], str] = {}
-    for fact in facts:
+    resolved: _Resolved = {}
+    starts = [s.start for s in doc.sentences]
+    for fact in sorted(facts, key=lambda f: f.evidence.start):
         ev = fact.evidence
         span = parsed.char_span(ev.start, ev.end, alignment_mode="expand")
         if span is None:
@@ -224,8 +256,14 @@ def stand_alone(
         copied = fact.statement == " ".join(ev.text.split())
         if copied and needs and needs[0][0] == "person-pronoun" and not _subject_before(needs[0][1], span):
             token = needs[0][1]
-            name = _previous_subject(doc, entities, parsed, ev.start)
+            named_here = {e.name for e in entities if any(ev.start <= m.start and m.end <= ev.end for m in e.mentions)}
+            gender = _gender(token)
+            name = _previous_subject(doc, entities, parsed, ev.start, named_here, resolved, gender)
+            if name is None:
+                name = _speaker_of(doc, fact, token, entities, parsed, resolved)
             if name is not None:
+                if token.dep_ in _SUBJECTS:
+                    resolved[bisect.bisect_right(starts, token.idx) - 1] = (name, gender, token.idx)
                 words = name + ("’s" if token.tag_ == "PRP$" else "")
                 at = token.idx - ev.start
                 body = ev.text[:at] + words + ev.text[at + len(token.text) :]
@@ -235,7 +273,12 @@ def stand_alone(
                 if name not in fact.entities:
                     fact.entities.append(name)
                 renamed[(ev.start, ev.end)] = fact.statement
-                needs = needs[1:]
+                # the name now stands before the other pronouns of the same gender: they have it to lean on
+                needs = [
+                    (rule, t)
+                    for rule, t in needs[1:]
+                    if not (rule == "person-pronoun" and _gender(t) == gender and t.i > token.i)
+                ]
         if needs:
             words = ", ".join(dict.fromkeys(_describe(rule, token) for rule, token in needs))
             fact.needs_context = f"leans on an earlier sentence: {words}"
@@ -259,6 +302,38 @@ def stand_alone(
         keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
         used.add(where)
     key_points[:] = sorted(keep, key=lambda p: p.evidence[0].start)
+
+
+def _speaker_of(
+    doc: Document, fact: Fact, token: Any, entities: list[Entity], parsed: Any, resolved: _Resolved
+) -> str | None:
+    """The named person a quotation or attribution is given to, for the he or she who says it ('"To run 14.49
+    indoors is pretty good," she said.'), when two signals agree: the quote rules gave it that ``speaker``, and that
+    person is the subject of a main clause of the sentence right before (by name, or by a he/she already named).
+    The statement then says what its ``speaker`` does; where the two disagree ('McColgan said Muir had what it
+    took. "To run 14.49 indoors is pretty good," she said.': the rules' Muir is not the subject), it is left."""
+    if fact.kind not in ("quote", "attribution") or fact.speaker is None or token.dep_ not in _SUBJECTS:
+        return None
+    if token.head.lemma_.lower() not in SPEECH_LEMMAS:
+        return None
+    person = next((e for e in entities if e.type == "person" and e.name == fact.speaker), None)
+    if person is None:
+        return None  # 'the head of the ICRC in Syria': a description, not a name to put in the pronoun's place
+    at = bisect.bisect_right([s.end for s in doc.sentences], fact.evidence.start) - 1
+    if at < 0:
+        return None
+    if at in resolved and resolved[at][0] == person.name:
+        return person.name
+    prev = doc.sentences[at]
+    span = parsed.char_span(prev.start, prev.end, alignment_mode="expand")
+    if span is None:
+        return None
+    mentions = [(m.start, m.end) for m in person.mentions if prev.start <= m.start < prev.end]
+    for t in span:
+        main = t.head.dep_ == "ROOT" or (t.head.dep_ == "conj" and t.head.head.dep_ == "ROOT")
+        if t.dep_ in _SUBJECTS and main and any(a <= t.idx < b for a, b in mentions):
+            return person.name
+    return None
 
 
 def _subject_before(token: Any, span: Any) -> bool:
