@@ -35,6 +35,7 @@ from ._records import (
     ground_entity_list,
     key_points_of,
     link_facts,
+    sentence_facts,
     summary_of,
     with_concepts,
 )
@@ -233,20 +234,21 @@ class Pipeline:
         if not parts - {"dates", "quantities"}:
             nlp = None  # rules alone: no parse, no model
         need_facts = bool(parts & {"facts", "summary"})
+        from_sentences = self.settings.facts == "sentences" or (
+            self.settings.facts == "auto" and not self._capabilities().writes_facts
+        )
+        # facts that are the article's sentences, with no summary to write, ask the model nothing
+        model_facts = need_facts and not (from_sentences and "summary" not in parts)
         # quotes need the people for their speakers; a model-free sweep takes them from NER alone
         ask_llm = ask_llm and bool(parts & {"entities", "quotes"}) and (need_facts or nlp is None)
         # (the chunk size is the backend's: asked only when there is a model call to make, so a model-free
         # sweep never loads the model)
-        chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1) if ask_llm or need_facts else []
+        chunks = chunk_sentences(doc.sentences, self._chunk_chars(), overlap=1) if ask_llm or model_facts else []
 
         def entities(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             return self._run_grounded(
                 doc, chunk, self.prompt, "entities", WireEntities, lambda w: ground_entity_list(doc, w)
             )
-
-        from_sentences = self.settings.facts == "sentences" or (
-            self.settings.facts == "auto" and not self._capabilities().writes_facts
-        )
 
         def facts(chunk: list[Sentence]) -> tuple[Any, CallUsage]:
             judge = self._judge()  # here, not above: a model-free pass builds no backend
@@ -260,7 +262,7 @@ class Pipeline:
 
         # Entities and facts per chunk: the two tasks share the article prefix, so a local model evaluates it
         # once when they run back to back; a remote endpoint gets them all at once.
-        tasks = [t for t, wanted in ((entities, ask_llm), (facts, need_facts)) if wanted]
+        tasks = [t for t, wanted in ((entities, ask_llm), (facts, model_facts)) if wanted]
         jobs = [functools.partial(task, chunk) for chunk in chunks for task in tasks]
         dates: list[DateMention] = []
         found: list[Grounded] = []
@@ -280,7 +282,9 @@ class Pipeline:
         calls = [usage for _, usage in results]
         step = max(1, len(tasks))
         entity_parts: list[Grounded] = [*found, *(g for g, _ in results[0::step])] if ask_llm else found
-        fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if need_facts else []
+        fact_parts: list[Grounded] = [g for g, _ in results[int(ask_llm) :: step]] if model_facts else []
+        if need_facts and not model_facts:
+            fact_parts = [Grounded(facts=[f.model_copy(deep=True) for f in sentence_facts(doc, nlp)])]
         known = merge(entity_parts)
         finder = speaker_finder(parse(doc, nlp)) if nlp is not None else None
         known.quotes = attribute_quotes(

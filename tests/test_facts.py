@@ -584,3 +584,20 @@ def test_where_facts_come_from_is_the_backends_capability_not_its_name() -> None
     assert len(from_model) <= 4  # the scripted model states four facts
     assert len(from_sentences) > 4
     assert all(f.statement == f.evidence.text for f in from_sentences)
+
+
+def test_sentence_facts_alone_ask_the_model_nothing() -> None:
+    """Facts that are the article's sentences need no model: with no summary asked for, no call is made (the
+    headline call used to run, and load the embedded model, for a record that then dropped the headline)."""
+
+    def no_call(request: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("no model call for sentence facts")
+
+    text = (
+        "A federal judge in California ruled on Thursday that the administration cannot deport 92 Cambodians.\n"
+        "Authorities arrested approximately 100 Cambodians in raids last October.\n"
+    )
+    extractor = factkit.Extractor(backend=FakeModel(handler=no_call), settings=_settings(FACTKIT_FACTS="sentences"))
+    result = extractor.extract(text, only={"facts"})
+    assert [f.statement for f in result.facts] == [s for s in text.splitlines()]
+    assert result.usage.calls == [] and result.summary.headline == ""
