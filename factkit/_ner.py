@@ -32,8 +32,8 @@ from ._gazetteer import TITLES, is_region
 from ._grounding import span_of
 from ._models import Entity
 from ._wire import WireEntities
-from .rules._table import alternation
-from .rules.lexicon import PICTURE_WORDS, SPEAKER_PRONOUNS, SPEECH_LEMMAS
+from .rules.lexicon import SPEAKER_PRONOUNS, SPEECH_LEMMAS
+from .rules.statements import NAME_RULES, cut_caption, cut_score, split_joined
 
 log = logging.getLogger("factkit")
 
@@ -53,7 +53,6 @@ _LISTS = {
     "LAW": "other",
     "PRODUCT": "other",
 }
-_CAPTION_TAIL = re.compile(r"(?:\s+" + alternation(PICTURE_WORDS) + r"\b:?)+$")
 _ACRONYM_CUT = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 #: Every call into a spaCy pipeline runs on this one thread: a pipeline is not documented as thread-safe, and
 #: thinc sets itself up again in every new thread (a failed import of its optional backends each time, under the
@@ -128,24 +127,18 @@ def _load(name: str) -> Any | None:
         raise ConfigError(f"spaCy could not load the pipeline {name!r} (FACTKIT_NER): {exc}") from None
 
 
-_JOINED = re.compile(r"\s+(?:in|the|at)\s+")  # "Freewinds in Bonaire", "Rathbun the Scientology": two names
-_JOINS_OK = re.compile(r"^(?:The\s+)?(?:Council|Committee|Commission|Conference|Institute|Office|Court)\b")
-#: Letters written after a name ('Mark Tedeschi, QC'), not names themselves.
-_POSTNOMINALS = frozenset(["QC", "KC", "SC", "MP", "MEP", "MBE", "OBE", "CBE", "KBE", "PhD", "MD", "Jr", "Sr", "Esq"])
-_EDGE_NUMBER = re.compile(r"^\d+\s+|\s+\d+$")  # 'Sweden 1', '2 England': a score beside a team
-
-
 def _clean_parts(name: str, lowered: set[str]) -> list[str]:
-    """The names in one of the pipeline's entity spans, cleaned: a score or an unclosed bracket cut off ('The
-    World Health Organisation (WHO" -> both names), two names joined by "in", "the" or "at" split, a handle or a
-    capitalised common word that the article also writes in lower case ('Government') left out."""
-    name = _EDGE_NUMBER.sub("", name).strip()
-    if name.count("(") != name.count(")"):
+    """The names in one of the pipeline's entity spans, cleaned by :data:`~factkit.rules.statements.NAME_RULES`: a
+    score or an unclosed bracket cut off ('The World Health Organisation (WHO" -> both names), two names joined by
+    "in", "the" or "at" split, a span that is no name left out; and a capitalised common word that the article also
+    writes in lower case ('Government') left out."""
+    name = cut_score(name)
+    if NAME_RULES["unclosed-bracket"].fires(name):
         head, _, tail = name.partition("(")
         return _clean_parts(head.strip(), lowered) + _clean_parts(tail.strip(" )"), lowered)
-    if _JOINED.search(name) and not _JOINS_OK.match(name):
-        return [p for part in _JOINED.split(name) for p in _clean_parts(part, lowered)]
-    if not name or not any(ch.isupper() for ch in name) or name.startswith("@") or name in _POSTNOMINALS:
+    if NAME_RULES["joined-names"].fires(name):
+        return [p for part in split_joined(name) for p in _clean_parts(part, lowered)]
+    if NAME_RULES["no-name"].fires(name):
         return []
     if " " not in name and name.lower() in lowered and not name.isupper():
         return []
@@ -162,7 +155,7 @@ def ner_wire(doc: Document, nlp: Pipeline) -> WireEntities:
         target = _LISTS.get(ent.label_)
         if target is None:
             continue
-        name = _CAPTION_TAIL.sub("", ent.text.split("\n")[0]).strip()
+        name = cut_caption(ent.text.split("\n")[0])
         if _ACRONYM_CUT.fullmatch(name) and text.startswith(".", ent.end_char):
             name += "."  # 'U.S' at a sentence end: the tokenizer gave the last period to the sentence
         for part in _clean_parts(name, lowered):

@@ -8,7 +8,6 @@ furniture are in ``factkit/rules/``."""
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -58,6 +57,7 @@ from .rules.furniture import (
 )
 from .rules.quantities import concept_of, find_quantities, has_concept
 from .rules.quotes import ATTRIBUTION, quotation_spans, speaker_near
+from .rules.statements import QUOTE_MARKS, stands_alone, unbalanced_quote
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -199,7 +199,7 @@ def ground_facts(
                 out.reject("fact", f, f"{label} was cut off by the length cap, and its evidence is too long", problems)
                 continue
             statement = " ".join(evidence.text.split())
-        if _unbalanced_quote(statement) and not _unbalanced_quote(evidence.text) and len(_cited(doc, f.s) or []) == 1:
+        if unbalanced_quote(statement) and not unbalanced_quote(evidence.text) and len(_cited(doc, f.s) or []) == 1:
             # a piece of a quotation that lost its opening mark ('It is disingenuous...," Carney wrote.'): the
             # sentence says it whole, with its marks
             statement = " ".join(evidence.text.split())
@@ -304,7 +304,7 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
     while i < len(facts):
         first = facts[i]
         j = i
-        marks = len(_QUOTE_MARKS.findall(first.evidence.text))
+        marks = len(QUOTE_MARKS.findall(first.evidence.text))
         while (
             marks % 2 == 1
             and j + 1 < len(facts)
@@ -313,7 +313,7 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
             and facts[j + 1].evidence.end - first.evidence.start <= QUOTATION_CHARS
         ):
             j += 1
-            marks += len(_QUOTE_MARKS.findall(facts[j].evidence.text))
+            marks += len(QUOTE_MARKS.findall(facts[j].evidence.text))
         if j > i and marks % 2 == 0:
             start, end = first.evidence.start, facts[j].evidence.end
             body = doc.text[start:end]
@@ -463,45 +463,11 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
 
 
-def _unbalanced_quote(text: str) -> bool:
-    return len(_QUOTE_MARKS.findall(text)) % 2 == 1
-
-
-# A statement that opens on a pronoun or a linking word leans on the sentence before it ("Its round shape
-# symbolizes wealth", "But it's a long game."); one in the first person is a speaker's, who is named elsewhere.
-# ("I-95 was closed", "I.B.M. reported" and "So-called" do not lean back.)
-_LEANS_BACK = re.compile(
-    r"^(?:He|She|It|Its|They|Their|Them|His|Her|I|I'm|I've|We|We're|My|Our|This\s+(?:is|was)|"
-    r"These\s+(?:are|were)|But|And|Or|So|Yet)\b(?![-.])"
-)
-# Quotation marks, not an inch mark after a number ('a 65" screen').
-_QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
-# A statement that starts on a word in lower case is a piece of a sentence, not one ('eBay', 'iPhone' are not).
-_LOWER_START = re.compile(r"[a-z]+\b")
-# One quotation and nothing else: no speaker ('"We will appeal."', '‘We will not raise taxes’.').
-_BARE_QUOTE = re.compile(r'["“‘][^"“”‘]*["”’][.!?]?')
-
-
-def _stands_alone(statement: str) -> bool:
-    """Not leaning on the sentence before it, not a piece of a quotation that runs over several sentences (an
-    opening mark with no closing one: '"So far, it's the Internet: 1, Scientology: 0.'), not a quotation with no one
-    to say it ('"A new obsession is taking hold on the internet."', '‘We will not raise taxes’.'), and not a list's
-    lead-in ('Microsoft is promising to improve the experience by:') or a piece of a sentence that starts in lower
-    case ('faster updates that arrive on a schedule')."""
-    return (
-        not _LEANS_BACK.match(statement)
-        and not _unbalanced_quote(statement)
-        and not _BARE_QUOTE.fullmatch(statement.strip())
-        and not statement.rstrip().endswith(":")
-        and not _LOWER_START.match(statement)
-    )
-
-
 def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
     """The first facts that stand on their own, most important (first) first, leaving out the one the ``tldr``
     already says."""
     facts = [f for f in facts if f.statement != tldr]
-    whole = [f for f in facts if _stands_alone(f.statement)] or facts
+    whole = [f for f in facts if stands_alone(f.statement)] or facts
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from ._document import Document
 from ._models import Entity, Fact, KeyPoint
-from ._records import _stands_alone
 from .rules.lexicon import SPEECH_LEMMAS
+from .rules.statements import stands_alone
 
 __all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
 
@@ -297,7 +297,7 @@ def stand_alone(
         if len(keep) >= len(key_points):
             break
         where = (fact.evidence.start, fact.evidence.end)
-        if where in used or fact.needs_context or fact.statement == tldr or not _stands_alone(fact.statement):
+        if where in used or fact.needs_context or fact.statement == tldr or not stands_alone(fact.statement):
             continue
         keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
         used.add(where)

@@ -1,7 +1,8 @@
 """Every rule table: each rule has an id, a reason, examples on both sides, fires on each example and on none of its
 counter-examples; its regexes have a shape that reads a line in linear time, and it reads a 32,000-character line.
 
-The tables: ``factkit.rules.quotes`` and ``factkit.rules.furniture`` (:class:`factkit.rules.Rule`), and the skips
+The tables: ``factkit.rules.quotes``, ``factkit.rules.furniture`` and ``factkit.rules.statements``
+(:class:`factkit.rules.Rule`), and the skips
 of ``factkit.rules.quantities`` (their own ``Skip`` type: a test of the text before the number, the number and the text
 after it). The parse-driven rules of ``factkit._standalone`` are checked for their id, reason and examples here and
 run on their examples in ``tests/test_standalone.py`` (they need the parser).
@@ -21,7 +22,7 @@ import pytest
 
 from factkit import _standalone
 from factkit._verify import CHECKS, Check, Verdict, rules_verdict
-from factkit.rules import Rule, furniture, lexicon, quotes
+from factkit.rules import Rule, furniture, lexicon, quotes, statements
 from factkit.rules import dates as date_rules
 from factkit.rules import quantities as _quantities
 from factkit.rules.furniture import Line
@@ -83,6 +84,8 @@ def _skip(skip: _quantities.Skip) -> Entry:
 ENTRIES: list[Entry] = [
     *(_rule("quotes", r) for r in quotes.RULES),
     *(_rule("furniture", r) for r in furniture.RULES),
+    *(_rule("statements.KEY_POINT_RULES", r) for r in statements.KEY_POINT_RULES),
+    *(_rule("statements.NAME_RULES", r) for r in statements.NAME_RULES.values()),
     *(_skip(s) for s in _quantities.SKIPS),
 ]
 

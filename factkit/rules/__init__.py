@@ -3,6 +3,7 @@ id, a one-line reason, its pattern or function, examples it must match and count
 
 - ``quotes.py``: quotations (the scanner) and who said them (the speaker patterns); a new quote rule goes here.
 - ``furniture.py``: page furniture: captions, bylines, credits, headings, datelines, time stamps, pull quotes.
+- ``statements.py``: when a statement can be a key point on its own, and how a name the parser found is cleaned.
 - ``lexicon.py``: the word lists the rules read (the speech verbs, ...), each kind once.
 - ``_table.py``: the :class:`~factkit.rules._table.Rule` type.
 
