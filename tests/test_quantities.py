@@ -89,6 +89,12 @@ def case(text: str, **want: Any) -> Any:
         case("She joined the group aged 14 in London.", value=14, unit="year"),
         case("He would have turned 41 this week.", value=41, unit="year"),
         case("A lower dose for those over the age of 65 is advised.", value=65, unit="year", bound=">"),
+        case("Her parents moved her when she was six so they could be near.", value=6, unit="year"),
+        case("He stayed there until he was eighteen and then left.", value=18, unit="year"),
+        case("At 18 he chose to devote his life to the sea.", value=18, unit="year"),
+        case("At 40, she ran her first marathon.", value=40, unit="year"),
+        case("At 5 the market opened higher.", value=5, unit=""),  # no person after it: not an age
+        case("The score was 4 and it stayed there.", value=4, unit=""),  # no person before it
         # events counted, shares, halves
         case("They were twice denied visas.", value=2, unit="time"),
         case("At that time, one in three visits came from there.", value=1 / 3, unit="fraction"),

@@ -805,11 +805,23 @@ def _skip(text: str, start: int, end: int) -> str | None:
 _AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned)\s$", re.IGNORECASE)
 _NAME_COMMA_BEFORE = re.compile(r"\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*,\s$")
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
+#: A person's age with no "aged": "when she was six", "until he was eighteen and then", "at 18 he chose", "at 40,
+#: she". A number a person "was" closes its clause (nothing counted after it, no "of"); "at N" needs the person
+#: right after it (not "at 5 the market opened").
+_PERSON_WAS_BEFORE = re.compile(r"\b(?:he|she|I)\s+(?:was|is|turned)\s$", re.IGNORECASE)
+_CLAUSE_END_AFTER = re.compile(r"^(?:[,.;:)]|\s+(?:and|so|when|but|then|before|after|until|or)\b|\s*$)")
+_AT_BEFORE = re.compile(r"\b[Aa]t\s$")
+_PERSON_AFTER = re.compile(r"^,?\s+(?:he|she|I)\b")
 
 
 def _is_age(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 30) : start]
     if _AGE_BEFORE.search(before):
+        return True
+    after = text[end : end + 12]
+    if _PERSON_WAS_BEFORE.search(before) and _CLAUSE_END_AFTER.match(after):
+        return True
+    if _AT_BEFORE.search(before) and _PERSON_AFTER.match(after):
         return True
     number = text[start:end]
     return (
