@@ -94,6 +94,15 @@ def case(text: str, **want: Any) -> Any:
         case("At 18 he chose to devote his life to the sea.", value=18, unit="year"),
         case("At 40, she ran her first marathon.", value=40, unit="year"),
         case("At 5 the market opened higher.", value=5, unit=""),  # no person after it: not an age
+        case("The former Reds captain, 36, is to return to the club.", value=36, unit="year"),
+        case("Police said it happened fast. Pulido, 25, was abducted at gunpoint.", value=25, unit="year"),
+        case("Jocelyn McKay is now 81 and said she feels released.", value=81, unit="year"),
+        case("It wasn't until I was 69 that I plucked up the courage.", value=69, unit="year"),
+        case("Most of them are aged between 18 and 25.", value=18, unit="year", low=18, high=25),
+        # a collective noun before another noun modifies it
+        case("It emerged that one police officer had been suspended.", value=1, unit="officer"),
+        case("The firm cut 20 staff members last year.", value=20, unit="member"),
+        case("About 300 police were on duty.", value=300, unit="police", bound="~"),
         case("The score was 4 and it stayed there.", value=4, unit=""),  # no person before it
         # events counted, shares, halves
         case("They were twice denied visas.", value=2, unit="time"),

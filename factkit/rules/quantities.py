@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from ._table import alternation
 from .dates import NUM_TENS, NUM_UNITS
 
 __all__ = ["BOUNDS", "SKIPS", "QuantityHit", "concept_of", "find_quantities", "has_concept", "normalise_unit"]
@@ -694,6 +695,13 @@ def _counted(text: str, end: int) -> tuple[str, str]:
     # the phrase ends at its first plural noun ("92 Cambodian citizens", "8bn people live" -> "people"); with none,
     # the counted thing is its first word ("3 dead")
     end_at = next((i for i, w in enumerate(words) if _plural(w)), 0)
+    if (
+        words[end_at].casefold() in _PLURAL_ALWAYS
+        and end_at + 1 < len(words)
+        and words[end_at + 1].islower()
+        and _is_noun(words[end_at + 1])
+    ):
+        end_at += 1  # a collective noun before another noun modifies it: "police officers", "staff members"
     words = words[: end_at + 1]
     return _lemma(words[-1]), " ".join(words)
 
@@ -800,16 +808,54 @@ def _skip(text: str, start: int, end: int) -> str | None:
     return next((rule.id for rule in SKIPS if rule.test(before, number, after)), None)
 
 
+#: Words for a person that an age can follow ("the former captain, 36,").
+_PERSON_NOUNS = (
+    "captain",
+    "man",
+    "woman",
+    "boy",
+    "girl",
+    "mother",
+    "father",
+    "son",
+    "daughter",
+    "wife",
+    "husband",
+    "player",
+    "driver",
+    "student",
+    "teacher",
+    "victim",
+    "singer",
+    "actor",
+    "actress",
+    "striker",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "manager",
+    "pensioner",
+    "teenager",
+    "pupil",
+)
 #: An age: "aged 14", "at age seventeen", "Thomas Sam, 42, and his wife"; the last only for a whole number after a
 #: capitalised name and its comma, closed by a comma, "and" or a bracket.
-_AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned)\s$", re.IGNORECASE)
-_NAME_COMMA_BEFORE = re.compile(r"\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*,\s$")
+_AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned|aged\s+between)\s$", re.IGNORECASE)
+#: A name, or a word for a person, then the comma before the age: "Thomas Sam, 42,", "The former Reds captain,
+#: 36,"; a one-word name only where it opens a sentence ("Pulido, 25, was"; not "arrested in London, 12, were").
+_NAME_COMMA_BEFORE = re.compile(
+    r"(?:\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*|(?:(?<=[.!?]\s)|(?<=\n))[A-Z][a-z]{2,}|\b"
+    + alternation(_PERSON_NOUNS)
+    + r"),\s$"
+)
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
 #: A person's age with no "aged": "when she was six", "until he was eighteen and then", "at 18 he chose", "at 40,
 #: she". A number a person "was" closes its clause (nothing counted after it, no "of"); "at N" needs the person
 #: right after it (not "at 5 the market opened").
-_PERSON_WAS_BEFORE = re.compile(r"\b(?:he|she|I)\s+(?:was|is|turned)\s$", re.IGNORECASE)
-_CLAUSE_END_AFTER = re.compile(r"^(?:[,.;:)]|\s+(?:and|so|when|but|then|before|after|until|or)\b|\s*$)")
+_PERSON_WAS_BEFORE = re.compile(
+    r"(?:\b(?:[Hh]e|[Ss]he|I)|\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*)\s+(?:was|is|turned)\s+(?:now\s+|still\s+)?$"
+)
+_CLAUSE_END_AFTER = re.compile(r"^(?:[,.;:)]|\s+(?:and|so|when|but|then|before|after|until|or|that)\b|\s*$)")
 _AT_BEFORE = re.compile(r"\b[Aa]t\s$")
 _PERSON_AFTER = re.compile(r"^,?\s+(?:he|she|I)\b")
 
