@@ -141,7 +141,7 @@ def main() -> int:
     checks["model"], checks["rules"] = against(
         factkit.Extractor(settings=settings.model_copy(update={"verify": "rules"}))
     )
-    from factkit._verify import verify
+    from factkit.checker._verify import verify
 
     claims = [json.loads(line)["summary"] for line in (ROOT / "benchmarks/claims/seed.jsonl").open(encoding="utf-8")]
     verify_s = []

@@ -94,7 +94,7 @@ def main() -> int:
     from factkit._document import Document
     from factkit._grounding import overlap, unsupported_numbers
     from factkit._ner import PIPELINE, load_pipeline
-    from factkit._verify import verify
+    from factkit.checker._verify import verify
     from factkit.eval.judge import load_xsum
 
     pairs = load_xsum(args.data, limit=args.limit)

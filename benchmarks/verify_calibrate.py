@@ -2,7 +2,7 @@
 
 For each (article, summary) pair of ``../shared/data/xsum-faith/`` and ``../shared/data/qags-xsum/`` it computes
 the checker's signals: the rules' verdict and support score (``verify(..., model=None)``) and the model's P(yes)
-for the weakest sentence of the summary (:func:`factkit._entail.entailment`, the embedded model unless
+for the weakest sentence of the summary (:func:`factkit.checker._entail.entailment`, the embedded model unless
 ``FACTKIT_BASE_URL`` says otherwise). The model's answers are cached under ``~/.cache/factkit-bench/`` (keyed by
 the prompt, the model and the pair), so a re-run only fits.
 
@@ -15,7 +15,7 @@ Then, with 5-fold cross-validation grouped by article (an article's summaries ar
   balanced accuracy; a contradiction by one of :data:`HARD_RULES` stays a hard "no".
 
 Balanced accuracy on the held-out folds, per data set, is printed. ``--write`` refits on every pair and writes the
-coefficients and threshold to ``factkit/_verify_calibration.json`` (with the counts they were fitted on).
+coefficients and threshold to ``factkit/checker/calibration.json`` (with the counts they were fitted on).
 Nothing of the BBC texts is written into the repository.
 
     .venv/bin/python benchmarks/verify_calibrate.py [--xsum N] [--qags N] [--write]
@@ -108,11 +108,11 @@ def logit(p: float) -> float:
 
 
 def signals(rows: list[dict[str, Any]], nlp: str) -> list[dict[str, Any]]:
-    from factkit import _entail
     from factkit._document import Document, split_sentences
     from factkit._ner import PIPELINE, load_pipeline
     from factkit._prompts import load_prompt
-    from factkit._verify import _best_window, _judge_backend, _missing, rules_verdict
+    from factkit.checker import _entail
+    from factkit.checker._verify import _best_window, _judge_backend, _missing, rules_verdict
 
     backend = _judge_backend("auto")  # the configured model: the embedded one by default
     assert backend is not None, "no model: install factkit[local] or configure an endpoint"
@@ -247,7 +247,7 @@ def main() -> int:
     print(json.dumps(report, indent=1))
     if args.write:
         w, t = fit(sig)
-        target = REPO / "factkit" / "_verify_calibration.json"
+        target = REPO / "factkit" / "checker" / "calibration.json"
         counts = {n: sum(1 for s in sig if s["set"] == n) for n in sorted({s["set"] for s in sig})}
         target.write_text(
             json.dumps(

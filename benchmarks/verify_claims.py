@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 def main() -> int:
     from factkit._document import Document
-    from factkit._verify import verify
+    from factkit.checker._verify import verify
 
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "benchmarks/claims/seed.jsonl"
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]

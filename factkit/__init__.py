@@ -42,8 +42,8 @@ from ._models import (
     Summary,
     Usage,
 )
-from ._verify import Verdict, verify
 from .batch import BatchFailure, BatchInput, BatchRecord
+from .checker import Verdict, verify
 
 __version__ = "0.1.0"
 

@@ -42,8 +42,8 @@ from ._models import (
     Summary,
 )
 from ._ner import Pipeline, finite_verb_test
-from ._verify import Verdict, verify
 from ._wire import STATEMENT_CHARS, WireEntities, WireFact
+from .checker import Verdict, verify
 from .rules import dates as _dates
 from .rules.furniture import (
     DATELINE,

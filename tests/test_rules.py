@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from factkit import _standalone
-from factkit._verify import CHECKS, Check, Verdict, rules_verdict
+from factkit.checker._verify import CHECKS, Check, Verdict, rules_verdict
 from factkit.rules import Rule, furniture, lexicon, quotes, statements
 from factkit.rules import dates as date_rules
 from factkit.rules import quantities as _quantities

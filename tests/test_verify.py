@@ -9,7 +9,7 @@ import pytest
 
 import factkit
 from factkit._document import Document
-from factkit._verify import SUPPORT_THRESHOLD, Verdict, verify
+from factkit.checker._verify import SUPPORT_THRESHOLD, Verdict, verify
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"
 ARTICLE = SEED.read_text(encoding="utf-8")

@@ -12,10 +12,10 @@ import pytest
 
 import factkit
 from factkit import InputError, resolve_settings
-from factkit._entail import choose_evidence
-from factkit._verify import CALIBRATION, combine, rules_verdict, verify
 from factkit.backends.base import p_yes_from_logprobs
 from factkit.backends.openai_backend import OpenAIBackend
+from factkit.checker._entail import choose_evidence
+from factkit.checker._verify import CALIBRATION, combine, rules_verdict, verify
 from factkit.testing import FakeOpenAIServer, Reply
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "reuters-2018-01-26-cambodians-deportation.txt"

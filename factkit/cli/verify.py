@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._verify import verify
+from ..checker import verify
 from ._common import add_model_options, extractor_from, read_input
 
 

@@ -120,7 +120,7 @@ class VerifyJudge:
 
     def judge(self, article: str, sentences: Sequence[str]) -> JudgeResult:
         from factkit._document import Document
-        from factkit._verify import verify
+        from factkit.checker import verify
 
         doc = Document.from_text(article)
         verdicts = []
@@ -292,7 +292,7 @@ class EvidenceJudge:
 
     def judge(self, article: str, sentences: Sequence[str]) -> JudgeResult:
         from factkit._document import Document
-        from factkit._verify import verify
+        from factkit.checker import verify
 
         doc = Document.from_text(article)
         verdicts, calls = [], []

@@ -1,6 +1,6 @@
 """Entailment by the model: does the article state one sentence of a claim?
 
-The checker's model half (:func:`factkit.verify` combines it with the rules of :mod:`factkit._verify`):
+The checker's model half (:func:`factkit.verify` combines it with the rules of :mod:`factkit.checker._verify`):
 
 1. **Evidence.** The few article sentences that best cover the claim sentence, by its content words weighted by
    how rare they are in the article (a name or a number counts for more than "said"), and by the names they
@@ -21,12 +21,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._document import Document, Sentence, per_document
-from ._grounding import content_words
-from ._prompts import escape_article, load_prompt
+from .._document import Document, Sentence, per_document
+from .._grounding import content_words
+from .._prompts import escape_article, load_prompt
 
 if TYPE_CHECKING:
-    from .backends.base import ChatBackend
+    from ..backends.base import ChatBackend
 
 __all__ = ["ENTAIL_PROMPT", "Entailment", "choose_evidence", "entailment"]
 

@@ -15,7 +15,7 @@ Rules alone (:func:`rules_verdict`, ``verify(model=None)``): ``contradicted`` wh
 ``supported`` when the support score reaches :data:`SUPPORT_THRESHOLD`, else ``not_found``.
 
 With a model (:func:`verify`'s default), the rules' sure verdicts stay final (a number the article gives otherwise
-or lacks, a narrowed place) and everything else is decided by entailment (:mod:`factkit._entail`): the model's
+or lacks, a narrowed place) and everything else is decided by entailment (:mod:`factkit.checker._entail`): the model's
 P(yes) on the evidence, combined with the support score by :data:`CALIBRATION`.
 """
 
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._document import Document, Sentence, article_dates, split_sentences
-from ._errors import InputError
-from ._gazetteer import PLACES
-from ._grounding import (
+from .._document import Document, Sentence, article_dates, split_sentences
+from .._errors import InputError
+from .._gazetteer import PLACES
+from .._grounding import (
     _NEGATION,
     article_numbers,
     article_words,
@@ -46,12 +46,12 @@ from ._grounding import (
     span_of,
     unsupported_numbers,
 )
-from ._models import Span
-from ._ner import PIPELINE, Pipeline, load_pipeline, parse_text
-from .rules import dates as _dates
+from .._models import Span
+from .._ner import PIPELINE, Pipeline, load_pipeline, parse_text
+from ..rules import dates as _dates
 
 if TYPE_CHECKING:
-    from .backends.base import ChatBackend
+    from ..backends.base import ChatBackend
 
 __all__ = ["SUPPORT_THRESHOLD", "Verdict", "rules_verdict", "verify"]
 log = logging.getLogger("factkit")
@@ -278,7 +278,7 @@ def verify(
     Two halves (see the module docstring): the rules (:func:`rules_verdict`) give final verdicts where they are
     sure (a number the article gives otherwise or does not have, a place put on what the article calls global:
     ``CALIBRATION.hard_rules``); every other claim is judged by entailment: the model reads the few sentences that
-    cover each sentence of the claim and answers yes or no (:mod:`factkit._entail`), and its P(yes) for the
+    cover each sentence of the claim and answers yes or no (:mod:`factkit.checker._entail`), and its P(yes) for the
     weakest sentence is combined with the rules' support score by a logistic model fitted on human faithfulness
     labels (``benchmarks/verify_calibrate.py``, :data:`CALIBRATION`). A contradiction by a rule that is often
     wrong alone (who did what, negation) stands when the model agrees, and is overruled when it does not.
@@ -298,7 +298,7 @@ def verify(
         doc = article
     else:
         if max_chars is None:
-            from ._config import resolve_settings
+            from .._config import resolve_settings
 
             max_chars = resolve_settings().max_input_chars
         doc = Document.from_text(article, max_chars=max_chars)
@@ -406,7 +406,7 @@ class Calibration(BaseModel):
 
 
 CALIBRATION = Calibration.model_validate_json(
-    (Path(__file__).with_name("_verify_calibration.json")).read_text(encoding="utf-8")
+    (Path(__file__).with_name("calibration.json")).read_text(encoding="utf-8")
 )
 
 
@@ -428,9 +428,9 @@ def _judge_backend(model: ChatBackend | Literal["auto"] | None) -> ChatBackend |
     once per process; ``None`` when nothing can run: no key, no URL and the embedded model not installed)."""
     if model is None or not isinstance(model, str):
         return model
-    from ._config import resolve_settings
-    from ._errors import ConfigError
-    from .backends import make_backend
+    from .._config import resolve_settings
+    from .._errors import ConfigError
+    from ..backends import make_backend
 
     settings = resolve_settings()
     if settings.verify == "rules" or settings.backend not in ("openai", "local"):
