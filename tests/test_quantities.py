@@ -99,6 +99,8 @@ def case(text: str, **want: Any) -> Any:
         case("Jocelyn McKay is now 81 and said she feels released.", value=81, unit="year"),
         case("It wasn't until I was 69 that I plucked up the courage.", value=69, unit="year"),
         case("Most of them are aged between 18 and 25.", value=18, unit="year", low=18, high=25),
+        case("Diane Hickey's daughter Cassidy, 13, was sent home.", value=13, unit="year"),
+        case("They played with a back four today.", value=4, unit=""),  # 'today' is no counted thing
         # a collective noun before another noun modifies it
         case("It emerged that one police officer had been suspended.", value=1, unit="officer"),
         case("The firm cut 20 staff members last year.", value=20, unit="member"),
@@ -139,6 +141,12 @@ def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
     assert text[q.start : q.end].strip() == text[q.start : q.end] and q.end > q.start
 
 
+def test_the_second_of_two_ages_and_of_a_season_s_years() -> None:
+    hits = find_quantities("Ms Taylor, who has two children aged 13 and 11, said it was unfair.")
+    assert [(q.value, q.unit) for q in hits][-2:] == [(13, "year"), (11, "year")]
+    assert 16 not in [q.value for q in find_quantities("He spent the 2015-16 season with Gateshead.")]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -162,6 +170,7 @@ def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
         "He soon had the first one in his lab.",
         "She starred in 22 Jump Street last year.",
         "They were twice as likely to leave.",
+        "The Tunisians were leading 1-0 in the 90th minute.",
     ],
 )
 def test_numbers_that_are_no_quantity(text: str) -> None:

@@ -275,7 +275,7 @@ _RANK_BEFORE = re.compile(r"\b(?:first|second|third|last|next|only|same|other|la
 _PRONOUN_ONE_AFTER = re.compile(r"^(?:\s*[.,;:!?\"'”’)]|\s+(?:who|that|which|whose|where|of)\b|\s*$)")
 _SCORE_WORDS = re.compile(
     r"\b(?:won|win|wins|winning|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
-    r"scoreline|scoreboard|lead|led|trail(?:ed|ing)?|ended|half-time|full-time)\b",
+    r"scoreline|scoreboard|lead|leading|led|trail(?:ed|ing)?|ended|half-time|full-time)\b",
     re.IGNORECASE,
 )
 #: The other half of a score: "2-1", "1 – 0" (a dash, spaced or not, and one or two digits).
@@ -362,6 +362,13 @@ SKIPS: tuple[Skip, ...] = (
         lambda b, n, a: bool(_HYPHEN_NAME.search(b)) and not _MAGNITUDE_BEFORE.search(b),
         examples=("the COVID-19 pandemic", "two F-16 jets"),
         counter_examples=("a 5-year plan", "the magnitude-4.8 quake"),
+    ),
+    Skip(
+        "season-years",
+        "the second year of a season or a span written short is part of a date: 'the 2015-16 season', '2014–15'",
+        lambda b, n, a: len(n) == 2 and n.isdigit() and bool(re.search(r"(?<!\d)(?:19|20)\d\d[-–/]$", b)),
+        examples=("spending the 2015-16 season with Gateshead", "at the end of the 2014–15 campaign"),
+        counter_examples=("scored 15-16 points", "from 2015 to 16 May"),
     ),
     Skip(
         "one-of",
@@ -593,6 +600,10 @@ _STOP = frozenset(
         "being",
         "said",
         "says",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "tonight",
         "will",
         "would",
         "could",
@@ -840,13 +851,16 @@ _PERSON_NOUNS = (
 )
 #: An age: "aged 14", "at age seventeen", "Thomas Sam, 42, and his wife"; the last only for a whole number after a
 #: capitalised name and its comma, closed by a comma, "and" or a bracket.
-_AGE_BEFORE = re.compile(r"\b(?:aged|age|ages|age\s+of|turned|aged\s+between)\s$", re.IGNORECASE)
-#: A name, or a word for a person, then the comma before the age: "Thomas Sam, 42,", "The former Reds captain,
-#: 36,"; a one-word name only where it opens a sentence ("Pulido, 25, was"; not "arrested in London, 12, were").
+_AGE_BEFORE = re.compile(
+    r"\b(?:aged|age|ages|age\s+of|turned|aged\s+between|(?:aged|ages)\s+\d{1,3},?\s+(?:and|or))\s$", re.IGNORECASE
+)
+#: A name, or a word for a person (and a name), then the comma before the age: "Thomas Sam, 42,", "The former Reds
+#: captain, 36,", "her daughter Cassidy, 13,"; a one-word name only where it opens a sentence ("Pulido, 25, was";
+#: not "arrested in London, 12, were").
 _NAME_COMMA_BEFORE = re.compile(
     r"(?:\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*|(?:(?<=[.!?]\s)|(?<=\n))[A-Z][a-z]{2,}|\b"
     + alternation(_PERSON_NOUNS)
-    + r"),\s$"
+    + r"(?:\s[A-Z][a-z][\w'’-]*)?),\s$"
 )
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
 #: A person's age with no "aged": "when she was six", "until he was eighteen and then", "at 18 he chose", "at 40,
