@@ -105,6 +105,8 @@ def case(text: str, **want: Any) -> Any:
         case("It emerged that one police officer had been suspended.", value=1, unit="officer"),
         case("The firm cut 20 staff members last year.", value=20, unit="member"),
         case("About 300 police were on duty.", value=300, unit="police", bound="~"),
+        case("Some 200 people protest outside.", value=200, unit="people", bound="~"),
+        case("Only 12 staff work there now.", value=12, unit="staff"),
         case("The score was 4 and it stayed there.", value=4, unit=""),  # no person before it
         # events counted, shares, halves
         case("They were twice denied visas.", value=2, unit="time"),

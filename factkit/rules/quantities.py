@@ -711,8 +711,11 @@ def _counted(text: str, end: int) -> tuple[str, str]:
         and end_at + 1 < len(words)
         and words[end_at + 1].islower()
         and _is_noun(words[end_at + 1])
+        and not _is_verb(words[end_at + 1])
     ):
-        end_at += 1  # a collective noun before another noun modifies it: "police officers", "staff members"
+        # a collective noun before another noun modifies it: "police officers", "staff members"; not before a verb
+        # that is a noun too ("200 people protest", "12 staff work there")
+        end_at += 1
     words = words[: end_at + 1]
     return _lemma(words[-1]), " ".join(words)
 
@@ -930,6 +933,13 @@ def _is_noun(word: str) -> bool:
     import lemminflect
 
     return bool(lemminflect.getAllLemmas(word, upos="NOUN")) and not lemminflect.getAllLemmas(word, upos="ADJ")
+
+
+def _is_verb(word: str) -> bool:
+    """A word lemminflect knows as a verb ('protest', 'work', 'need'; not 'officer', 'member')."""
+    import lemminflect
+
+    return bool(lemminflect.getAllLemmas(word, upos="VERB"))
 
 
 def _numbers(text: str) -> Iterable[tuple[int, int, float, str | None]]:
