@@ -101,6 +101,14 @@ def case(text: str, **want: Any) -> Any:
         case("Most of them are aged between 18 and 25.", value=18, unit="year", low=18, high=25),
         case("Diane Hickey's daughter Cassidy, 13, was sent home.", value=13, unit="year"),
         case("They played with a back four today.", value=4, unit=""),  # 'today' is no counted thing
+        case("Clarkson, 30, joined the club for a second spell.", value=30, unit="year"),  # the text's first word
+        case("Two others were arrested later.", value=2, unit=""),
+        case("The number of victims stood at 59 last year.", value=59, unit=""),
+        case("He has one international goal to his name.", value=1, unit="goal"),
+        case("The UK will have two new operational aircraft carriers.", value=2, unit="carrier"),
+        case("Pete Weatherby represents 22 of the victims' families.", value=22, unit="family"),
+        case("The two sides' only previous meeting came in May.", value=2, unit="side"),
+        case("Inquiries by Operation Resolve\n11,000 statements taken", value=11000, unit="statement"),  # a list line
         # a collective noun before another noun modifies it
         case("It emerged that one police officer had been suspended.", value=1, unit="officer"),
         case("The firm cut 20 staff members last year.", value=20, unit="member"),
@@ -146,6 +154,8 @@ def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
 def test_the_second_of_two_ages_and_of_a_season_s_years() -> None:
     hits = find_quantities("Ms Taylor, who has two children aged 13 and 11, said it was unfair.")
     assert [(q.value, q.unit) for q in hits][-2:] == [(13, "year"), (11, "year")]
+    hits = find_quantities("Trevor Hicks, whose daughters Victoria, 15, and Sarah, 19, died in the disaster, spoke.")
+    assert [(q.value, q.unit) for q in hits] == [(15, "year"), (19, "year")]
     assert 16 not in [q.value for q in find_quantities("He spent the 2015-16 season with Gateshead.")]
 
 
@@ -173,6 +183,9 @@ def test_the_second_of_two_ages_and_of_a_season_s_years() -> None:
         "She starred in 22 Jump Street last year.",
         "They were twice as likely to leave.",
         "The Tunisians were leading 1-0 in the 90th minute.",
+        "Tries from Atkins and Bridge made it 24-10.",
+        "After a lull caused by a 2-0 deficit, the noise came back.",
+        "Schools pay a one-off fee for it.",
     ],
 )
 def test_numbers_that_are_no_quantity(text: str) -> None:

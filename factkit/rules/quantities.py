@@ -159,8 +159,9 @@ _ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b", re.IGNORECASE)
 _CLOCK_BEFORE = re.compile(r"\d:$|\d\.$")
 _CLOCK_AFTER = re.compile(r"^(?::\d\d|\s?(?:a\.?m\.?|p\.?m\.?)(?!\w))", re.IGNORECASE)
 #: A capitalised word right before the number names it ("Game 7", "Route 66", "S&P 500", "iPhone 11", "Boeing
-#: 737"); money and measures written before the number are not names ("USD 50", "Rs 100", "RM120,000").
-_NAME_BEFORE = re.compile(r"(?:(?<![.!?]\s)(?<!^)\b(?:[A-Z][\w&]*|[a-z]+[A-Z]\w*)|&P|No\.|#)\s?$")
+#: 737"); money and measures written before the number are not names ("USD 50", "Rs 100", "RM120,000"); never
+#: across a line's end ("by Operation Resolve\n11,000 statements": \Z, as $ would match before the newline).
+_NAME_BEFORE = re.compile(r"(?:(?<![.!?]\s)(?<!^)\b(?:[A-Z][\w&]*|[a-z]+[A-Z]\w*)|&P|No\.|#)[^\S\n]?\Z")
 _NOT_NAMES = frozenset(
     [
         "USD",
@@ -275,7 +276,7 @@ _RANK_BEFORE = re.compile(r"\b(?:first|second|third|last|next|only|same|other|la
 _PRONOUN_ONE_AFTER = re.compile(r"^(?:\s*[.,;:!?\"'”’)]|\s+(?:who|that|which|whose|where|of)\b|\s*$)")
 _SCORE_WORDS = re.compile(
     r"\b(?:won|win|wins|winning|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
-    r"scoreline|scoreboard|lead|leading|led|trail(?:ed|ing)?|ended|half-time|full-time)\b",
+    r"scoreline|scoreboard|lead|leading|led|deficit|trail(?:ed|ing)?|ended|half-time|full-time|made\s+it)\b",
     re.IGNORECASE,
 )
 #: The other half of a score: "2-1", "1 – 0" (a dash, spaced or not, and one or two digits).
@@ -362,6 +363,13 @@ SKIPS: tuple[Skip, ...] = (
         lambda b, n, a: bool(_HYPHEN_NAME.search(b)) and not _MAGNITUDE_BEFORE.search(b),
         examples=("the COVID-19 pandemic", "two F-16 jets"),
         counter_examples=("a 5-year plan", "the magnitude-4.8 quake"),
+    ),
+    Skip(
+        "one-off",
+        "'one-off' says a thing happens once, it counts nothing: 'a one-off fee'",
+        lambda b, n, a: n.casefold() == "one" and a.startswith("-off"),
+        examples=("schools pay a one-off fee of $14",),
+        counter_examples=("one officer was hurt",),
     ),
     Skip(
         "season-years",
@@ -600,6 +608,9 @@ _STOP = frozenset(
         "being",
         "said",
         "says",
+        "others",
+        "last",
+        "next",
         "today",
         "yesterday",
         "tomorrow",
@@ -691,21 +702,26 @@ def _counted(text: str, end: int) -> tuple[str, str]:
     ('citizen', 'Cambodian citizens'); '92 of the Cambodians' -> ('Cambodian', 'Cambodians')."""
     rest = text[end : end + 80]
     lead = re.match(r"^\s*(?:of\s+(?:the\s+|them\s+|whom\s+|those\s+|these\s+)?)?", rest)
+    lead_of = bool(lead and lead.group().strip())
     rest = rest[lead.end() if lead else 0 :]
     words: list[str] = []
-    for word in rest.split()[:3]:
+    for word in rest.split()[:4]:
         clean = word.strip(',;:!?()"“”')
         clean = clean if clean.count(".") > 1 else clean.rstrip(".")
+        if not words and not lead_of and re.fullmatch(r"[A-Za-z]+s['’]", clean):
+            words.append(clean[:-1])  # a possessive right after the number is what it counts: "two sides' meeting"
+            break  # (after "of", the next noun is: "22 of the victims' families")
         if not clean or clean.casefold() in _STOP or not re.fullmatch(r"[A-Za-z][\w’'.-]*", clean):
             break
         words.append(clean)
-        if clean != word.rstrip(".") and word[-1:] in ',;:!?)"”':
-            break
+        if (clean != word.rstrip(".") and word[-1:] in ',;:!?)"”') or (word.endswith(".") and "." not in clean):
+            break  # the phrase ends at a comma, a bracket or the sentence's end
     if not words:
         return "", ""
-    # the phrase ends at its first plural noun ("92 Cambodian citizens", "8bn people live" -> "people"); with none,
-    # the counted thing is its first word ("3 dead")
-    end_at = next((i for i, w in enumerate(words) if _plural(w)), 0)
+    # the phrase ends at its first plural noun ("92 Cambodian citizens", "8bn people live" -> "people")
+    end_at = next((i for i, w in enumerate(words) if _plural(w)), None)
+    if end_at is None:  # one thing: the first noun ("one international goal"), else the first word ("3 dead")
+        end_at = next((i for i, w in enumerate(words) if w.islower() and _is_noun(w)), 0)
     if (
         words[end_at].casefold() in _PLURAL_ALWAYS
         and end_at + 1 < len(words)
@@ -858,12 +874,12 @@ _AGE_BEFORE = re.compile(
     r"\b(?:aged|age|ages|age\s+of|turned|aged\s+between|(?:aged|ages)\s+\d{1,3},?\s+(?:and|or))\s$", re.IGNORECASE
 )
 #: A name, or a word for a person (and a name), then the comma before the age: "Thomas Sam, 42,", "The former Reds
-#: captain, 36,", "her daughter Cassidy, 13,"; a one-word name only where it opens a sentence ("Pulido, 25, was";
-#: not "arrested in London, 12, were").
+#: captain, 36,", "her daughter Cassidy, 13,", "daughters Victoria, 15, and Sarah, 19,"; a one-word name only where
+#: it opens a sentence ("Pulido, 25, was"; not "arrested in London, 12, were") or follows another age's "and".
 _NAME_COMMA_BEFORE = re.compile(
     r"(?:\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*|(?:(?<=[.!?]\s)|(?<=\n))[A-Z][a-z]{2,}|\b"
     + alternation(_PERSON_NOUNS)
-    + r"(?:\s[A-Z][a-z][\w'’-]*)?),\s$"
+    + r"s?(?:\s[A-Z][a-z][\w'’-]*)?|(?<=\d,\sand\s)[A-Z][a-z]{2,}),\s$"
 )
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
 #: A person's age with no "aged": "when she was six", "until he was eighteen and then", "at 18 he chose", "at 40,
@@ -878,7 +894,7 @@ _PERSON_AFTER = re.compile(r"^,?\s+(?:he|she|I)\b")
 
 
 def _is_age(text: str, start: int, end: int) -> bool:
-    before = text[max(0, start - 30) : start]
+    before = ("\n" if start <= 30 else "") + text[max(0, start - 30) : start]  # the text's start opens a sentence
     if _AGE_BEFORE.search(before):
         return True
     after = text[end : end + 12]
