@@ -73,6 +73,7 @@ def case(text: str, **want: Any) -> Any:
         case("Up to 20 children were hurt.", value=20, bound="<="),
         case("Fewer than 10 votes separated them.", value=10, bound="<"),
         case("It will take 50 years or more to recover.", value=50, bound=">=", unit="year"),
+        case("Ghana must beat Egypt by two goals or more to go through.", value=2, bound=">=", unit="goal"),
         # changes
         case("Profits rose 19 per cent in March.", value=19, unit="percent", change="up"),
         case("Exports fell by 4% last year.", value=4, change="down"),

@@ -803,7 +803,7 @@ _BOUND_BEFORE = re.compile(
     + r")\s*(?:an?\s+)?(?:US)?[$€£¥₹]?\s*$",
     re.IGNORECASE,
 )
-_OR_MORE_AFTER = re.compile(r"^\S*\s+or\s+(more|fewer|less)\b", re.IGNORECASE)
+_OR_MORE_AFTER = re.compile(r"^(?:\S+|\s+[A-Za-z][\w'’-]*)?\s+or\s+(more|fewer|less)\b", re.IGNORECASE)
 _UP = (
     "rose|rise|rises|risen|rising|increased|increase|increases|grew|grow|grows|grown|gained|gains|jumped|jumps|"
     "climbed|climbs|soared|soars|surged|surges|up|added|higher|boosted|raised"
