@@ -329,8 +329,10 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
 @per_document
 def article_quantities(doc: Document) -> list[Quantity]:
     """Every quantity the article states (:func:`factkit.rules.quantities.find_quantities`), computed once per document:
-    the record's ``quantities`` and each fact's."""
+    the record's ``quantities`` and each fact's. Page furniture states none: a sentence that is a caption, a byline, a
+    reading time or a time stamp ("3 Min Read", "Updated 16 minutes ago") is left out, as it is of the facts."""
     dates = [(h.start, h.end) for h in article_dates(doc)]
+    furniture = [(s.start, s.end) for s in doc.sentences if is_furniture(s.text)]
     return [
         Quantity(
             value=q.value,
@@ -344,6 +346,7 @@ def article_quantities(doc: Document) -> list[Quantity]:
             high=q.high,
         )
         for q in find_quantities(doc.text, dates)
+        if not any(a <= q.start < b for a, b in furniture)
     ]
 
 

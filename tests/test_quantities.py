@@ -364,3 +364,13 @@ def test_numbers_too_long_for_int_and_titles_are_no_crash_and_no_amount() -> Non
     assert [q.unit for q in find_quantities("The company opened 3 in 2018.")] != ["fraction"]
     assert [q.bound for q in find_quantities("More than 40 people (12 of them children) died.")] == [">", "="]
     assert find_quantities("It is a twice-weekly paper.") == []
+
+
+def test_page_furniture_states_no_quantity() -> None:
+    text = (
+        "January 26, 2018 / 8:49 PM / Updated 16 minutes ago\n"
+        "U.S. judge blocks deportation Dan Levine, Mica Rosenberg 3 Min Read\n"
+        "A federal judge said the administration cannot deport 92 Cambodian citizens.\n"
+    )
+    found = factkit.Extractor(cache=False).extract(text, only={"quantities"}).quantities
+    assert [(q.value, q.unit) for q in found] == [(92, "citizen")]
