@@ -246,6 +246,7 @@ def stand_alone(
     fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
     renamed: dict[tuple[int, int], str] = {}
     resolved: _Resolved = {}
+    genders = _genders(doc, entities, parsed)
     starts = [s.start for s in doc.sentences]
     for fact in sorted(facts, key=lambda f: f.evidence.start):
         ev = fact.evidence
@@ -256,11 +257,17 @@ def stand_alone(
         copied = fact.statement == " ".join(ev.text.split())
         if copied and needs and needs[0][0] == "person-pronoun" and not _subject_before(needs[0][1], span):
             token = needs[0][1]
-            named_here = {e.name for e in entities if any(ev.start <= m.start and m.end <= ev.end for m in e.mentions)}
+            # a subject he/she is none of the people its own sentence names ('He said Mary Brown was innocent');
+            # a his/her may be ('Her coach said Mary Smith had played well')
+            named_here = (
+                {e.name for e in entities if any(ev.start <= m.start and m.end <= ev.end for m in e.mentions)}
+                if token.dep_ == "nsubj"
+                else set()
+            )
             gender = _gender(token)
             name = _previous_subject(doc, entities, parsed, ev.start, named_here, resolved, gender)
-            if name is None:
-                name = _speaker_of(doc, fact, token, entities, parsed, resolved)
+            if name is not None and _other(gender) in genders.get(name, ()) and gender not in genders.get(name, ()):
+                name = None  # the article calls that person by the other gender's pronouns
             if name is not None:
                 if token.dep_ in _SUBJECTS:
                     resolved[bisect.bisect_right(starts, token.idx) - 1] = (name, gender, token.idx)
@@ -268,16 +275,21 @@ def stand_alone(
                 at = token.idx - ev.start
                 body = ev.text[:at] + words + ev.text[at + len(token.text) :]
                 fact.statement = " ".join(body.split())
-                if fact.kind in ("attribution", "quote") and fact.speaker is None and token.dep_ in _SUBJECTS:
-                    fact.speaker = name
+                speaks = token.dep_ == "nsubj" and token.head.lemma_.lower() in SPEECH_LEMMAS
+                if fact.kind in ("attribution", "quote") and fact.speaker is None and speaks:
+                    fact.speaker = name  # who says it ('she said'), not who is told ('she was told')
                 if name not in fact.entities:
                     fact.entities.append(name)
                 renamed[(ev.start, ev.end)] = fact.statement
-                # the name now stands before the other pronouns of the same gender: they have it to lean on
+                # the name now stands before the other subject and possessive pronouns of the same gender: they
+                # have it to lean on ('she was told to cut contact with her mother'); an object pronoun may be
+                # someone else ('He said he would sign him')
                 needs = [
                     (rule, t)
                     for rule, t in needs[1:]
-                    if not (rule == "person-pronoun" and _gender(t) == gender and t.i > token.i)
+                    if not (
+                        rule == "person-pronoun" and _gender(t) == gender and (t.dep_ in _SUBJECTS or t.tag_ == "PRP$")
+                    )
                 ]
         if needs:
             words = ", ".join(dict.fromkeys(_describe(rule, token) for rule, token in needs))
@@ -304,36 +316,38 @@ def stand_alone(
     key_points[:] = sorted(keep, key=lambda p: p.evidence[0].start)
 
 
-def _speaker_of(
-    doc: Document, fact: Fact, token: Any, entities: list[Entity], parsed: Any, resolved: _Resolved
-) -> str | None:
-    """The named person a quotation or attribution is given to, for the he or she who says it ('"To run 14.49
-    indoors is pretty good," she said.'), when two signals agree: the quote rules gave it that ``speaker``, and that
-    person is the subject of a main clause of the sentence right before (by name, or by a he/she already named).
-    The statement then says what its ``speaker`` does; where the two disagree ('McColgan said Muir had what it
-    took. "To run 14.49 indoors is pretty good," she said.': the rules' Muir is not the subject), it is left."""
-    if fact.kind not in ("quote", "attribution") or fact.speaker is None or token.dep_ not in _SUBJECTS:
-        return None
-    if token.head.lemma_.lower() not in SPEECH_LEMMAS:
-        return None
-    person = next((e for e in entities if e.type == "person" and e.name == fact.speaker), None)
-    if person is None:
-        return None  # 'the head of the ICRC in Syria': a description, not a name to put in the pronoun's place
-    at = bisect.bisect_right([s.end for s in doc.sentences], fact.evidence.start) - 1
-    if at < 0:
-        return None
-    if at in resolved and resolved[at][0] == person.name:
-        return person.name
-    prev = doc.sentences[at]
-    span = parsed.char_span(prev.start, prev.end, alignment_mode="expand")
-    if span is None:
-        return None
-    mentions = [(m.start, m.end) for m in person.mentions if prev.start <= m.start < prev.end]
-    for t in span:
-        main = t.head.dep_ == "ROOT" or (t.head.dep_ == "conj" and t.head.head.dep_ == "ROOT")
-        if t.dep_ in _SUBJECTS and main and any(a <= t.idx < b for a, b in mentions):
-            return person.name
-    return None
+_TITLE_BEFORE = re.compile(r"\b(Mr|Sir|Lord|Mrs|Ms|Miss|Dame|Lady)\.?\s$")
+_MALE_TITLES = frozenset(["Mr", "Sir", "Lord"])
+
+
+def _other(gender: str) -> str:
+    return "f" if gender == "m" else "m"
+
+
+def _genders(doc: Document, entities: list[Entity], parsed: Any) -> dict[str, set[str]]:
+    """The genders the article shows for each person: a title before a mention ("Mr", "Mrs"), and the he/she/his/her
+    outside quotation marks of a sentence that names that person and no one else."""
+    out: dict[str, set[str]] = {}
+    people = [e for e in entities if e.type == "person"]
+    for e in people:
+        for m in e.mentions:
+            title = _TITLE_BEFORE.search(doc.text[max(0, m.start - 6) : m.start])
+            if title:
+                out.setdefault(e.name, set()).add("m" if title.group(1) in _MALE_TITLES else "f")
+    for sentence in doc.sentences:
+        named = {e.name for e in people for m in e.mentions if sentence.start <= m.start < sentence.end}
+        if len(named) != 1:
+            continue
+        span = parsed.char_span(sentence.start, sentence.end, alignment_mode="expand")
+        if span is None:
+            continue
+        seen = {
+            _gender(t)
+            for t in span
+            if t.lower_ in _PERSON and t.pos_ == "PRON" and not _inside_quotation(span.text, t.idx - span.start_char)
+        }
+        out.setdefault(next(iter(named)), set()).update(seen)
+    return out
 
 
 def _subject_before(token: Any, span: Any) -> bool:
