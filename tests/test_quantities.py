@@ -152,6 +152,29 @@ def test_each_kind_of_quantity(text: str, want: dict[str, Any]) -> None:
     assert text[q.start : q.end].strip() == text[q.start : q.end] and q.end > q.start
 
 
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        # score words count only right beside the pair
+        ("Suicide is the leading cause of death among people 15-24 years old.", [(15, "year")]),
+        ("Leading economists expect 2-3 rate cuts.", [(2, "cut")]),
+        ("He made it clear that 10-12 hospitals would shut.", [(10, "hospital")]),
+        # no age: a rating, a poll figure, a clock's hour, a price with its speaker, a tally, a partitive
+        ("Kamala Harris is 47, while Donald Trump is 45.", [(47, ""), (45, "")]),
+        ("Magnus Carlsen is 2830, the best of all.", [(2830, "")]),
+        ("At 5 he left the office.", [(5, "")]),
+        ("At 30, he said, the shares were cheap.", [(30, "")]),
+        ("Republicans, 52, and Democrats, 48, voted.", [(52, ""), (48, "")]),
+        ("Tesco, 12, and Sainsbury, 9, were fined.", [(12, ""), (9, "")]),
+        ("Of the 40 victims, 12, all of them children, died.", [(40, "victim"), (12, "")]),
+        # one thing, then its verb
+        ("One suspect remains at large.", [(1, "suspect")]),
+    ],
+)
+def test_what_an_adversarial_review_found(text: str, units: list[tuple[float, str]]) -> None:
+    assert [(q.value, q.unit) for q in find_quantities(text)] == units
+
+
 def test_the_second_of_two_ages_and_of_a_season_s_years() -> None:
     hits = find_quantities("Ms Taylor, who has two children aged 13 and 11, said it was unfair.")
     assert [(q.value, q.unit) for q in hits][-2:] == [(13, "year"), (11, "year")]

@@ -276,9 +276,13 @@ _RANK_BEFORE = re.compile(r"\b(?:first|second|third|last|next|only|same|other|la
 _PRONOUN_ONE_AFTER = re.compile(r"^(?:\s*[.,;:!?\"'”’)]|\s+(?:who|that|which|whose|where|of)\b|\s*$)")
 _SCORE_WORDS = re.compile(
     r"\b(?:won|win|wins|winning|beat|beats|defeated|defeat|lost|loses|lose|drew|draw|tied|victory|score|scored|"
-    r"scoreline|scoreboard|lead|leading|led|deficit|trail(?:ed|ing)?|ended|half-time|full-time|made\s+it)\b",
+    r"scoreline|scoreboard|lead|led|trail(?:ed|ing)?|ended|half-time|full-time)\b",
     re.IGNORECASE,
 )
+#: Words that make a pair a score only right beside it: "leading 1-0", "made it 24-10", "a 2-0 deficit" (not "the
+#: leading cause of death among people 15-24", "made it clear that 10-12 hospitals", "a deficit of 10-15 billion").
+_SCORE_RIGHT_BEFORE = re.compile(r"\b(?:leading|made\s+it)\s$", re.IGNORECASE)
+_SCORE_RIGHT_AFTER = re.compile(r"^\s(?:deficit|advantage)\b", re.IGNORECASE)
 #: The other half of a score: "2-1", "1 – 0" (a dash, spaced or not, and one or two digits).
 _SCORE_AFTER = re.compile(r"^\s?[-–—]\s?\d{1,2}(?![\d.,]*\s?(?:%|per\s?cent|percent))\b")
 _SCORE_BEFORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–—]\s?$")
@@ -303,6 +307,8 @@ def _is_score(before: str, number: str, after: str) -> bool:
         head, tail = before, after[first.end() :]
     else:
         head, tail = before[: second.start() if second else 0], after
+    if _SCORE_RIGHT_BEFORE.search(head) or _SCORE_RIGHT_AFTER.match(tail):
+        return True
     team = _TEAM_BEFORE.search(head)
     if team is None or team.group(1) in _NOT_NAMES:
         return False
@@ -722,6 +728,8 @@ def _counted(text: str, end: int) -> tuple[str, str]:
     end_at = next((i for i, w in enumerate(words) if _plural(w)), None)
     if end_at is None:  # one thing: the first noun ("one international goal"), else the first word ("3 dead")
         end_at = next((i for i, w in enumerate(words) if w.islower() and _is_noun(w)), 0)
+        if end_at > 0 and words[end_at].endswith(("s", "ed")) and _is_verb(words[end_at]):
+            end_at -= 1  # the verb after the thing: "One suspect remains at large"
     if (
         words[end_at].casefold() in _PLURAL_ALWAYS
         and end_at + 1 < len(words)
@@ -877,38 +885,67 @@ _AGE_BEFORE = re.compile(
 #: captain, 36,", "her daughter Cassidy, 13,", "daughters Victoria, 15, and Sarah, 19,"; a one-word name only where
 #: it opens a sentence ("Pulido, 25, was"; not "arrested in London, 12, were") or follows another age's "and".
 _NAME_COMMA_BEFORE = re.compile(
-    r"(?:\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*|(?:(?<=[.!?]\s)|(?<=\n))[A-Z][a-z]{2,}|\b"
+    r"(?:\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*|\b"
     + alternation(_PERSON_NOUNS)
-    + r"s?(?:\s[A-Z][a-z][\w'’-]*)?|(?<=\d,\sand\s)[A-Z][a-z]{2,}),\s$"
+    + r"(?:s\s[A-Z][a-z][\w'’-]*|(?:\s[A-Z][a-z][\w'’-]*)?)),\s$"
 )
+_ONE_NAME_COMMA_BEFORE = re.compile(r"(?:(?<=[.!?]\s)|(?<=\n))([A-Z][a-z]{2,}),\s$")
+#: A one-word name after another age and "and": "Victoria, 15, and Sarah, 19," (an age only if the first one is).
+_AND_NAME_COMMA_BEFORE = re.compile(r"(?<![\d.,])(\d{1,3}),\sand\s([A-Z][a-z]{2,}),\s$")
 _AGE_AFTER = re.compile(r"^(?:,|\)|;|\s+and\b)")
+#: After a one-word name's age, the sentence goes on ("Pulido, 25, was abducted"), not a list or a tally
+#: ("Republicans, 52, and Democrats, 48", "Tesco, 12, and").
+_ONE_NAME_AGE_AFTER = re.compile(r"^,\s+(?!and\b|or\b)[a-z]")
 #: A person's age with no "aged": "when she was six", "until he was eighteen and then", "at 18 he chose", "at 40,
 #: she". A number a person "was" closes its clause (nothing counted after it, no "of"); "at N" needs the person
 #: right after it (not "at 5 the market opened").
 _PERSON_WAS_BEFORE = re.compile(
-    r"(?:\b(?:[Hh]e|[Ss]he|I)|\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*)\s+(?:was|is|turned)\s+(?:now\s+|still\s+)?$"
+    r"(?:\b(?:[Hh]e|[Ss]he|I)\s+(?:was|is|turned)\s+(?:now\s+|still\s+)?|"
+    r"\b[A-Z][a-z][\w'’-]*\s[A-Z][a-z][\w'’-]*\s+(?:is|was)\s+now\s+)$"
 )
 _CLAUSE_END_AFTER = re.compile(r"^(?:[,.;:)]|\s+(?:and|so|when|but|then|before|after|until|or|that)\b|\s*$)")
 _AT_BEFORE = re.compile(r"\b[Aa]t\s$")
-_PERSON_AFTER = re.compile(r"^,?\s+(?:he|she|I)\b")
+#: "at 18 he chose", "At 28, she was"; not "At 30, he said, the shares..." (a price or a time with a speaker)
+_PERSON_AFTER = re.compile(r"^,?\s+(?:he|she|I)\b(?!,?\s+(?:said|says|added|told|tells)\b)")
 
 
 def _is_age(text: str, start: int, end: int) -> bool:
     before = ("\n" if start <= 30 else "") + text[max(0, start - 30) : start]  # the text's start opens a sentence
     if _AGE_BEFORE.search(before):
         return True
-    after = text[end : end + 12]
+    number = text[start:end]
+    digits = number.isdigit() and len(number) <= 3
+    years = words_value(number) if not number[:1].isdigit() else (int(number) if digits else None)
+    if years is None or not 0 < years < 120 or years != int(years):
+        return False  # a rating, a score or runs ("Carlsen is 2830", "Root was 254 when")
+    after = text[end : end + 24]
     if _PERSON_WAS_BEFORE.search(before) and _CLAUSE_END_AFTER.match(after):
         return True
-    if _AT_BEFORE.search(before) and _PERSON_AFTER.match(after):
-        return True
-    number = text[start:end]
-    return (
-        number.isdigit()
-        and len(number) <= 3
-        and 0 < int(number) < 120
-        and bool(_NAME_COMMA_BEFORE.search(before) and _AGE_AFTER.match(text[end : end + 6]))
+    if _AT_BEFORE.search(before) and years > 12 and _PERSON_AFTER.match(after):
+        return True  # not a clock's hour: "At 5 he left the office"
+    if not number.isdigit():
+        return False
+    if _NAME_COMMA_BEFORE.search(before):
+        return bool(_AGE_AFTER.match(after))
+    one = _ONE_NAME_COMMA_BEFORE.search(before)
+    if one:
+        return not _plural_noun(one.group(1)) and bool(_ONE_NAME_AGE_AFTER.match(after))
+    window = max(0, start - 40)
+    pair = _AND_NAME_COMMA_BEFORE.search(text[window:start])
+    return bool(
+        pair
+        and not _plural_noun(pair.group(2))
+        and _AGE_AFTER.match(after)
+        and _is_age(text, window + pair.start(1), window + pair.end(1))
     )
+
+
+def _plural_noun(word: str) -> bool:
+    """A plural the dictionary knows ('Republicans', 'Ayes'): a group, not a person's name ('Jones', 'Evans')."""
+    import lemminflect
+
+    known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
+    return bool(known) and known[0] != word
 
 
 def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[str, str, int]:
