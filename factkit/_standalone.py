@@ -20,7 +20,7 @@ from typing import Any
 from ._document import Document
 from ._models import Entity, Fact, KeyPoint
 from .rules.lexicon import SPEECH_LEMMAS
-from .rules.statements import stands_alone
+from .rules.statements import bare_quote, stands_alone
 
 __all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
 
@@ -68,6 +68,12 @@ RULES: dict[str, Rule] = {
             "a sentence inside a quotation that runs over several sentences has no speaker and no whole quotation",
             ("\"So far, it's the Internet: 1, Scientology: 0.",),
             ('"We will appeal," the lawyer said.',),
+        ),
+        Rule(
+            "quotation-alone",
+            "a quotation and nothing else names no one to say it",
+            ('"A new obsession is taking hold on the internet."', "‘We will not raise taxes’."),
+            ('"We will appeal," the lawyer said.', "The lawyer said the firm would appeal."),
         ),
     )
 }
@@ -151,6 +157,9 @@ def context_needs(span: Any) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     if len(_QUOTE_MARK.findall(text)) % 2 == 1:
         out.append(("quotation-piece", span[0]))
+    elif bare_quote(text):
+        out.append(("quotation-alone", span[0]))
+        return out  # its words are its speaker's, whoever that is
     for token in span:
         if _inside_quotation(text, token.idx - span.start_char):
             continue  # a quotation's words are its speaker's: the quotation as a whole is attributed
@@ -358,6 +367,8 @@ def _subject_before(token: Any, span: Any) -> bool:
 def _describe(rule: str, token: Any) -> str:
     if rule == "quotation-piece":
         return "a piece of a longer quotation"
+    if rule == "quotation-alone":
+        return "a quotation with no one named to say it"
     if rule == "demonstrative" and token.dep_ == "det":
         return f"'{token.text} {token.head.text}'"
     return f"'{token.text}'"

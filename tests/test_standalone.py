@@ -177,3 +177,12 @@ def test_a_named_he_leaves_an_object_pronoun_flagged_and_who_is_told_is_no_speak
         "Ann Lee joined the crew of the ship at the age of fourteen in 1992.\nIn 1995, she was told she had cancer.\n"
     ).facts
     assert facts[1].statement == "In 1995, Ann Lee was told she had cancer." and facts[1].speaker is None
+
+
+def test_a_quotation_alone_says_it_names_no_one_to_say_it() -> None:
+    text = (
+        "The council of Springfield voted on Tuesday to build a new bridge over the river.\n"
+        '"A new bridge is long overdue for the northern districts of the city."\n'
+    )
+    fact = _extract(text).facts[1]
+    assert fact.needs_context == "leans on an earlier sentence: a quotation with no one named to say it"

@@ -18,6 +18,7 @@ __all__ = [
     "KEY_POINT_RULES",
     "NAME_RULES",
     "QUOTE_MARKS",
+    "bare_quote",
     "cut_caption",
     "cut_score",
     "leaning_rule",
@@ -42,6 +43,12 @@ _LEANS_BACK = re.compile(
 _BARE_QUOTE = re.compile(r'["“‘][^"“”‘]*["”’][.!?]?')
 _LOWER_START = re.compile(r"^[a-z]+\b")
 
+
+def bare_quote(text: str) -> bool:
+    """A quotation and nothing else: no one to say it ('"We will appeal."')."""
+    return _BARE_QUOTE.fullmatch(text.strip()) is not None
+
+
 KEY_POINT_RULES: tuple[Rule[str], ...] = (
     Rule(
         "leans-back",
@@ -62,7 +69,7 @@ KEY_POINT_RULES: tuple[Rule[str], ...] = (
         "bare-quote",
         "a quotation and nothing else has no one to say it",
         pattern=_BARE_QUOTE,
-        test=lambda s: _BARE_QUOTE.fullmatch(s.strip()) is not None,
+        test=lambda s: bare_quote(s),
         examples=('"A new obsession is taking hold on the internet."', "‘We will not raise taxes’."),
         counter_examples=('"We will appeal," the lawyer said.', "The lawyer said they would appeal."),
     ),
