@@ -249,13 +249,14 @@ def stand_alone(
     """Make each fact read alone where the article leaves no doubt, and say what it still leans on.
 
     A copied sentence whose first lean is a he/she/him/his/her gets the person who is the named subject of the
-    sentence right before it, and the only person it names: its statement says the name, the evidence is
-    unchanged, an attribution gets its speaker. Whatever still leans on an earlier sentence is named in
+    sentence right before it, and the only person it names who could be meant (:func:`_previous_subject`), unless
+    the article shows that person with the other gender: its statement says the name, the evidence is unchanged,
+    an attribution gets its speaker when the pronoun says it. Whatever still leans on an earlier sentence is named in
     ``needs_context``. Key points follow their facts, and one whose
     fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
     renamed: dict[tuple[int, int], str] = {}
     resolved: _Resolved = {}
-    genders = _genders(doc, entities, parsed)
+    genders: dict[str, set[str]] | None = None  # read from the article when a pronoun first needs a name
     starts = [s.start for s in doc.sentences]
     for fact in sorted(facts, key=lambda f: f.evidence.start):
         ev = fact.evidence
@@ -275,8 +276,11 @@ def stand_alone(
             )
             gender = _gender(token)
             name = _previous_subject(doc, entities, parsed, ev.start, named_here, resolved, gender)
-            if name is not None and _other(gender) in genders.get(name, ()) and gender not in genders.get(name, ()):
-                name = None  # the article calls that person by the other gender's pronouns
+            if name is not None:
+                genders = _genders(doc, entities, parsed) if genders is None else genders
+                shown = genders.get(name, set())
+                if _other(gender) in shown and gender not in shown:
+                    name = None  # the article calls that person by the other gender's pronouns or title
             if name is not None:
                 if token.dep_ in _SUBJECTS:
                     resolved[bisect.bisect_right(starts, token.idx) - 1] = (name, gender, token.idx)
