@@ -74,6 +74,10 @@ def case(text: str, **want: Any) -> Any:
         case("Fewer than 10 votes separated them.", value=10, bound="<"),
         case("It will take 50 years or more to recover.", value=50, bound=">=", unit="year"),
         case("Ghana must beat Egypt by two goals or more to go through.", value=2, bound=">=", unit="goal"),
+        case("Taxpayers are giving over Â£300m a year.", value=3e8, bound=">", unit="GBP"),  # the mis-read pound sign
+        case("Something like a fifth of freight moved.", value=0.2, bound="~", unit="fraction"),
+        case("We focused on three co-morbidities in the study.", value=3, unit="co-morbidity"),
+        case("It's hundreds of thousands of man-hours every year.", value=1e5, bound=">", unit="man-hour"),
         # changes
         case("Profits rose 19 per cent in March.", value=19, unit="percent", change="up"),
         case("Exports fell by 4% last year.", value=4, change="down"),
@@ -210,6 +214,7 @@ def test_the_second_of_two_ages_and_of_a_season_s_years() -> None:
         "Tries from Atkins and Bridge made it 24-10.",
         "After a lull caused by a 2-0 deficit, the noise came back.",
         "Schools pay a one-off fee for it.",
+        "Wales begin their Six Nations bid on Friday.",
     ],
 )
 def test_numbers_that_are_no_quantity(text: str) -> None:

@@ -371,6 +371,18 @@ SKIPS: tuple[Skip, ...] = (
         counter_examples=("a 5-year plan", "the magnitude-4.8 quake"),
     ),
     Skip(
+        "title-number",
+        "a number word in capitals inside a sentence, before a capitalised word, is a name: 'the Six Nations'",
+        lambda b, n, a: (
+            n[:1].isupper()
+            and not n[:1].isdigit()
+            and bool(re.search(r"[a-z,]\s$", b))
+            and bool(re.match(r"^\s[A-Z][a-z]", a))
+        ),
+        examples=("in his maiden Six Nations as coach", "they begin their Six Nations bid"),
+        counter_examples=("Six Nations teams met. Three people died.", "He has Two goals this season."),
+    ),
+    Skip(
         "one-off",
         "'one-off' says a thing happens once, it counts nothing: 'a one-off fee'",
         lambda b, n, a: n.casefold() == "one" and a.startswith("-off"),
@@ -698,6 +710,9 @@ def _lemma(word: str) -> str:
     if known:
         return str(known[0])
     # not in the dictionary: only a plain plural loses its s ('Cambodians', 'Iraqis'; not 'Texas', 'was')
+    if "-" in word.strip("-"):  # a compound's last part: "man-hours" -> "man-hour", "centre-halves" -> "centre-half"
+        head, _, last = word.rpartition("-")
+        return f"{head}-{_lemma(last)}"
     if re.fullmatch(r"[A-Za-z]+[^sui]s", word) and not word.isupper() and len(word) > 4:
         return word[:-1]
     return word
@@ -792,6 +807,7 @@ BOUNDS: dict[str, Bound] = {
     "as many as": "<=",
     "a maximum of": "<=",
     "about": "~",
+    "something like": "~",
     "approximately": "~",
     "approx.": "~",
     "around": "~",
@@ -1053,6 +1069,8 @@ def find_quantities(text: str, dates: Iterable[tuple[int, int]] = ()) -> list[Qu
                 continue  # a date's number; a duration inside a date ("the past two years") stays
         unit, surface, unit_end = _unit(text, start, end, money_before)
         left = start - (len(money.group(0)) if money else 0)  # the bound and the sign stand before the money sign
+        if money and text[left - 1 : left] == "Â":
+            left -= 1  # "over Â£300m": a pound sign read in the wrong encoding
         negative = re.search(r"(?:(?:^|[\s(\[])[-−–]|\bminus\s)$", text[max(0, left - 7) : left], re.IGNORECASE)
         bound = _bound_before(text, left)
         more = _OR_MORE_AFTER.match(text[unit_end : unit_end + 30]) if bound == "=" else None
