@@ -700,19 +700,25 @@ def _registry():  # type: ignore[no-untyped-def]
 
 
 @functools.lru_cache(maxsize=4096)
-def _lemma(word: str) -> str:
-    """The singular of a counted noun ('citizens' -> 'citizen', 'children' -> 'child'), by lemminflect."""
+def _dictionary_lemma(word: str) -> str | None:
+    """The noun lemma lemminflect's dictionary gives ``word`` ('citizens' -> 'citizen'), or ``None``."""
     import lemminflect
 
+    known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
+    return str(known[0]) if known else None
+
+
+def _lemma(word: str) -> str:
+    """The singular of a counted noun ('citizens' -> 'citizen', 'children' -> 'child'), by lemminflect."""
     if re.fullmatch(r"[A-Z]{2,}s", word):  # "CDs", "MPs"
         return word[:-1]
-    known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
+    known = _dictionary_lemma(word)
     if known:
-        return str(known[0])
-    # not in the dictionary: only a plain plural loses its s ('Cambodians', 'Iraqis'; not 'Texas', 'was')
+        return known
     if "-" in word.strip("-"):  # a compound's last part: "man-hours" -> "man-hour", "centre-halves" -> "centre-half"
         head, _, last = word.rpartition("-")
         return f"{head}-{_lemma(last)}"
+    # not in the dictionary: only a plain plural loses its s ('Cambodians', 'Iraqis'; not 'Texas', 'was')
     if re.fullmatch(r"[A-Za-z]+[^sui]s", word) and not word.isupper() and len(word) > 4:
         return word[:-1]
     return word
@@ -958,10 +964,8 @@ def _is_age(text: str, start: int, end: int) -> bool:
 
 def _plural_noun(word: str) -> bool:
     """A plural the dictionary knows ('Republicans', 'Ayes'): a group, not a person's name ('Jones', 'Evans')."""
-    import lemminflect
-
-    known = lemminflect.getAllLemmas(word, upos="NOUN").get("NOUN")
-    return bool(known) and known[0] != word
+    known = _dictionary_lemma(word)
+    return known is not None and known != word
 
 
 def _unit(text: str, start: int, end: int, money_before: str | None) -> tuple[str, str, int]:
