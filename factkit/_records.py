@@ -56,8 +56,8 @@ from .rules.furniture import (
     pull_quote_credit,
 )
 from .rules.quantities import concept_of, find_quantities, has_concept
-from .rules.quotes import ATTRIBUTION, quotation_spans, speaker_near
-from .rules.statements import QUOTE_MARKS, stands_alone, unbalanced_quote
+from .rules.quotes import ATTRIBUTION, open_quotation, passages, quotation_spans, speaker_near
+from .rules.statements import bare_quote, stands_alone, unbalanced_quote
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -295,26 +295,46 @@ QUOTATION_CHARS = 1200
 
 
 def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
-    """A quotation that runs over several sentences is one fact, its attribution included ('After the match, the
-    coach said, "I think we have learned a lot. It was a very emotional day."'), not pieces with no one to say them:
-    a fact that opens a quotation it does not close takes in the facts of the sentences right after it, up to the
-    one that closes it (within :data:`QUOTATION_SENTENCES` and :data:`QUOTATION_CHARS`)."""
+    """A quotation that runs over several sentences or paragraphs is one fact, its attribution included ('After the
+    match, the coach said, "I think we have learned a lot. It was a very emotional day."'), not pieces with no one to
+    say them. A fact is joined by the fact right after it (within :data:`QUOTATION_SENTENCES` and
+    :data:`QUOTATION_CHARS`) when:
+
+    * a quotation runs on from one to the other, in the same paragraph or in the next one, which opens with a
+      mark again (news style: the paragraph before leaves the quotation open), or
+    * the one after is a quotation and nothing else, and the fact before has a quotation and says who says it
+      ('"I am happy," Latham told the BBC.' then '"I was in a decent position."'): news resumes a speaker's words so.
+
+    The joined fact must not end or start inside a quotation; where it would, the facts stay as they are."""
+    quoted = passages(doc.text)
+
+    def crosses(end: int, start: int) -> bool:
+        return any(a < end and b > start for a, b in quoted)
+
     out: list[Fact] = []
     i = 0
     while i < len(facts):
         first = facts[i]
         j = i
-        marks = len(QUOTE_MARKS.findall(first.evidence.text))
         while (
-            marks % 2 == 1
-            and j + 1 < len(facts)
+            j + 1 < len(facts)
             and j + 1 - i < QUOTATION_SENTENCES
-            and not doc.text[facts[j].evidence.end : facts[j + 1].evidence.start].strip()
             and facts[j + 1].evidence.end - first.evidence.start <= QUOTATION_CHARS
+            and (
+                crosses(facts[j].evidence.end, facts[j + 1].evidence.start)  # a short sentence between is its too
+                or (
+                    not doc.text[facts[j].evidence.end : facts[j + 1].evidence.start].strip()
+                    and (
+                        open_quotation(doc.text[first.evidence.start : facts[j].evidence.end])
+                        or _resumes(doc.text[first.evidence.start : facts[j].evidence.end], facts[j + 1].evidence.text)
+                    )
+                )
+            )
         ):
             j += 1
-            marks += len(QUOTE_MARKS.findall(facts[j].evidence.text))
-        if j > i and marks % 2 == 0:
+        while j > i and open_quotation(doc.text[first.evidence.start : facts[j].evidence.end]):
+            j -= 1  # cut short by the limits: no whole quotation to give
+        if j > i:
             start, end = first.evidence.start, facts[j].evidence.end
             body = doc.text[start:end]
             evidence = Evidence(start=start, end=end, text=body, match="sentence", score=1.0)
@@ -324,6 +344,18 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
             out.append(first)
             i += 1
     return out
+
+
+def _resumes(before: str, after: str) -> bool:
+    """``after`` is a quotation and nothing else, and ``before`` (not one itself) quotes someone it names as
+    saying it: the same speaker's words go on."""
+    return (
+        bare_quote(after)
+        and not open_quotation(before)
+        and not bare_quote(before)
+        and bool(quotation_spans(before, min_words=3))
+        and ATTRIBUTION.fires(before)
+    )
 
 
 @per_document

@@ -13,6 +13,7 @@ Each rule is data (:data:`RULES`): an id, why it exists, and examples it must an
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from ._document import Document
 from ._models import Entity, Fact, KeyPoint
 from .rules.lexicon import SPEECH_LEMMAS
+from .rules.quotes import open_quotation, passages
 from .rules.statements import bare_quote, stands_alone
 
 __all__ = ["RULES", "Rule", "context_needs", "stand_alone"]
@@ -116,13 +118,34 @@ _TIME_NOUNS = frozenset(
         "period",
     ]
 )
-_QUOTE_MARK = re.compile(r'(?<!\d)"|[“”]')
 _SUBJECTS = frozenset(["nsubj", "nsubjpass"])
 _OBJECTS = frozenset(["dobj", "obj", "iobj", "dative", "pobj"])
 
 
-def _inside_quotation(text: str, offset: int) -> bool:
-    return len(_QUOTE_MARK.findall(text[:offset])) % 2 == 1
+def _inside_quotation(token: Any) -> bool:
+    """Whether ``token`` is a word of a quotation of its article (one continued over paragraphs included)."""
+    return any(a <= token.idx < b for a, b in _quoted(token.doc.text))
+
+
+@functools.lru_cache(maxsize=16)
+def _quoted(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(passages(text))
+
+
+def _quotation_of(span: Any) -> str | None:
+    """'quotation-piece' when ``span`` opens a quotation it does not close (or the reverse), or a quotation of the
+    article runs on past either end of it: it has no whole quotation, nor its speaker. 'quotation-alone' when every
+    word of ``span`` is quoted. Else ``None``."""
+    a0, b0 = span.start_char, span.end_char
+    inside = [(a, b) for a, b in _quoted(span.doc.text) if a < b0 and b > a0]
+    if open_quotation(span.text) or any(a < a0 or b > b0 for a, b in inside):
+        return "quotation-piece"
+    text = span.doc.text
+    covered = [(max(a, a0), min(b, b0)) for a, b in inside]
+    words = [i for i in range(a0, b0) if text[i].isalnum()]
+    if bare_quote(span.text) or (inside and all(any(a <= i < b for a, b in covered) for i in words)):
+        return "quotation-alone"
+    return None
 
 
 def _expletive(token: Any) -> bool:
@@ -153,15 +176,14 @@ def _has_antecedent(token: Any, span: Any) -> bool:
 
 def context_needs(span: Any) -> list[tuple[str, Any]]:
     """What the statement parsed as ``span`` (a spaCy span) leans on: (rule id, token) pairs, in order."""
-    text = span.text
     out: list[tuple[str, Any]] = []
-    if len(_QUOTE_MARK.findall(text)) % 2 == 1:
-        out.append(("quotation-piece", span[0]))
-    elif bare_quote(text):
-        out.append(("quotation-alone", span[0]))
-        return out  # its words are its speaker's, whoever that is
+    quotation = _quotation_of(span)
+    if quotation is not None:
+        out.append((quotation, span[0]))
+        if quotation == "quotation-alone":
+            return out  # its words are its speaker's, whoever that is
     for token in span:
-        if _inside_quotation(text, token.idx - span.start_char):
+        if _inside_quotation(token):
             continue  # a quotation's words are its speaker's: the quotation as a whole is attributed
         low = token.lower_
         if low in _PERSON and token.pos_ == "PRON":
@@ -354,11 +376,7 @@ def _genders(doc: Document, entities: list[Entity], parsed: Any) -> dict[str, se
         span = parsed.char_span(sentence.start, sentence.end, alignment_mode="expand")
         if span is None:
             continue
-        seen = {
-            _gender(t)
-            for t in span
-            if t.lower_ in _PERSON and t.pos_ == "PRON" and not _inside_quotation(span.text, t.idx - span.start_char)
-        }
+        seen = {_gender(t) for t in span if t.lower_ in _PERSON and t.pos_ == "PRON" and not _inside_quotation(t)}
         out.setdefault(next(iter(named)), set()).update(seen)
     return out
 

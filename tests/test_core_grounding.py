@@ -324,6 +324,24 @@ def test_quotations_mixed_marks_nesting_and_paragraphs() -> None:
     assert all(text[s.start : s.end] == s.text for s, _ in found)
 
 
+def test_a_line_that_closes_a_quotation_it_never_opened_continues_the_one_left_open() -> None:
+    from factkit.rules.quotes import open_quotation, passages, quotations
+
+    text = 'He said, "In the first half it felt good.\nWe could have scored three." Then he left.'
+    assert [(s.text, c) for s, c in quotations(text)] == [
+        ("In the first half it felt good.", False),
+        ("We could have scored three.", True),
+    ]
+    assert passages(text) == [(10, text.index('three."') + len("three."))]
+    # one quotation over two lines is whole; with the second line's own mark (news paragraphs) too
+    assert not open_quotation('He said, "In the first half it felt good.\nWe could have scored three."')
+    assert not open_quotation('He said: "We won.\n"We will win again."')
+    assert open_quotation('He said: "We won.\n"We will win again.')
+    assert open_quotation('We could have scored three."')
+    # a closing mark on a line after a closed quotation continues nothing
+    assert [c for _, c in quotations('"We won," he said.\nIt was a 65" screen.')] == [False]
+
+
 def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:
     text = "“We will appeal the ruling,” Carney wrote. He added: “No comment.”"
     spans = quotation_spans(text, min_words=1)

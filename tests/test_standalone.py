@@ -186,3 +186,78 @@ def test_a_quotation_alone_says_it_names_no_one_to_say_it() -> None:
     )
     fact = _extract(text).facts[1]
     assert fact.needs_context == "leans on an earlier sentence: a quotation with no one named to say it"
+
+
+def test_a_quotation_continued_in_the_next_paragraph_is_one_fact_with_its_speaker() -> None:
+    # news style: the first paragraph leaves the quotation open, the next opens with a mark again
+    text = (
+        "The campaign was led by Reg Keys and Roger Bacon, who lost sons in the war in Iraq.\n"
+        'Mr Keys said in a statement: "This is great proof of the support from the British people in our quest.\n'
+        '"It is startling and humbling at the same time for all of our families."\n'
+    )
+    facts = _extract(text).facts
+    assert len(facts) == 2
+    assert facts[1].statement == (
+        'Mr Keys said in a statement: "This is great proof of the support from the British people in our quest. '
+        '"It is startling and humbling at the same time for all of our families."'
+    )
+    assert facts[1].kind == "quote" and facts[1].needs_context is None
+    assert text[facts[1].evidence.start : facts[1].evidence.end] == facts[1].evidence.text
+
+
+def test_a_bare_quotation_after_an_attributed_one_resumes_its_speaker() -> None:
+    text = (
+        "Latham won the bronze medal in the scratch race at the world championships in London.\n"
+        '"I am really happy to come away with a medal at last," Latham told the BBC.\n'
+        '"I was in a decent position most of the time and I had a good lead out."\n'
+    )
+    facts = _extract(text).facts
+    assert len(facts) == 2 and facts[1].statement.endswith('I had a good lead out."')
+    assert facts[1].statement.startswith('"I am really happy') and facts[1].needs_context is None
+    assert facts[1].speaker == "Latham"
+
+
+def test_a_quotation_with_its_own_speaker_is_not_joined_to_the_one_before() -> None:
+    text = (
+        '"We will appeal the ruling of the court next week," the lawyer for the city said.\n'
+        '"This ruling is a disgrace for the whole of the county," said the mayor of the city.\n'
+    )
+    facts = _extract(text).facts
+    assert len(facts) == 2 and all(f.needs_context is None for f in facts)
+
+
+def test_a_quotation_cut_into_lines_a_sentence_is_whole_and_its_words_are_its_speakers() -> None:
+    # a line a sentence: the second line closes the quotation the first one opened, with no mark of its own
+    text = (
+        "Harry Kane won the award for the best player of the match in Volgograd.\n"
+        'Harry Kane said, "In the first half it felt good out there on the pitch.\n'
+        'We could have scored two or three goals in the first half and put the game to bed early."\n'
+    )
+    facts = _extract(text).facts
+    assert len(facts) == 2 and facts[1].kind == "quote"
+    assert facts[1].statement.endswith('to bed early."') and facts[1].needs_context is None
+
+
+def test_a_short_sentence_inside_a_quotation_stays_in_its_fact() -> None:
+    text = (
+        "The comedian answered the charge of hypocrisy in a long post on his website on Monday.\n"
+        'The comedian wrote: "Do not think I am unaware of the charge that is made against me. I know. I am rich '
+        'and I am famous and I have money in the bank."\n'
+    )
+    facts = _extract(text).facts
+    assert len(facts) == 2 and "I know. I am rich" in facts[1].statement and facts[1].needs_context is None
+
+
+def test_a_sentence_inside_a_longer_quotation_is_a_piece_and_its_pronoun_is_not_renamed() -> None:
+    # the quotation runs over more sentences than a fact holds: its sentences stay pieces, and a "he" inside it is
+    # the speaker's word, not the narrator's
+    quote = " ".join(f"Sentence number {n} of the long quotation goes on here." for n in range(1, 5))
+    text = (
+        "Chris Boardman watched the race from the commentary box in London.\n"
+        f'"Latham had a fantastic final charge in the race. He timed his effort well there. {quote}\n'
+        f'"{quote} That was a fantastic ride for him and the team."\n'
+    )
+    facts = _extract(text).facts
+    timed = next(f for f in facts if "timed his effort" in f.statement)
+    assert timed.statement.startswith("He timed") or timed.statement.startswith('"Latham')
+    assert timed.needs_context == "leans on an earlier sentence: a piece of a longer quotation"

@@ -20,6 +20,7 @@ from .lexicon import SMALL_WORDS, SPEAKER_PRONOUNS, SPEECH
 __all__ = [
     "ATTRIBUTION",
     "NOT_QUOTATIONS",
+    "QUOTE_MARKS",
     "RULES",
     "SHORT_TERM",
     "SPEAKER_AFTER",
@@ -28,6 +29,8 @@ __all__ = [
     "TRANSCRIPT_LABEL",
     "attribute_quotes",
     "is_title",
+    "open_quotation",
+    "passages",
     "quotation_spans",
     "quotations",
     "speaker_near",
@@ -35,6 +38,8 @@ __all__ = [
 
 # ---- the scanner ---------------------------------------------------------------------------------------------
 
+#: Quotation marks, not an inch mark after a number ('a 65" screen').
+QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
 _DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 _OPEN_AFTER = "([{\u2014\u2013-/:;"  # what may stand right before an opening mark (besides a space)
 
@@ -47,7 +52,8 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
     space (or a line start, a bracket, a dash) opens, a mark before a space or punctuation closes, and a mark
     that opens inside a quotation nests ('"I'd rather live in what he calls "hell" than..."'). A quotation left
     open at the end of its paragraph runs to that end: news style continues a long quotation in the next
-    paragraph, which opens with a mark again and has the flag set.
+    paragraph, which opens with a mark again and has the flag set. A line that closes a quotation it never
+    opened continues the one left open before it (text cut into a line a sentence), and has the flag set too.
     """
     found: list[tuple[Span, bool]] = []
     carried = False  # the paragraph before ended inside a quotation
@@ -71,6 +77,10 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
                 if opens:
                     depth, opened = 1, i
                     continues = carried and i == lead
+                elif carried and closes and not any(c in _DOUBLE_MARKS for c in text[lead:i]):
+                    # the line closes a quotation it never opened: the one left open before it runs on (a
+                    # sentence break, not a new paragraph, cut the line)
+                    _add_quotation(found, text, lead, i, True)
             elif opens and not closes:
                 depth += 1  # a quotation inside a quotation
             else:
@@ -90,6 +100,27 @@ def _add_quotation(found: list[tuple[Span, bool]], text: str, a: int, b: int, co
         b -= 1  # '"... in the country," Carney wrote': the comma belongs to the sentence, not the quote
     if a < b:
         found.append((Span(start=a, end=b, text=text[a:b]), continues))
+
+
+def passages(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quotation of ``text`` with the paragraphs that continue it joined on: one speaker's
+    words, however many paragraphs and sentences they run over (see :func:`quotations`)."""
+    out: list[tuple[int, int]] = []
+    for span, continues in quotations(text):
+        if continues and out:
+            out[-1] = (out[-1][0], span.end)
+        else:
+            out.append((span.start, span.end))
+    return out
+
+
+def open_quotation(text: str) -> bool:
+    """Whether ``text`` is a piece of a quotation: it opens one it does not close, or closes one it did not open.
+    Marks are counted, less the one that opens each paragraph continuing a quotation left open ('He said: "We
+    won.\n"We will win again."' is whole); an inch mark after a number ('a 65" screen') is no quotation mark."""
+    marks = len(QUOTE_MARKS.findall(text))
+    again = sum(1 for span, on in quotations(text) if on and text[: span.start].rstrip()[-1:] in _DOUBLE_MARKS)
+    return (marks - again) % 2 == 1
 
 
 def quotation_spans(text: str, min_words: int = 1) -> list[Span]:

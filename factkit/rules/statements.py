@@ -13,6 +13,7 @@ import re
 
 from ._table import Rule
 from .lexicon import PICTURE_WORDS
+from .quotes import QUOTE_MARKS, open_quotation, passages
 
 __all__ = [
     "KEY_POINT_RULES",
@@ -27,13 +28,10 @@ __all__ = [
     "unbalanced_quote",
 ]
 
-#: Quotation marks, not an inch mark after a number ('a 65" screen').
-QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
-
 
 def unbalanced_quote(text: str) -> bool:
-    """An odd number of quotation marks: a piece of a quotation that runs over several sentences."""
-    return len(QUOTE_MARKS.findall(text)) % 2 == 1
+    """A piece of a quotation that runs over several sentences (:func:`factkit.rules.quotes.open_quotation`)."""
+    return open_quotation(text)
 
 
 _LEANS_BACK = re.compile(
@@ -45,8 +43,16 @@ _LOWER_START = re.compile(r"^[a-z]+\b")
 
 
 def bare_quote(text: str) -> bool:
-    """A quotation and nothing else: no one to say it ('"We will appeal."')."""
-    return _BARE_QUOTE.fullmatch(text.strip()) is not None
+    """A quotation and nothing else: no one to say it ('"We will appeal."', or one over several paragraphs,
+    each opening with a mark again)."""
+    text = text.strip()
+    if _BARE_QUOTE.fullmatch(text) is not None:
+        return True
+    quoted = passages(text)
+    outside = text
+    for a, b in reversed(quoted):
+        outside = outside[:a] + outside[b:]
+    return bool(quoted) and not any(c.isalnum() for c in outside)
 
 
 KEY_POINT_RULES: tuple[Rule[str], ...] = (
