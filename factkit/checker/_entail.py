@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .._document import Document, Sentence, per_document
 from .._grounding import content_words
 from .._prompts import escape_article, load_prompt
+from ..rules.furniture import is_furniture
 
 if TYPE_CHECKING:
     from ..backends.base import ChatBackend
@@ -71,8 +72,9 @@ def _coverage(
 def choose_evidence(doc: Document, claim: str, k: int = EVIDENCE_SENTENCES) -> list[Sentence]:
     """The ``k`` article sentences that cover most of ``claim`` (rare words and names weigh more), in article
     order, within :data:`EVIDENCE_CHARS`. The lead sentence is added when it covers at least half as much as
-    the best one and is not already there."""
-    sents = doc.sentences
+    the best one and is not already there. Page furniture (a byline, "3 Min Read", a time stamp) is never
+    evidence, nor the lead."""
+    sents = [s for s in doc.sentences if not is_furniture(s.text)] or doc.sentences  # a byline states nothing
     if not sents:
         return []
     words = content_words(claim)
