@@ -40,7 +40,7 @@ from ._records import (
     with_concepts,
 )
 from ._standalone import stand_alone
-from ._summary import ground_fact_list, ground_headline
+from ._summary import fuller_tldr, ground_fact_list, ground_headline
 from ._wire import WireEntities, WireFacts, WireHeadline
 from .backends import ChatBackend, backend_class, make_backend
 from .backends.base import on_request_sent
@@ -297,6 +297,9 @@ class Pipeline:
             widen_mentions(parse(doc, nlp), known.entities)
             stand_alone(doc, merged.facts, known.entities, parse(doc, nlp), merged.key_points, merged.tldr)
             concepts_for_facts(merged.facts, parse(doc, nlp))
+        if "summary" in parts and (fuller := fuller_tldr(merged.facts, merged.tldr)) != merged.tldr:
+            merged.tldr = fuller  # a short lead and the sentences after it: the key points don't repeat them
+            merged.key_points = key_points_of([f for f in merged.facts if not f.needs_context], fuller)
         quantities = article_quantities(doc) if "quantities" in parts else []
         if nlp is not None:
             quantities = with_concepts(quantities, parse(doc, nlp))

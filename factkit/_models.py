@@ -51,7 +51,10 @@ class KeyPoint(_Record):
 
 class Summary(_Record):
     headline: str = Field(description="A headline of at most 15 words.")
-    tldr: str = Field(description="One sentence that says what happened.")
+    tldr: str = Field(
+        description="What happened, in a sentence: the model's, or the article's lead (with the one or two sentences "
+        "after it that read alone, when the lead is under 30 words)."
+    )
     key_points: list[KeyPoint] = Field(description="Up to 5 key points, each a sentence that reads alone.")
 
 

@@ -499,9 +499,9 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
 
 
 def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
-    """The first facts that stand on their own, most important (first) first, leaving out the one the ``tldr``
-    already says."""
-    facts = [f for f in facts if f.statement != tldr]
+    """The first facts that stand on their own, most important (first) first, leaving out those the ``tldr``
+    already says (a lead copied as it is, with the sentences after it when it is short)."""
+    facts = [f for f in facts if f.statement != tldr and not (tldr and f.statement in tldr)]
     whole = [f for f in facts if stands_alone(f.statement)] or facts
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 

@@ -226,7 +226,8 @@ def test_the_embedded_models_tldr_is_the_lead_fact_and_a_cut_headline_is_replace
     extractor = factkit.Extractor(backend=FakeModel(handler=handler), settings=_settings(FACTKIT_FACTS="sentences"))
     result = extractor.extract(ARTICLE, published="2018-01-26")
     lead = "A federal judge said the administration cannot deport 92 Cambodian citizens."
-    assert result.summary.tldr == lead  # extractive: the article's own words
+    # extractive: the article's own words; a lead this short takes the sentence after it
+    assert result.summary.tldr == lead + " Authorities arrested approximately 100 Cambodians in raids last October."
     # the cut headline is never returned as if whole: the article's title line takes its place, without its furniture
     assert result.summary.headline == "Judge blocks deportations"
     assert any("cut off by the length cap" in r.reason for r in result.rejected)
@@ -371,12 +372,13 @@ def test_title_captions_and_headings_are_not_facts_and_the_title_stands_in_for_a
             "The stadium in Nizhny Novgorod, shortly before kick-off on Monday.",
             *STORY[1:],
         ]
-    assert result.summary.tldr == STORY[0]  # the lead, not the title
+    # the lead, not the title; short, so it takes the next sentence that reads alone (not "Its roof...")
+    assert result.summary.tldr == f"{STORY[0]} {statements[1] if ner == 'off' else STORY[2]}"
     assert result.summary.headline == "Sweden edges South Korea in World Cup opener"  # the article's own title
     assert any("states 3" in r.reason for r in result.rejected), result.rejected
     # a key point stands on its own (not one that opens on a pronoun) and does not say the tldr again
     points = [k.text for k in result.summary.key_points]
-    assert points == [s for s in statements[1:] if s != STORY[1]]
+    assert points == [s for s in statements[1:] if s != STORY[1] and s not in result.summary.tldr]
     assert STORY[0] not in points and STORY[1] not in points
 
 
@@ -446,7 +448,9 @@ def test_a_pull_quotes_credit_is_neither_a_fact_nor_a_key_point(ner: str) -> Non
         '"A new obsession is taking hold on the internet."',
         lines[4],
     ]
-    assert [k.text for k in result.summary.key_points] == [lines[2], lines[4]]
+    # the short lead takes the next sentence that is no quotation; the key points don't repeat it
+    assert result.summary.tldr == f"{lines[0]} {lines[2]}"
+    assert [k.text for k in result.summary.key_points] == [lines[4]]
     doc = Document.from_text(PULLED)
     credit = PULLED.index("Anonymous blogger")
     assert layout_furniture(doc, credit, credit + 10) == "a pull quote's credit"
@@ -505,7 +509,8 @@ def test_attributed_quotes_inch_marks_and_names_that_look_like_linking_words_are
     settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="off")
     result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(" ".join(STANDING))
     assert [f.statement for f in result.facts] == STANDING
-    assert [k.text for k in result.summary.key_points] == [*STANDING[1:5], STANDING[6]]
+    assert result.summary.tldr == f"{STANDING[0]} {STANDING[2]}"  # a short lead and the next no quotation
+    assert [k.text for k in result.summary.key_points] == [STANDING[1], *STANDING[3:5], STANDING[6]]
     # a one-sentence article: the tldr says it all, there are no key points to repeat it
     one = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(STANDING[0])
     assert one.summary.tldr == STANDING[0] and one.summary.key_points == []
@@ -601,3 +606,34 @@ def test_sentence_facts_alone_ask_the_model_nothing() -> None:
     result = extractor.extract(text, only={"facts"})
     assert [f.statement for f in result.facts] == [s for s in text.splitlines()]
     assert result.usage.calls == [] and result.summary.headline == ""
+
+
+def test_a_short_lead_takes_the_sentences_after_it_that_read_alone_and_the_key_points_do_not_repeat_them() -> None:
+    text = (
+        "The city council of Springfield voted to build a new bridge.\n"
+        "It will replace the old ferry across the river.\n"
+        "The bridge will cost 12 million dollars and open to traffic in the spring of 2021.\n"
+        "The mayor of Springfield said the vote was a victory for the northern districts of the city.\n"
+        "Construction work on the bridge is due to begin in the autumn of this year.\n"
+    )
+    settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="auto")
+    result = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=settings).extract(text)
+    summary = result.summary
+    # 'It will replace...' leans on the lead: the sentence after it is taken instead
+    assert summary.tldr == (
+        "The city council of Springfield voted to build a new bridge. The bridge will cost 12 million dollars and "
+        "open to traffic in the spring of 2021."
+    )
+    points = [k.text for k in summary.key_points]
+    assert points and not any(p in summary.tldr for p in points)
+    assert "Construction work on the bridge is due to begin in the autumn of this year." in points
+
+
+def test_a_lead_of_thirty_words_or_more_is_the_whole_tldr() -> None:
+    from factkit._summary import TLDR_WORDS, fuller_tldr
+
+    lead = "The city council of Springfield voted on Tuesday evening to build a new bridge over the river " * 2
+    facts = sentence_facts(Document.from_text(lead.strip() + ".\nThe bridge will cost 12 million dollars in all.\n"))
+    assert len(facts[0].statement.split()) >= TLDR_WORDS
+    assert fuller_tldr(facts, facts[0].statement) == facts[0].statement
+    assert fuller_tldr(facts, "A model wrote this.") == "A model wrote this."
