@@ -44,7 +44,12 @@ def articles(xsum: int) -> dict[str, list[tuple[str, str]]]:
 def main() -> int:
     import factkit._summary as summary
     from factkit import Extractor
+    from factkit._document import Document
+    from factkit._ner import PIPELINE, load_pipeline
+    from factkit._records import sentence_facts
     from factkit.eval._summary import rouge
+
+    nlp = load_pipeline(PIPELINE)
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--xsum", type=int, default=0, help="also the first N BBC articles' reference summaries")
@@ -54,8 +59,8 @@ def main() -> int:
         records = []
         for text, ref in rows:
             result = extractor.extract(text, only={"facts", "summary"})
-            lead = min(result.facts, key=lambda f: f.evidence.start).statement if result.facts else ""
-            records.append((result.facts, lead, ref))
+            first = sentence_facts(Document.from_text(text), nlp)  # the lead sentence, before anything joins it
+            records.append((result.facts, first[0].statement if first else "", ref))
         scores = {}
         for bound in BOUNDS:
             summary.TLDR_WORDS = bound

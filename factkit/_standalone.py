@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._document import Document
-from ._models import Entity, Fact, KeyPoint
+from ._models import Entity, Evidence, Fact, KeyPoint
 from .rules.lexicon import SPEECH_LEMMAS
 from .rules.quotes import open_quotation, passages
 from .rules.statements import bare_quote, stands_alone
@@ -63,7 +63,11 @@ RULES: dict[str, Rule] = {
                 "Due to that, the religion was relatively secretive.",
                 "That number is closer to 40,000, the church estimates.",
             ),
-            ("The council met this week to vote on the bridge.", "Officials said that the bridge would open."),
+            (
+                "The council met this week to vote on the bridge.",
+                "Officials said that the bridge would open.",
+                "Three judges issued similar rulings. Those rulings involved Iraqis.",
+            ),
         ),
         Rule(
             "quotation-piece",
@@ -196,7 +200,9 @@ def context_needs(span: Any) -> list[tuple[str, Any]]:
                 out.append(("thing-pronoun", token))
         elif low in _DEMONSTRATIVE and token.tag_ == "DT":
             if token.dep_ == "det":
-                if token.head.lemma_.lower() not in _TIME_NOUNS:
+                noun = token.head.lemma_.lower()
+                said = any(t.i < token.i and t.lemma_.lower() == noun and t.pos_ in ("NOUN", "PROPN") for t in span)
+                if noun not in _TIME_NOUNS and not said:  # 'similar rulings ... Those rulings': it is right there
                     out.append(("demonstrative", token))
             elif token.dep_ != "mark":
                 out.append(("demonstrative", token))
@@ -276,7 +282,6 @@ def stand_alone(
     an attribution gets its speaker when the pronoun says it. Whatever still leans on an earlier sentence is named in
     ``needs_context``. Key points follow their facts, and one whose
     fact still leans on the article gives way to the next fact that reads alone (never the ``tldr`` again)."""
-    renamed: dict[tuple[int, int], str] = {}
     resolved: _Resolved = {}
     genders: dict[str, set[str]] | None = None  # read from the article when a pronoun first needs a name
     starts = [s.start for s in doc.sentences]
@@ -315,7 +320,6 @@ def stand_alone(
                     fact.speaker = name  # who says it ('she said'), not who is told ('she was told')
                 if name not in fact.entities:
                     fact.entities.append(name)
-                renamed[(ev.start, ev.end)] = fact.statement
                 # the name now stands before the other subject and possessive pronouns of the same gender: they
                 # have it to lean on ('she was told to cut contact with her mother'); an object pronoun may be
                 # someone else ('He said he would sign him')
@@ -331,24 +335,87 @@ def stand_alone(
             fact.needs_context = f"leans on an earlier sentence: {words}"
         else:
             fact.needs_context = None
+    facts[:] = _with_the_sentence_before(doc, facts, parsed)
     if key_points is None:
         return
+    # a key point follows its fact: renamed, or grown into the fact that took in the sentence before it
+    keep: list[KeyPoint] = []
+    used: set[tuple[int, int]] = set()
     for point in key_points:
         first = point.evidence[0]
-        if (first.start, first.end) in renamed:
-            point.text = renamed[(first.start, first.end)]
-    leaning = {(f.evidence.start, f.evidence.end) for f in facts if f.needs_context}
-    keep = [p for p in key_points if (p.evidence[0].start, p.evidence[0].end) not in leaning]
-    used = {(p.evidence[0].start, p.evidence[0].end) for p in key_points}
+        owner = next((f for f in facts if f.evidence.start <= first.start and first.end <= f.evidence.end), None)
+        if owner is None or owner.needs_context or (owner.evidence.start, owner.evidence.end) in used:
+            continue
+        if owner.statement == tldr or (tldr and (owner.statement in tldr or tldr in owner.statement)):
+            continue
+        keep.append(KeyPoint(text=owner.statement, evidence=[owner.evidence]))
+        used.add((owner.evidence.start, owner.evidence.end))
     for fact in facts:
         if len(keep) >= len(key_points):
             break
         where = (fact.evidence.start, fact.evidence.end)
         if where in used or fact.needs_context or fact.statement == tldr or not stands_alone(fact.statement):
             continue
+        if tldr and (fact.statement in tldr or tldr in fact.statement):
+            continue
         keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
         used.add(where)
     key_points[:] = sorted(keep, key=lambda p: p.evidence[0].start)
+
+
+#: A fact that leans on the sentence right before it takes that sentence in when together they read alone, up to
+#: this many characters.
+WITH_BEFORE_CHARS = 600
+
+
+def _with_the_sentence_before(doc: Document, facts: list[Fact], parsed: Any) -> list[Fact]:
+    """Facts where one that still leans on an earlier sentence ('He called the journalist "a snide"') has taken in
+    the fact right before it ('Brand wasn't happy with the question.'), when that one reads alone and, together,
+    nothing of the second still leans: the pronoun's person or thing is then in the statement, in the article's own
+    words, and nobody is named by a guess. A quotation with no speaker, and a fact that would grow past
+    :data:`WITH_BEFORE_CHARS`, are left as they are, flagged."""
+    out: list[Fact] = []
+    for fact in facts:
+        prev = out[-1] if out else None
+        ev = fact.evidence
+        if (
+            prev is None
+            or not fact.needs_context
+            or "quotation" in fact.needs_context
+            or prev.needs_context
+            or prev.evidence.end > ev.start
+            or doc.text[prev.evidence.end : ev.start].strip()
+            or ev.end - prev.evidence.start > WITH_BEFORE_CHARS
+        ):
+            out.append(fact)
+            continue
+        span = parsed.char_span(prev.evidence.start, ev.end, alignment_mode="expand")
+        if span is None or any(t.idx >= ev.start for _, t in context_needs(span)):
+            out.append(fact)
+            continue
+        out[-1] = _joined(doc, prev, fact)
+    return out
+
+
+_KINDS = ("quote", "attribution", "quantity", "event")
+
+
+def _joined(doc: Document, first: Fact, second: Fact) -> Fact:
+    start, end = first.evidence.start, second.evidence.end
+    evidence = Evidence(start=start, end=end, text=doc.text[start:end], match="sentence", score=1.0)
+    return Fact(
+        # the second as written: its pronoun's person is now in the statement, and no name is put in its place
+        statement=f"{first.statement} {' '.join(second.evidence.text.split())}",
+        kind=min(first.kind, second.kind, key=_KINDS.index),
+        subject=first.subject or second.subject,
+        evidence=evidence,
+        entities=list(dict.fromkeys([*first.entities, *second.entities])),
+        quantity=first.quantity or second.quantity,
+        quantities=[*first.quantities, *second.quantities],
+        date=first.date or second.date,
+        date_span=first.date_span if first.date else second.date_span,
+        speaker=first.speaker or second.speaker,
+    )
 
 
 _TITLE_BEFORE = re.compile(r"\b(Mr|Sir|Lord|Mrs|Ms|Miss|Dame|Lady)\.?\s$")

@@ -63,15 +63,15 @@ def test_a_he_gets_the_one_person_named_before_it_and_the_evidence_stays_exact()
     assert fact.speaker == "Lee Gelernt" and fact.needs_context is None
 
 
-def test_with_two_people_before_it_a_she_is_left_as_written_and_flagged() -> None:
+def test_with_two_people_before_it_a_she_is_left_as_written_with_the_sentence_before() -> None:
     text = (
         "Amneh Jafari met Ahmed Mohamed and his father Mohamed El-Hassan at the school in Irving on Monday.\n"
         "She posted the story to Twitter with a new hashtag later that evening.\n"
     )
-    result = _extract(text)
-    fact = result.facts[1]
-    assert fact.statement == "She posted the story to Twitter with a new hashtag later that evening."
-    assert fact.needs_context == "leans on an earlier sentence: 'She'"
+    facts = _extract(text).facts
+    # no name is guessed: the fact takes in the sentence before, where the reader finds who 'she' is
+    assert [f.statement for f in facts] == [" ".join(text.split())]
+    assert facts[0].evidence.text == text.strip() and facts[0].needs_context is None
 
 
 def test_a_fact_that_leans_back_gives_its_key_point_to_one_that_reads_alone() -> None:
@@ -107,10 +107,11 @@ def test_a_fact_that_leans_back_gives_its_key_point_to_one_that_reads_alone() ->
     ],
 )
 def test_a_pronoun_is_never_given_a_doubtful_person(text: str) -> None:
-    result = _extract(text)
-    last = result.facts[-1]
-    assert last.statement.split()[0] in ("He", "She") and last.speaker is None
-    assert last.needs_context is not None and "'" in last.needs_context
+    last = _extract(text).facts[-1]
+    # the pronoun stays as written, with the sentence before it: nothing is put in its place
+    written = text.strip().rsplit(". ", 1)[-1]
+    assert last.statement.endswith(written) and last.statement == " ".join(last.evidence.text.split())
+    assert last.speaker is None and len(last.evidence.text) > len(written)
 
 
 def test_a_name_given_to_a_she_passes_to_the_next_she_and_covers_her_other_pronouns() -> None:
@@ -165,14 +166,18 @@ def test_someone_the_statement_names_is_not_who_its_he_stands_for() -> None:
 )
 def test_a_pronoun_is_never_given_the_wrong_person(text: str) -> None:
     last = _extract(text).facts[-1]
-    assert last.statement == " ".join(text.splitlines()[-1].split()), last.statement
-    assert last.needs_context is not None
+    # as written: flagged alone, or with the sentence before it, where the reader finds who is meant
+    assert last.statement == " ".join(last.evidence.text.split()), last.statement
+    assert last.statement.endswith(" ".join(text.splitlines()[-1].split()))
+    assert last.needs_context is not None or last.evidence.text == text.strip()
 
 
 def test_a_named_he_leaves_an_object_pronoun_flagged_and_who_is_told_is_no_speaker() -> None:
-    facts = _extract("John Smith runs the football club in the town.\nHe said he would sign him next week.\n").facts
-    assert facts[1].statement == "John Smith said he would sign him next week."
-    assert facts[1].needs_context == "leans on an earlier sentence: 'him'"
+    text = "John Smith runs the football club in the town.\nHe said he would sign him next week.\n"
+    facts = _extract(text).facts
+    # 'him' leans: with the sentence before, it has someone to stand for, and the statement keeps 'He' as written
+    assert [f.statement for f in facts] == [" ".join(text.split())]
+    assert facts[0].needs_context is None and facts[0].speaker == "John Smith"
     facts = _extract(
         "Ann Lee joined the crew of the ship at the age of fourteen in 1992.\nIn 1995, she was told she had cancer.\n"
     ).facts
@@ -261,3 +266,31 @@ def test_a_sentence_inside_a_longer_quotation_is_a_piece_and_its_pronoun_is_not_
     timed = next(f for f in facts if "timed his effort" in f.statement)
     assert timed.statement.startswith("He timed") or timed.statement.startswith('"Latham')
     assert timed.needs_context == "leans on an earlier sentence: a piece of a longer quotation"
+
+
+def test_a_fact_takes_in_the_sentence_before_only_when_together_they_read_alone() -> None:
+    text = (
+        "The city council of Springfield voted on Tuesday to build a new bridge over the river.\n"
+        "It will replace the old ferry that has crossed the river since 1920.\n"  # 'It': the bridge, just before
+        "Local people want the ferry kept for the tourists who visit the town.\n"
+        '"It is part of our history and we will fight for it."\n'  # a quotation with no speaker: left flagged
+        "They have written to the mayor of the town and to the council.\n"
+    )
+    facts = _extract(text).facts
+    assert facts[0].statement == " ".join(text.splitlines()[0].split() + text.splitlines()[1].split())
+    assert facts[0].needs_context is None and facts[0].evidence.text == "\n".join(text.splitlines()[:2])
+    quote = next(f for f in facts if f.statement.startswith('"It is part'))
+    assert quote.needs_context == "leans on an earlier sentence: a quotation with no one named to say it"
+    # the sentence before 'They' is that quotation, which leans itself: nothing to take in
+    assert facts[-1].statement.startswith("They have written") and facts[-1].needs_context is not None
+
+
+def test_a_fact_never_grows_past_its_bound_by_taking_in_the_sentences_before_it() -> None:
+    from factkit._standalone import WITH_BEFORE_CHARS
+
+    lines = ["The new bridge over the river opened to traffic in the town in the spring of 1990."]
+    lines += [f"It carried {n},000 cars in its first year of service and more in the next." for n in range(2, 14)]
+    facts = _extract("\n".join(lines) + "\n").facts
+    assert all(len(f.evidence.text) <= WITH_BEFORE_CHARS for f in facts)
+    assert len(facts) > 1 and facts[0].needs_context is None and len(facts[0].evidence.text) > 300
+    assert all(f.statement == " ".join(f.evidence.text.split()) for f in facts)
