@@ -7,6 +7,7 @@ furniture are in ``factkit/rules/``."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -306,10 +307,13 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
       ('"I am happy," Latham told the BBC.' then '"I was in a decent position."'): news resumes a speaker's words so.
 
     The joined fact must not end or start inside a quotation; where it would, the facts stay as they are."""
-    quoted = passages(doc.text)
+    quoted = passages(doc.text)  # in order, none inside another: their ends are in order too
+    starts, ends = [a for a, _ in quoted], [b for _, b in quoted]
 
     def crosses(end: int, start: int) -> bool:
-        return any(a < end and b > start for a, b in quoted)
+        """A quotation runs from before ``end`` to after ``start``."""
+        i = bisect.bisect_right(ends, start)  # the first quotation that ends after ``start``
+        return i < len(starts) and starts[i] < end
 
     out: list[Fact] = []
     i = 0

@@ -13,7 +13,6 @@ Each rule is data (:data:`RULES`): an id, why it exists, and examples it must an
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,26 +127,35 @@ _OBJECTS = frozenset(["dobj", "obj", "iobj", "dative", "pobj"])
 
 def _inside_quotation(token: Any) -> bool:
     """Whether ``token`` is a word of a quotation of its article (one continued over paragraphs included)."""
-    return any(a <= token.idx < b for a, b in _quoted(token.doc.text))
+    return bool(_quoted_between(token.doc, token.idx, token.idx + 1))
 
 
-@functools.lru_cache(maxsize=16)
-def _quoted(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(passages(text))
+_QUOTED_KEY = "factkit.quoted"
+
+
+def _quoted_between(parsed: Any, a0: int, b0: int) -> list[tuple[int, int]]:
+    """The quotations of the parsed article that overlap ``[a0, b0)`` (:func:`passages`: in order, none inside
+    another), found by bisection: an article may hold thousands. They are read once per parse (kept in its
+    ``user_data``): spaCy joins ``Doc.text`` anew on every read."""
+    found = parsed.user_data.get(_QUOTED_KEY)
+    if found is None:
+        quoted = passages(parsed.text)
+        found = parsed.user_data[_QUOTED_KEY] = ([a for a, _ in quoted], [b for _, b in quoted])
+    starts, ends = found
+    first, last = bisect.bisect_right(ends, a0), bisect.bisect_left(starts, b0)
+    return list(zip(starts[first:last], ends[first:last], strict=True))
 
 
 def _quotation_of(span: Any) -> str | None:
     """'quotation-piece' when ``span`` opens a quotation it does not close (or the reverse), or a quotation of the
     article runs on past either end of it: it has no whole quotation, nor its speaker. 'quotation-alone' when every
     word of ``span`` is quoted. Else ``None``."""
-    a0, b0 = span.start_char, span.end_char
-    inside = [(a, b) for a, b in _quoted(span.doc.text) if a < b0 and b > a0]
-    if open_quotation(span.text) or any(a < a0 or b > b0 for a, b in inside):
+    text, a0, b0 = span.text, span.start_char, span.end_char
+    inside = _quoted_between(span.doc, a0, b0)
+    if open_quotation(text) or any(a < a0 or b > b0 for a, b in inside):
         return "quotation-piece"
-    text = span.doc.text
-    covered = [(max(a, a0), min(b, b0)) for a, b in inside]
-    words = [i for i in range(a0, b0) if text[i].isalnum()]
-    if bare_quote(span.text) or (inside and all(any(a <= i < b for a, b in covered) for i in words)):
+    words = [a0 + i for i, c in enumerate(text) if c.isalnum()]
+    if bare_quote(text) or (inside and all(any(a <= i < b for a, b in inside) for i in words)):
         return "quotation-alone"
     return None
 

@@ -294,3 +294,25 @@ def test_a_fact_never_grows_past_its_bound_by_taking_in_the_sentences_before_it(
     assert all(len(f.evidence.text) <= WITH_BEFORE_CHARS for f in facts)
     assert len(facts) > 1 and facts[0].needs_context is None and len(facts[0].evidence.text) > 300
     assert all(f.statement == " ".join(f.evidence.text.split()) for f in facts)
+
+
+def test_the_articles_quotations_are_read_once_per_parse_not_once_per_word(
+    nlp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import factkit._standalone as standalone
+
+    calls: list[int] = []
+    real = standalone.passages
+
+    def counted(text: str) -> list[tuple[int, int]]:
+        calls.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(standalone, "passages", counted)
+    text = "".join(
+        f'"We won game {n}," the coach said. He said that they played well in game {n}.\n' for n in range(50)
+    )
+    parsed = nlp(text)
+    for sent in parsed.sents:
+        context_needs(sent)
+    assert len(calls) == 1  # spaCy builds Doc.text anew on each read: once per word made long articles quadratic
