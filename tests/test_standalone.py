@@ -296,23 +296,23 @@ def test_a_fact_never_grows_past_its_bound_by_taking_in_the_sentences_before_it(
     assert all(f.statement == " ".join(f.evidence.text.split()) for f in facts)
 
 
-def test_the_articles_quotations_are_read_once_per_parse_not_once_per_word(
-    nlp: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import factkit._standalone as standalone
+def test_reading_what_statements_lean_on_takes_steps_in_proportion_to_the_article(nlp: Any) -> None:
+    """Counted in function calls, not seconds: spaCy joins ``Doc.text`` anew on each read, and reading it once per
+    word made long articles quadratic (400 paragraphs of quotations: minutes)."""
+    import cProfile
+    import pstats
 
-    calls: list[int] = []
-    real = standalone.passages
+    def steps(paragraphs: int) -> int:
+        text = "".join(
+            f'"We won game {n}," the coach said. He said they played well in game {n}.\n' for n in range(paragraphs)
+        )
+        parsed = nlp(text)
+        profile = cProfile.Profile()
+        profile.enable()
+        for sent in parsed.sents:
+            context_needs(sent)
+        profile.disable()
+        return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
 
-    def counted(text: str) -> list[tuple[int, int]]:
-        calls.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(standalone, "passages", counted)
-    text = "".join(
-        f'"We won game {n}," the coach said. He said that they played well in game {n}.\n' for n in range(50)
-    )
-    parsed = nlp(text)
-    for sent in parsed.sents:
-        context_needs(sent)
-    assert len(calls) == 1  # spaCy builds Doc.text anew on each read: once per word made long articles quadratic
+    small, large = steps(20), steps(80)
+    assert large < 6 * small, (small, large)  # 4x the article: linear is about 4x, quadratic 16x
