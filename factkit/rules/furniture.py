@@ -94,6 +94,22 @@ FURNITURE: tuple[Rule[str], ...] = (
         what="a link",
     ),
     Rule(
+        "follow-updates",
+        "a line that sends readers to a live page: 'Follow updates on this story and other news from Essex'",
+        re.compile(r"^\s*Follow\s+(?:(?:all\s+)?(?:the\s+)?(?:latest|live)\s+)?updates\b", re.IGNORECASE),
+        examples=("Follow updates on this story and other news from Essex", "Follow live updates here"),
+        counter_examples=("Follow-up talks are planned.", "Followers get updates on the story."),
+        what="a link",
+    ),
+    Rule(
+        "media-playback",
+        "a video player's notice: 'Media playback is not supported on this device'",
+        re.compile(r"^\s*Media\s+playback\s+is\s+(?:not\s+supported|unsupported)\b", re.IGNORECASE),
+        examples=("Media playback is not supported on this device", "Media playback is unsupported on your device"),
+        counter_examples=("The media said playback of the tape was not supported by the court.",),
+        what="a notice",
+    ),
+    Rule(
         "copyright",
         "a copyright notice",
         re.compile(r"^\s*(?:Copyright\b|©)"),
