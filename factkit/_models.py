@@ -124,6 +124,14 @@ class Fact(_Record):
         description="What the statement still leans on in the article (a pronoun or 'that X' whose referent is in an "
         "earlier sentence, a piece of a longer quotation); None when it reads alone.",
     )
+    shaped_by: list[str] = Field(
+        default_factory=list,
+        description="Ids of the rules that made the statement differ from one sentence as written: 'dateline', "
+        "'time-stamp', 'list-item', 'pull-quote-credit' (cut off); 'whole-quotation', 'quotation-resumed' (sentences "
+        "joined into one quotation with its speaker); 'sentence-before' (the sentence a pronoun leans on, taken in); "
+        "'pronoun-named' (a he/she given the name the article leaves no doubt about). Empty for a sentence as written "
+        "and for a model's own statement.",
+    )
 
 
 class Rejected(_Record):

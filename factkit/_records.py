@@ -251,12 +251,18 @@ def _sentence_facts(doc: Document, nlp: Pipeline | None) -> list[Fact]:
     finite = finite_verb_test(nlp)
     for sentence in doc.sentences:
         text = sentence.text
-        start = sentence.start + (m.end() if (m := DATELINE.search(text)) else 0)
+        shaped: list[str] = []
+        start = sentence.start
+        if m := DATELINE.search(text):
+            start += m.end()
+            shaped.append(DATELINE.id)
         stamp = TIME_STAMP.search(doc.text[start : sentence.end])
         if stamp and doc.text[start + stamp.end() : start + stamp.end() + 1].isupper():
             start += stamp.end()  # a page's date line glued to the sentence: "Thursday, May 7, 2015 On Tuesday, ..."
+            shaped.append(TIME_STAMP.id)
         if bullet := LIST_ITEM.search(doc.text[start : sentence.end]):
             start += bullet.end()  # a list item's marker is not part of its statement
+            shaped.append(LIST_ITEM.id)
         while start < sentence.end and doc.text[start].isspace():
             start += 1
         end = sentence.end
@@ -264,6 +270,7 @@ def _sentence_facts(doc: Document, nlp: Pipeline | None) -> list[Fact]:
             end = credit  # a quotation with its pull quote's credit glued on
             while end > start and doc.text[end - 1].isspace():
                 end -= 1
+            shaped.append("pull-quote-credit")
         body = doc.text[start:end]
         if (
             len(body.split()) < 5
@@ -286,10 +293,14 @@ def _sentence_facts(doc: Document, nlp: Pipeline | None) -> list[Fact]:
             kind = "quantity"
         else:
             kind = "event"
-        facts.append(Fact(statement=statement, kind=kind, evidence=evidence))
+        facts.append(Fact(statement=statement, kind=kind, evidence=evidence, shaped_by=shaped))
     return _whole_quotations(doc, facts)
 
 
+#: ``Fact.shaped_by`` ids: sentences joined because one quotation runs over them, or because a quotation and nothing
+#: else resumes the speaker of the quotation before it.
+WHOLE_QUOTATION = "whole-quotation"
+QUOTATION_RESUMED = "quotation-resumed"
 #: A quotation is kept whole over at most this many sentences and characters; a longer one stays in pieces.
 QUOTATION_SENTENCES = 6
 QUOTATION_CHARS = 1200
@@ -320,6 +331,7 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
     while i < len(facts):
         first = facts[i]
         j = i
+        how: list[str] = []
         while (
             j + 1 < len(facts)
             and j + 1 - i < QUOTATION_SENTENCES
@@ -336,13 +348,19 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
             )
         ):
             j += 1
+            runs_on = crosses(facts[j - 1].evidence.end, facts[j].evidence.start) or open_quotation(
+                doc.text[first.evidence.start : facts[j - 1].evidence.end]
+            )
+            how.append(WHOLE_QUOTATION if runs_on else QUOTATION_RESUMED)
         while j > i and open_quotation(doc.text[first.evidence.start : facts[j].evidence.end]):
             j -= 1  # cut short by the limits: no whole quotation to give
+            how.pop()
         if j > i:
             start, end = first.evidence.start, facts[j].evidence.end
             body = doc.text[start:end]
             evidence = Evidence(start=start, end=end, text=body, match="sentence", score=1.0)
-            out.append(Fact(statement=" ".join(body.split()), kind="quote", evidence=evidence))
+            shaped = [*dict.fromkeys([r for f in facts[i : j + 1] for r in f.shaped_by] + how)]
+            out.append(Fact(statement=" ".join(body.split()), kind="quote", evidence=evidence, shaped_by=shaped))
             i = j + 1
         else:
             out.append(first)

@@ -323,6 +323,7 @@ def stand_alone(
                 at = token.idx - ev.start
                 body = ev.text[:at] + words + ev.text[at + len(token.text) :]
                 fact.statement = " ".join(body.split())
+                fact.shaped_by.append(PRONOUN_NAMED)
                 speaks = token.dep_ == "nsubj" and token.head.lemma_.lower() in SPEECH_LEMMAS
                 if fact.kind in ("attribution", "quote") and fact.speaker is None and speaks:
                     fact.speaker = name  # who says it ('she said'), not who is told ('she was told')
@@ -374,6 +375,9 @@ def stand_alone(
 #: A fact that leans on the sentence right before it takes that sentence in when together they read alone, up to
 #: this many characters.
 WITH_BEFORE_CHARS = 600
+#: ``Fact.shaped_by`` ids of what :func:`stand_alone` does to a statement.
+PRONOUN_NAMED = "pronoun-named"
+SENTENCE_BEFORE = "sentence-before"
 
 
 def _with_the_sentence_before(doc: Document, facts: list[Fact], parsed: Any) -> list[Fact]:
@@ -423,6 +427,10 @@ def _joined(doc: Document, first: Fact, second: Fact) -> Fact:
         date=first.date or second.date,
         date_span=first.date_span if first.date else second.date_span,
         speaker=first.speaker or second.speaker,
+        # the second is as written again: a name put in its pronoun's place is not in the statement
+        shaped_by=[
+            *dict.fromkeys([*first.shaped_by, *(r for r in second.shaped_by if r != PRONOUN_NAMED), SENTENCE_BEFORE])
+        ],
     )
 
 

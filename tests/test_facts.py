@@ -44,6 +44,7 @@ def test_sentence_facts_leave_out_furniture_datelines_questions_and_no_comment()
     for f in facts:
         assert ARTICLE[f.evidence.start : f.evidence.end] == f.evidence.text == f.statement
     assert [f.kind for f in facts] == ["attribution", "quantity"]
+    assert [f.shaped_by for f in facts] == [["dateline"], []]  # what a rule cut off, by the rule's id
 
 
 def test_every_number_of_a_fact_is_a_quantity_with_its_unit() -> None:

@@ -72,6 +72,7 @@ def test_with_two_people_before_it_a_she_is_left_as_written_with_the_sentence_be
     # no name is guessed: the fact takes in the sentence before, where the reader finds who 'she' is
     assert [f.statement for f in facts] == [" ".join(text.split())]
     assert facts[0].evidence.text == text.strip() and facts[0].needs_context is None
+    assert facts[0].shaped_by == ["sentence-before"]
 
 
 def test_a_fact_that_leans_back_gives_its_key_point_to_one_that_reads_alone() -> None:
@@ -147,7 +148,7 @@ def test_someone_the_statement_names_is_not_who_its_he_stands_for() -> None:
     )
     fact = _extract(text).facts[1]
     assert fact.statement == "Daniel Montalvo traveled to Florida in May to meet with Devocht and his family."
-    assert fact.needs_context is None
+    assert fact.needs_context is None and fact.shaped_by == ["pronoun-named"]
 
 
 @pytest.mark.parametrize(
@@ -208,6 +209,7 @@ def test_a_quotation_continued_in_the_next_paragraph_is_one_fact_with_its_speake
     )
     assert facts[1].kind == "quote" and facts[1].needs_context is None
     assert text[facts[1].evidence.start : facts[1].evidence.end] == facts[1].evidence.text
+    assert facts[1].shaped_by == ["whole-quotation"] and facts[0].shaped_by == []
 
 
 def test_a_bare_quotation_after_an_attributed_one_resumes_its_speaker() -> None:
@@ -219,7 +221,7 @@ def test_a_bare_quotation_after_an_attributed_one_resumes_its_speaker() -> None:
     facts = _extract(text).facts
     assert len(facts) == 2 and facts[1].statement.endswith('I had a good lead out."')
     assert facts[1].statement.startswith('"I am really happy') and facts[1].needs_context is None
-    assert facts[1].speaker == "Latham"
+    assert facts[1].speaker == "Latham" and facts[1].shaped_by == ["quotation-resumed"]
 
 
 def test_a_quotation_with_its_own_speaker_is_not_joined_to_the_one_before() -> None:
