@@ -171,13 +171,14 @@ def _expletive(token: Any) -> bool:
 
 def _has_antecedent(token: Any, span: Any) -> bool:
     """A noun before ``token`` in the statement that it can stand for (not the subject of its own verb when it is
-    that verb's object: in 'Microsoft has replaced it', 'it' is not Microsoft)."""
+    that verb's object: in 'Microsoft has replaced it', 'it' is not Microsoft; not a word of a quotation when the
+    pronoun is outside it)."""
     person = token.lower_ in _PERSON
     for t in span:
         if t.i >= token.i:
             return False
-        if t.pos_ not in ("PROPN", "NOUN"):
-            continue
+        if t.pos_ not in ("PROPN", "NOUN") or _inside_quotation(t):
+            continue  # a quotation's words are its speaker's: '"The team won," he said' - he is not the team
         if token.dep_ in _OBJECTS and t.head == token.head and t.dep_ in _SUBJECTS:
             continue  # a co-argument: a pronoun object never stands for its own verb's subject
         if person and not (t.pos_ == "PROPN" or t.dep_ in _SUBJECTS or t.ent_type_ == "PERSON"):
