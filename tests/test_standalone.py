@@ -321,10 +321,7 @@ def test_reading_what_statements_lean_on_takes_steps_in_proportion_to_the_articl
 
 
 def test_a_noun_inside_a_quotation_is_no_antecedent_for_the_pronoun_that_says_it() -> None:
-    text = (
-        "The council of Springfield voted on Tuesday to build a new bridge over the river.\n"
-        '"The bridge is long overdue for the northern districts of the city," she said.\n'
-    )
+    text = '"The bridge is long overdue for the northern districts of the city," she said.\n'
     fact = _extract(text).facts[-1]
-    # 'she' is not the bridge, nor a district: the quotation's words are hers, and the sentence before names no one
+    # 'she' is not the bridge, nor a district: the quotation's words are hers
     assert fact.needs_context == "leans on an earlier sentence: 'she'"
