@@ -60,12 +60,12 @@ def main() -> int:
         for text, ref in rows:
             result = extractor.extract(text, only={"facts", "summary"})
             first = sentence_facts(Document.from_text(text), nlp)  # the lead sentence, before anything joins it
-            records.append((result.facts, first[0].statement if first else "", ref))
+            records.append((text, result.facts, first[0].statement if first else "", ref))
         scores = {}
         for bound in BOUNDS:
             summary.TLDR_WORDS = bound
             scores[bound] = statistics.mean(
-                rouge(summary.fuller_tldr(facts, lead), [ref])[0].rouge1 for facts, lead, ref in records
+                rouge(summary.fuller_tldr(text, facts, lead), [ref])[0].rouge1 for text, facts, lead, ref in records
             )
         line = ", ".join(f"{b}: {s:.4f}" for b, s in scores.items())
         print(f"{name} ({len(records)} articles) ROUGE-1 by bound in words (0 = the lead alone): {line}")

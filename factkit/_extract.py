@@ -297,7 +297,7 @@ class Pipeline:
             widen_mentions(parse(doc, nlp), known.entities)
             stand_alone(doc, merged.facts, known.entities, parse(doc, nlp), merged.key_points, merged.tldr)
             concepts_for_facts(merged.facts, parse(doc, nlp))
-        if "summary" in parts and (fuller := fuller_tldr(merged.facts, merged.tldr)) != merged.tldr:
+        if "summary" in parts and (fuller := fuller_tldr(doc.text, merged.facts, merged.tldr)) != merged.tldr:
             merged.tldr = fuller  # a short lead and the sentences after it: the key points don't repeat them
             merged.key_points = key_points_of([f for f in merged.facts if not f.needs_context], fuller)
         quantities = article_quantities(doc) if "quantities" in parts else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -58,7 +59,7 @@ from .rules.furniture import (
 )
 from .rules.quantities import concept_of, find_quantities, has_concept
 from .rules.quotes import ATTRIBUTION, open_quotation, passages, quotation_spans, speaker_near
-from .rules.statements import bare_quote, stands_alone, unbalanced_quote
+from .rules.statements import QUOTE_MARKS, bare_quote, stands_alone, unbalanced_quote
 
 #: A statement sharing less than this share of content words with its cited sentences is re-checked.
 MIN_SUPPORT = 0.34
@@ -332,24 +333,33 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
         first = facts[i]
         j = i
         how: list[str] = []
+        marked = QUOTE_MARKS.search(first.evidence.text) is not None
         while (
             j + 1 < len(facts)
             and j + 1 - i < QUOTATION_SENTENCES
             and facts[j + 1].evidence.end - first.evidence.start <= QUOTATION_CHARS
             and (
-                crosses(facts[j].evidence.end, facts[j + 1].evidence.start)  # a short sentence between is its too
+                # a short sentence between is its too; a stray mark after the group's opening fact opens nothing
+                (marked and crosses(facts[j].evidence.end, facts[j + 1].evidence.start))
                 or (
                     not doc.text[facts[j].evidence.end : facts[j + 1].evidence.start].strip()
                     and (
                         open_quotation(doc.text[first.evidence.start : facts[j].evidence.end])
-                        or _resumes(doc.text[first.evidence.start : facts[j].evidence.end], facts[j + 1].evidence.text)
+                        or _resumes(
+                            doc.text[first.evidence.start : facts[j].evidence.end],
+                            facts[j + 1].evidence.text,
+                            doc.text[facts[j + 1].evidence.end : facts[j + 1].evidence.end + 80],
+                        )
                     )
                 )
             )
         ):
             j += 1
-            runs_on = crosses(facts[j - 1].evidence.end, facts[j].evidence.start) or open_quotation(
-                doc.text[first.evidence.start : facts[j - 1].evidence.end]
+            runs_on = (
+                crosses(facts[j - 1].evidence.end, facts[j].evidence.start)
+                or open_quotation(  # else resumed
+                    doc.text[first.evidence.start : facts[j - 1].evidence.end]
+                )
             )
             how.append(WHOLE_QUOTATION if runs_on else QUOTATION_RESUMED)
         while j > i and open_quotation(doc.text[first.evidence.start : facts[j].evidence.end]):
@@ -368,16 +378,20 @@ def _whole_quotations(doc: Document, facts: list[Fact]) -> list[Fact]:
     return out
 
 
-def _resumes(before: str, after: str) -> bool:
-    """``after`` is a quotation and nothing else, and ``before`` (not one itself) quotes someone it names as
-    saying it: the same speaker's words go on."""
-    return (
-        bare_quote(after)
-        and not open_quotation(before)
-        and not bare_quote(before)
-        and bool(quotation_spans(before, min_words=3))
-        and ATTRIBUTION.fires(before)
-    )
+_OTHER_CLAUSE = re.compile(r"\b(?:but|while|whereas|although|though|however)\b|[;:]", re.IGNORECASE)
+
+
+def _resumes(before: str, after: str, following: str) -> bool:
+    """``after`` is a quotation and nothing else, and ``before`` (not one itself) ends on a quotation and the words
+    that say who said it ('"I am happy," Latham told the BBC.'), with no other clause after them ('..., but Jones
+    disagreed'): the same speaker's words go on. Not when the line after ``after`` credits it to someone
+    (``following`` opening on a dash: a pull quote's credit)."""
+    spans = quotation_spans(before, min_words=3)
+    if not spans or not bare_quote(after) or open_quotation(before) or bare_quote(before):
+        return False
+    tail = before[spans[-1].end :]  # what follows the last quotation: its attribution
+    credited = following.lstrip()[:1] in ("―", "—", "–", "-")
+    return ATTRIBUTION.fires(tail) and _OTHER_CLAUSE.search(tail) is None and not credited
 
 
 @per_document

@@ -154,9 +154,9 @@ def _quotation_of(span: Any) -> str | None:
     inside = _quoted_between(span.doc, a0, b0)
     if open_quotation(text) or any(a < a0 or b > b0 for a, b in inside):
         return "quotation-piece"
-    words = [a0 + i for i, c in enumerate(text) if c.isalnum()]
-    if bare_quote(text) or (inside and all(any(a <= i < b for a, b in inside) for i in words)):
-        return "quotation-alone"
+    quoted = sum(1 for a, b in inside for c in text[max(a, a0) - a0 : min(b, b0) - a0] if c.isalnum())
+    if bare_quote(text) or (inside and quoted == sum(1 for c in text if c.isalnum())):
+        return "quotation-alone"  # every letter and digit of it is inside a quotation (they never overlap)
     return None
 
 
@@ -399,15 +399,78 @@ def _with_the_sentence_before(doc: Document, facts: list[Fact], parsed: Any) -> 
             or prev.evidence.end > ev.start
             or doc.text[prev.evidence.end : ev.start].strip()
             or ev.end - prev.evidence.start > WITH_BEFORE_CHARS
+            or not _one_voice(prev, fact)
+            or _heading(prev.statement)
         ):
             out.append(fact)
             continue
         span = parsed.char_span(prev.evidence.start, ev.end, alignment_mode="expand")
-        if span is None or any(t.idx >= ev.start for _, t in context_needs(span)):
+        if (
+            span is None
+            or any(t.idx >= ev.start for _, t in context_needs(span))
+            or not _subjects_agree(span, ev.start)
+        ):
             out.append(fact)
             continue
         out[-1] = _joined(doc, prev, fact)
     return out
+
+
+def _one_voice(first: Fact, second: Fact) -> bool:
+    """Whether joining keeps every quoted or reported word with its own speaker: when both report what someone
+    says and both speakers are known, they are one (the joined fact's speaker: :func:`_speaker_of`)."""
+    both = first.kind in _SPEAKING and second.kind in _SPEAKING
+    return not (both and first.speaker and second.speaker and first.speaker != second.speaker)
+
+
+_SPEAKING = ("quote", "attribution")
+
+
+def _speaker_of(first: Fact, second: Fact) -> str | None:
+    """The joined fact's speaker: the one who speaks, when one does; when both do, the speaker they share, and none
+    when one of them is unknown ('"We will win," Smith told Jones. She said...': she may be Jones)."""
+    if first.kind not in _SPEAKING:
+        return second.speaker
+    if second.kind not in _SPEAKING:
+        return first.speaker
+    return first.speaker if first.speaker == second.speaker else None
+
+
+def _heading(statement: str) -> bool:
+    """A line in title case with no full stop ('Smith Says The Party Will Win'): a heading, no sentence to lean on."""
+    words = [w for w in statement.split() if w[:1].isalpha()]
+    return (
+        len(words) >= 3
+        and statement.rstrip()[-1:] not in ".!?\"”’'"
+        and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+    )
+
+
+def _subjects_agree(span: Any, second: int) -> bool:
+    """The subject he/she/they of the second part's sentences agrees in number with a subject of the part before
+    ``second`` (the sentence it stands for is then the one before, not one further back: 'A woman was taken to
+    hospital. They were released on bail' is not about her); a subject 'it' has one thing before it, not only
+    people and plurals. Other pronouns are left to the antecedent check."""
+    before = [t for t in span if t.idx < second and t.pos_ in ("NOUN", "PROPN", "PRON") and not _inside_quotation(t)]
+    subjects = [t for t in before if t.dep_ in _SUBJECTS]
+    for t in span:
+        if t.idx < second or t.dep_ not in _SUBJECTS or t.lower_ not in ("he", "she", "it", "they"):
+            continue
+        if _inside_quotation(t):
+            continue
+        if t.lower_ == "it":  # a thing: any one thing named before ('familiar with his home. It looks lovely')
+            if not any(b.pos_ != "PRON" and not _plural(b) and b.ent_type_ != "PERSON" for b in before):
+                return False
+        elif not any(_plural(b) == (t.lower_ == "they") for b in subjects):
+            return False
+    return True
+
+
+def _plural(token: Any) -> bool:
+    """A subject that stands for many: a plural noun, 'they'/'we', or nouns joined by 'and'."""
+    if token.pos_ == "PRON":
+        return token.lower_ in ("they", "we")
+    return token.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in token.children)
 
 
 _KINDS = ("quote", "attribution", "quantity", "event")
@@ -427,7 +490,7 @@ def _joined(doc: Document, first: Fact, second: Fact) -> Fact:
         quantities=[*first.quantities, *second.quantities],
         date=first.date or second.date,
         date_span=first.date_span if first.date else second.date_span,
-        speaker=first.speaker or second.speaker,
+        speaker=_speaker_of(first, second),
         # the second is as written again: a name put in its pronoun's place is not in the statement
         shaped_by=[
             *dict.fromkeys([*first.shaped_by, *(r for r in second.shaped_by if r != PRONOUN_NAMED), SENTENCE_BEFORE])

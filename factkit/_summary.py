@@ -138,29 +138,38 @@ def ground_headline(
 
 #: A lead sentence shorter than this many words is a thin TL;DR: the sentences right after it that read alone are
 #: added, up to :data:`TLDR_MORE` of them. ROUGE-1 against human summaries (``benchmarks/tldr_lead.py --xsum 80``):
-#: every bound from 25 to 45 words lifts the 12 GUM articles from 0.406 (the lead alone) to 0.418-0.436, and 80 BBC
-#: articles of ``../shared/data/xsum-faith/`` from 0.170 to 0.197-0.201; 30 is inside both plateaus, not a peak.
+#: every bound from 25 to 45 words lifts the 12 GUM articles from 0.406 (the lead alone) to 0.433-0.436, and 80 BBC
+#: articles of ``../shared/data/xsum-faith/`` from 0.170 to 0.187-0.191; 30 is inside both plateaus, not a peak.
 TLDR_WORDS = 30
 TLDR_MORE = 2
 
 
-def fuller_tldr(facts: list[Fact], tldr: str) -> str:
-    """The TL;DR that is the article's lead sentence, with the next sentences (of the :data:`TLDR_MORE` right after
-    it) that read alone and quote no one, while it has fewer than :data:`TLDR_WORDS` words: still the article's
-    own words, so still supported. A lead whose fact took in the sentence after it (that leaned on the lead) counts
-    with it. A TL;DR the model wrote, or a lead long enough, is returned as it is."""
+def fuller_tldr(text: str, facts: list[Fact], tldr: str) -> str:
+    """The TL;DR that is the article's lead sentence, with the sentences right after it in ``text`` (at most
+    :data:`TLDR_MORE`; each next to the one before, stopping at the first that does not qualify) that read alone,
+    quote no one and end as sentences do, while it has fewer than :data:`TLDR_WORDS` words: still the article's
+    own words, so still supported. The lead as its fact reads it: with its pronoun named, or with the sentence after
+    it that leaned on it (when that one qualifies too). A TL;DR the model wrote is returned as it is."""
     ordered = sorted(facts, key=lambda f: f.evidence.start)
-    if not ordered or len(tldr.split()) >= TLDR_WORDS:
+    if not ordered:
         return tldr
     first = ordered[0]
-    if first.statement.startswith(tldr + " "):
-        tldr = first.statement  # the lead and what leans on it, one fact
-    elif " ".join(first.evidence.text.split()) != tldr:
-        return tldr
+    written = " ".join(first.evidence.text.split())
+    if written != tldr and not (written.startswith(tldr + " ") and _may_follow(written[len(tldr) :], TLDR_WORDS)):
+        return tldr  # the model's own, or a lead that took in more than a TL;DR should say
+    tldr = first.statement  # the lead (its pronoun named where the article leaves no doubt; what leaned on it)
+    end = first.evidence.end
     for fact in ordered[1 : 1 + TLDR_MORE]:
-        if len(tldr.split()) >= TLDR_WORDS:
-            break
-        if fact.needs_context or QUOTE_MARKS.search(fact.statement) or not stands_alone(fact.statement):
-            continue  # a quotation is a speaker's words, not the story's
+        if len(tldr.split()) >= TLDR_WORDS or text[end : fact.evidence.start].strip():
+            break  # long enough, or something stands between (a question, a short sentence, a heading)
+        if fact.needs_context or not stands_alone(fact.statement) or not _may_follow(fact.statement, 2 * TLDR_WORDS):
+            break  # the next sentence does not qualify: none after it is taken, so nothing is skipped
         tldr = f"{tldr} {fact.statement}"
+        end = fact.evidence.end
     return tldr
+
+
+def _may_follow(sentence: str, words: int) -> bool:
+    """A sentence a TL;DR may take: no quotation, ends as a sentence does (not a credit line), not too long."""
+    sentence = sentence.strip()
+    return not QUOTE_MARKS.search(sentence) and sentence[-1:] in (".", "!") and len(sentence.split()) <= words

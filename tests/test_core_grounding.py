@@ -338,8 +338,14 @@ def test_a_line_that_closes_a_quotation_it_never_opened_continues_the_one_left_o
     assert not open_quotation('He said: "We won.\n"We will win again."')
     assert open_quotation('He said: "We won.\n"We will win again.')
     assert open_quotation('We could have scored three."')
-    # a closing mark on a line after a closed quotation continues nothing
+    # a closing mark on a line after a closed quotation continues nothing; nor does an inch mark after an open one
     assert [c for _, c in quotations('"We won," he said.\nIt was a 65" screen.')] == [False]
+    assert [s.text for s, _ in quotations('He said: "We won.\nThe shop sells a 65" television for $500.')] == [
+        "We won."
+    ]
+    # a line that ends on its opening mark leaves nothing open: the next paragraph's quotation is a new one
+    text = '"We will win," Smith said.\nThe crowd cheered.\nJones told them: "\n"The vote is lost," she said.'
+    assert passages(text) == [(1, 12), (text.index("The vote"), text.index(" is lost") + len(" is lost"))]
 
 
 def test_a_quotation_ends_before_the_comma_that_introduces_its_speaker() -> None:

@@ -373,8 +373,8 @@ def test_title_captions_and_headings_are_not_facts_and_the_title_stands_in_for_a
             "The stadium in Nizhny Novgorod, shortly before kick-off on Monday.",
             *STORY[1:],
         ]
-    # the lead, not the title; short, so it takes the next sentence that reads alone (not "Its roof...")
-    assert result.summary.tldr == f"{STORY[0]} {statements[1] if ner == 'off' else STORY[2]}"
+    # the lead, not the title; short, but a caption stands right after it: nothing after it is taken
+    assert result.summary.tldr == STORY[0]
     assert result.summary.headline == "Sweden edges South Korea in World Cup opener"  # the article's own title
     assert any("states 3" in r.reason for r in result.rejected), result.rejected
     # a key point stands on its own (not one that opens on a pronoun) and does not say the tldr again
@@ -449,9 +449,9 @@ def test_a_pull_quotes_credit_is_neither_a_fact_nor_a_key_point(ner: str) -> Non
         '"A new obsession is taking hold on the internet."',
         lines[4],
     ]
-    # the short lead takes the next sentence that is no quotation; the key points don't repeat it
-    assert result.summary.tldr == f"{lines[0]} {lines[2]}"
-    assert [k.text for k in result.summary.key_points] == [lines[4]]
+    # the sentence after the short lead is a quotation: the TL;DR takes none, and skips none
+    assert result.summary.tldr == lines[0]
+    assert [k.text for k in result.summary.key_points] == [lines[2], lines[4]]
     doc = Document.from_text(PULLED)
     credit = PULLED.index("Anonymous blogger")
     assert layout_furniture(doc, credit, credit + 10) == "a pull quote's credit"
@@ -510,8 +510,8 @@ def test_attributed_quotes_inch_marks_and_names_that_look_like_linking_words_are
     settings = _settings(FACTKIT_FACTS="sentences", FACTKIT_NER="off")
     result = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(" ".join(STANDING))
     assert [f.statement for f in result.facts] == STANDING
-    assert result.summary.tldr == f"{STANDING[0]} {STANDING[2]}"  # a short lead and the next no quotation
-    assert [k.text for k in result.summary.key_points] == [STANDING[1], *STANDING[3:5], STANDING[6]]
+    assert result.summary.tldr == STANDING[0]  # the sentence after it quotes someone: nothing is taken, or skipped
+    assert [k.text for k in result.summary.key_points] == [*STANDING[1:5], STANDING[6]]
     # a one-sentence article: the tldr says it all, there are no key points to repeat it
     one = factkit.Extractor(backend=FakeModel(handler=handler), settings=settings).extract(STANDING[0])
     assert one.summary.tldr == STANDING[0] and one.summary.key_points == []
@@ -637,5 +637,6 @@ def test_a_lead_of_thirty_words_or_more_is_the_whole_tldr() -> None:
     lead = "The city council of Springfield voted on Tuesday evening to build a new bridge over the river " * 2
     facts = sentence_facts(Document.from_text(lead.strip() + ".\nThe bridge will cost 12 million dollars in all.\n"))
     assert len(facts[0].statement.split()) >= TLDR_WORDS
-    assert fuller_tldr(facts, facts[0].statement) == facts[0].statement
-    assert fuller_tldr(facts, "A model wrote this.") == "A model wrote this."
+    text = lead.strip() + ".\nThe bridge will cost 12 million dollars in all.\n"
+    assert fuller_tldr(text, facts, facts[0].statement) == facts[0].statement
+    assert fuller_tldr(text, facts, "A model wrote this.") == "A model wrote this."

@@ -325,3 +325,91 @@ def test_a_noun_inside_a_quotation_is_no_antecedent_for_the_pronoun_that_says_it
     fact = _extract(text).facts[-1]
     # 'she' is not the bridge, nor a district: the quotation's words are hers
     assert fact.needs_context == "leans on an earlier sentence: 'she'"
+
+
+# From an adversarial review: each of these failed on the first version of the joins.
+
+
+def test_sentences_with_different_speakers_are_never_joined() -> None:
+    text = (
+        "Chris Ashton and Joel Tomkins both switched codes in the last few years.\n"
+        '"The potential is there, without a doubt," former England winger Mark Cueto told the BBC.\n'
+        '"He has such a good career so far, and he is always going to have a sniff."\n'
+        'Asked if he thought about playing at Twickenham, Charnley added: "Any player wants to play for their '
+        'country."\n'
+    )
+    facts = _extract(text).facts
+    charnley = next(f for f in facts if "Any player" in f.statement)
+    assert charnley.statement.startswith("Asked if he") and charnley.speaker == "Charnley"
+    assert not any("Any player" in f.statement and "Cueto" in f.statement for f in facts)
+
+
+def test_a_they_is_not_taken_to_stand_for_a_subject_of_the_other_number() -> None:
+    text = (
+        "Police arrested two men after a fight in the centre of Leeds on Saturday night.\n"
+        "A woman was taken to hospital with minor injuries after the fight in the bar.\n"
+        "They were released on bail on Tuesday pending further inquiries by the police.\n"
+    )
+    last = _extract(text).facts[-1]
+    assert last.statement.startswith("They were released") and last.needs_context == (
+        "leans on an earlier sentence: 'They'"
+    )
+
+
+def test_a_heading_is_no_sentence_to_lean_on() -> None:
+    text = (
+        "The party held its annual conference in the city of Leeds on Monday.\n\n"
+        "Smith Says The Party Will Win The Vote\n\n"
+        "He told the crowd the party had raised five million pounds this year.\n"
+    )
+    facts = _extract(text).facts
+    assert not any(f.statement.startswith("Smith Says") and "He told" in f.statement for f in facts)
+
+
+def test_a_stray_quotation_mark_joins_no_sentences_after_it() -> None:
+    text = (
+        'Smith called the plan "a disaster for the city at the council meeting. He left early on Monday. The mayor '
+        "said she would resign next year. It was a big surprise for everyone in town.\n"
+    )
+    facts = _extract(text).facts
+    assert not any("He left early" in f.statement and "The mayor" in f.statement for f in facts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"I have lived here for forty years and never seen a flood like it," said Ann Lee, 74.\n'
+        '"The council should have built the flood wall years ago, and now we pay for it."\n'
+        "\u2015 Bob Cruz, 56, retired teacher\n",
+        '"We will build the flood wall next year for the town," Smith told reporters, but Jones, the mayor, '
+        "disagreed.\n"
+        '"The council has no money left for a wall of any kind this year."\n',
+    ],
+)
+def test_a_bare_quotation_credited_to_someone_else_does_not_resume_the_speaker_before(text: str) -> None:
+    facts = _extract(text).facts
+    assert not any(f.shaped_by == ["quotation-resumed"] for f in facts)
+
+
+def test_the_tldr_stops_at_the_first_sentence_it_may_not_take_and_skips_none() -> None:
+    text = (
+        "The minister said inflation fell to two percent in May.\n"
+        "That is not true, say the critics of the government.\n"
+        "Inflation rose to four percent in the year to May, the office of statistics said.\n"
+    )
+    settings = factkit.resolve_settings(env={"FACTKIT_FACTS": "sentences", "FACTKIT_NER": "auto"})
+    result = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=settings).extract(text)
+    assert result.summary.tldr == "The minister said inflation fell to two percent in May."
+
+
+def test_a_lead_whose_he_was_named_is_the_tldr_as_named_and_no_key_point_repeats_it() -> None:
+    text = (
+        "John Smith arrested after fight in Leeds\n\n"
+        "He was arrested on Monday after a fight in a bar in the city centre.\n"
+        "Police said a man was taken to hospital with head injuries after the fight in the bar.\n"
+        "The bar will stay closed for the rest of the week while the police investigate the fight.\n"
+    )
+    settings = factkit.resolve_settings(env={"FACTKIT_FACTS": "sentences", "FACTKIT_NER": "auto"})
+    summary = factkit.Extractor(backend=FakeModel(handler=grounded_answer), settings=settings).extract(text).summary
+    points = [k.text for k in summary.key_points]
+    assert not any(p in summary.tldr or summary.tldr in p for p in points)

@@ -39,7 +39,7 @@ __all__ = [
 # ---- the scanner ---------------------------------------------------------------------------------------------
 
 #: Quotation marks, not an inch mark after a number ('a 65" screen').
-QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„]')
+QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„«»]')
 _DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 _OPEN_AFTER = "([{\u2014\u2013-/:;"  # what may stand right before an opening mark (besides a space)
 
@@ -77,7 +77,7 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
                 if opens:
                     depth, opened = 1, i
                     continues = carried and i == lead
-                elif carried and closes and not any(c in _DOUBLE_MARKS for c in text[lead:i]):
+                elif carried and closes and not prev.isdigit() and not any(c in _DOUBLE_MARKS for c in text[lead:i]):
                     # the line closes a quotation it never opened: the one left open before it runs on (a
                     # sentence break, not a new paragraph, cut the line)
                     _add_quotation(found, text, lead, i, True)
@@ -87,19 +87,21 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
                 depth -= 1
                 if depth == 0:
                     _add_quotation(found, text, opened + 1, i, continues)
-        carried = depth > 0
-        if carried:
-            _add_quotation(found, text, opened + 1, end, continues)
+        # a quotation left open runs on into the next paragraph; an empty one (a line ending on its opening mark)
+        # has nothing to continue
+        carried = depth > 0 and _add_quotation(found, text, opened + 1, end, continues)
     return found
 
 
-def _add_quotation(found: list[tuple[Span, bool]], text: str, a: int, b: int, continues: bool) -> None:
+def _add_quotation(found: list[tuple[Span, bool]], text: str, a: int, b: int, continues: bool) -> bool:
+    """Add the quotation ``text[a:b]`` (trimmed); whether there was one to add."""
     while a < b and text[a].isspace():
         a += 1
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:"):
         b -= 1  # '"... in the country," Carney wrote': the comma belongs to the sentence, not the quote
     if a < b:
         found.append((Span(start=a, end=b, text=text[a:b]), continues))
+    return a < b
 
 
 def passages(text: str) -> list[tuple[int, int]]:
