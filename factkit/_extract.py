@@ -298,8 +298,12 @@ class Pipeline:
             stand_alone(doc, merged.facts, known.entities, parse(doc, nlp), merged.key_points, merged.tldr)
             concepts_for_facts(merged.facts, parse(doc, nlp))
         if "summary" in parts and (fuller := fuller_tldr(doc.text, merged.facts, merged.tldr)) != merged.tldr:
-            merged.tldr = fuller  # a short lead and the sentences after it: the key points don't repeat them
-            merged.key_points = key_points_of([f for f in merged.facts if not f.needs_context], fuller)
+            # a short lead and the sentences after it: the key points don't repeat them, and the summary stays as
+            # long (each sentence the TL;DR took is one key point fewer)
+            taken = max(0, fuller.count(". ") - merged.tldr.count(". "))
+            merged.tldr = fuller
+            points = key_points_of([f for f in merged.facts if not f.needs_context], fuller)
+            merged.key_points = points[: max(1, len(points) - taken)]
         quantities = article_quantities(doc) if "quantities" in parts else []
         if nlp is not None:
             quantities = with_concepts(quantities, parse(doc, nlp))
