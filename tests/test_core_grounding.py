@@ -329,8 +329,7 @@ def test_a_line_that_closes_a_quotation_it_never_opened_continues_the_one_left_o
 
     text = 'He said, "In the first half it felt good.\nWe could have scored three." Then he left.'
     assert [(s.text, c) for s, c in quotations(text)] == [
-        ("In the first half it felt good.", False),
-        ("We could have scored three.", True),
+        ("In the first half it felt good.\nWe could have scored three.", False),
     ]
     assert passages(text) == [(10, text.index('three."') + len("three."))]
     # one quotation over two lines is whole; with the second line's own mark (news paragraphs) too

@@ -53,7 +53,7 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
     that opens inside a quotation nests ('"I'd rather live in what he calls "hell" than..."'). A quotation left
     open at the end of its paragraph runs to that end: news style continues a long quotation in the next
     paragraph, which opens with a mark again and has the flag set. A line that closes a quotation it never
-    opened continues the one left open before it (text cut into a line a sentence), and has the flag set too.
+    opened continues the one left open before it (text cut into a line a sentence): one quotation over both.
     """
     found: list[tuple[Span, bool]] = []
     carried = False  # the paragraph before ended inside a quotation
@@ -79,8 +79,9 @@ def quotations(text: str) -> list[tuple[Span, bool]]:
                     continues = carried and i == lead
                 elif carried and closes and not prev.isdigit() and not any(c in _DOUBLE_MARKS for c in text[lead:i]):
                     # the line closes a quotation it never opened: the one left open before it runs on (a
-                    # sentence break, not a new paragraph, cut the line)
-                    _add_quotation(found, text, lead, i, True)
+                    # sentence break, not a new paragraph, cut the line), one quotation over both lines
+                    left_open, its_flag = found.pop()
+                    _add_quotation(found, text, left_open.start, i, its_flag)
             elif opens and not closes:
                 depth += 1  # a quotation inside a quotation
             else:
