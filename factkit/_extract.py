@@ -19,7 +19,7 @@ from ._cache import CallCache, cache_key
 from ._config import Settings, cache_root, resolve_settings
 from ._context import article_deadline
 from ._custom import ground_custom, wire_model_for
-from ._document import Document, Sentence, chunk_sentences
+from ._document import Document, Sentence, chunk_sentences, split_sentences
 from ._entities import article_places, speaker_name
 from ._errors import FactkitError, OutputError, UsageError
 from ._grounding import article_numbers, article_words, normalized_article, overlap
@@ -300,7 +300,7 @@ class Pipeline:
         if "summary" in parts and (fuller := fuller_tldr(doc.text, merged.facts, merged.tldr)) != merged.tldr:
             # a short lead and the sentences after it: the key points don't repeat them, and the summary stays as
             # long (each sentence the TL;DR took is one key point fewer)
-            taken = max(0, fuller.count(". ") - merged.tldr.count(". "))
+            taken = max(0, len(split_sentences(fuller)) - len(split_sentences(merged.tldr)))  # 'U.S. judge' is one
             merged.tldr = fuller
             points = key_points_of([f for f in merged.facts if not f.needs_context], fuller)
             merged.key_points = points[: max(1, len(points) - taken)]
