@@ -337,6 +337,9 @@ def test_a_line_that_closes_a_quotation_it_never_opened_continues_the_one_left_o
     assert not open_quotation('He said: "We won.\n"We will win again."')
     assert open_quotation('He said: "We won.\n"We will win again.')
     assert open_quotation('We could have scored three."')
+    # a mark after a number closes a quotation before punctuation, and is an inch mark before a word
+    assert not open_quotation('"We lost the final 2-1", the coach said.')
+    assert not open_quotation('A 65" screen costs more than a 55" one.')
     # a closing mark on a line after a closed quotation continues nothing; nor does an inch mark after an open one
     assert [c for _, c in quotations('"We won," he said.\nIt was a 65" screen.')] == [False]
     assert [s.text for s, _ in quotations('He said: "We won.\nThe shop sells a 65" television for $500.')] == [

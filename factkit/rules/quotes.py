@@ -38,8 +38,9 @@ __all__ = [
 
 # ---- the scanner ---------------------------------------------------------------------------------------------
 
-#: Quotation marks, not an inch mark after a number ('a 65" screen').
-QUOTE_MARKS = re.compile(r'(?<!\d)"|[“”„«»]')
+#: Quotation marks, not an inch mark after a number ('a 65" screen'); a mark after a number and before punctuation
+#: closes a quotation ('"We lost 2-1", the coach said').
+QUOTE_MARKS = re.compile(r'(?<!\d)"|(?<=\d)"(?=[,.;:!?])|[“”„«»]')
 _DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 _OPEN_AFTER = "([{\u2014\u2013-/:;"  # what may stand right before an opening mark (besides a space)
 
