@@ -534,10 +534,16 @@ def _same_fact(statement: str, evidence: Evidence, other: Fact) -> bool:
     return overlap(statement, other.statement) >= 0.8 and overlap(other.statement, statement) >= 0.8
 
 
+def says_again(statement: str, tldr: str) -> bool:
+    """Whether a key point of ``statement`` would repeat the ``tldr``: it is the tldr, a sentence the tldr took in,
+    or the lead's fact that holds the tldr."""
+    return statement == tldr or (bool(tldr) and (statement in tldr or tldr in statement))
+
+
 def key_points_of(facts: list[Fact], tldr: str = "") -> list[KeyPoint]:
     """The first facts that stand on their own, most important (first) first, leaving out those the ``tldr``
-    already says (a lead copied as it is, with the sentences after it when it is short)."""
-    facts = [f for f in facts if f.statement != tldr and not (tldr and f.statement in tldr)]
+    already says (:func:`says_again`)."""
+    facts = [f for f in facts if not says_again(f.statement, tldr)]
     whole = [f for f in facts if stands_alone(f.statement)] or facts
     return [KeyPoint(text=f.statement, evidence=[f.evidence]) for f in whole[:KEY_POINTS]]
 

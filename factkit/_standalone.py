@@ -19,6 +19,7 @@ from typing import Any
 
 from ._document import Document
 from ._models import Entity, Evidence, Fact, KeyPoint
+from ._records import says_again
 from .rules.lexicon import SPEECH_LEMMAS
 from .rules.quotes import open_quotation, passages
 from .rules.statements import bare_quote, stands_alone
@@ -356,7 +357,7 @@ def stand_alone(
         owner = next((f for f in facts if f.evidence.start <= first.start and first.end <= f.evidence.end), None)
         if owner is None or owner.needs_context or (owner.evidence.start, owner.evidence.end) in used:
             continue
-        if owner.statement == tldr or (tldr and (owner.statement in tldr or tldr in owner.statement)):
+        if says_again(owner.statement, tldr):
             continue
         keep.append(KeyPoint(text=owner.statement, evidence=[owner.evidence]))
         used.add((owner.evidence.start, owner.evidence.end))
@@ -364,9 +365,7 @@ def stand_alone(
         if len(keep) >= len(key_points):
             break
         where = (fact.evidence.start, fact.evidence.end)
-        if where in used or fact.needs_context or fact.statement == tldr or not stands_alone(fact.statement):
-            continue
-        if tldr and (fact.statement in tldr or tldr in fact.statement):
+        if where in used or fact.needs_context or says_again(fact.statement, tldr) or not stands_alone(fact.statement):
             continue
         keep.append(KeyPoint(text=fact.statement, evidence=[fact.evidence]))
         used.add(where)
